@@ -1,0 +1,230 @@
+//! Why a pass was not accepted, grouped by the phase of verification that
+//! refused it. Every variant has a stable `code()` for `--json` output and
+//! translations, and a `Display` a checkpoint worker can act on.
+
+use crate::claims::{ClaimsError, Colour};
+use crate::cose::CoseError;
+use crate::signer::Kid;
+use crate::text::TextError;
+use crate::time::{Seconds, Timestamp};
+use thiserror::Error;
+
+/// A pass was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    #[error(transparent)]
+    Validity(#[from] ValidityError),
+    #[error(transparent)]
+    Revocation(#[from] RevocationError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
+
+/// The phase of verification that refused a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Decode,
+    Signature,
+    Trust,
+    Validity,
+    Revocation,
+    Policy,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Decode => "decode",
+            Phase::Signature => "signature",
+            Phase::Trust => "trust",
+            Phase::Validity => "validity",
+            Phase::Revocation => "revocation",
+            Phase::Policy => "policy",
+        }
+    }
+}
+
+impl VerifyError {
+    pub fn phase(&self) -> Phase {
+        match self {
+            VerifyError::Decode(_) => Phase::Decode,
+            VerifyError::Signature(_) => Phase::Signature,
+            VerifyError::Trust(_) => Phase::Trust,
+            VerifyError::Validity(_) => Phase::Validity,
+            VerifyError::Revocation(_) => Phase::Revocation,
+            VerifyError::Policy(_) => Phase::Policy,
+        }
+    }
+
+    /// A stable, machine-readable reason, e.g. `expired` or `pass_revoked`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyError::Decode(e) => e.code(),
+            VerifyError::Signature(e) => e.code(),
+            VerifyError::Trust(e) => e.code(),
+            VerifyError::Validity(e) => e.code(),
+            VerifyError::Revocation(e) => e.code(),
+            VerifyError::Policy(e) => e.code(),
+        }
+    }
+
+    /// Whether the answer is "not valid" (the pass is bad) rather than "could
+    /// not decide" (the input is not a pass, or the verifier lacks current
+    /// trust data). Scripts use this for exit codes 1 and 2.
+    pub fn is_undecided(&self) -> bool {
+        matches!(
+            self,
+            VerifyError::Decode(DecodeError::Text(_))
+                | VerifyError::Trust(TrustError::TrustListExpired { .. })
+                | VerifyError::Revocation(RevocationError::StatusListExpired { .. })
+        )
+    }
+}
+
+/// The text or its bytes are not a well-formed v1 pass.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DecodeError {
+    #[error("not a pass: {0}")]
+    Text(#[from] TextError),
+    #[error("damaged pass: {0}")]
+    Cose(#[from] CoseError),
+    #[error("damaged pass: {0}")]
+    Claims(#[from] ClaimsError),
+}
+
+impl DecodeError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecodeError::Text(TextError::MissingPrefix | TextError::Empty) => "not_a_pass",
+            DecodeError::Text(_) => "bad_encoding",
+            DecodeError::Cose(CoseError::MissingAlgorithm) => "missing_algorithm",
+            DecodeError::Cose(CoseError::UnknownCriticalHeader) => "unknown_critical_header",
+            DecodeError::Cose(_) => "malformed_cose",
+            DecodeError::Claims(_) => "malformed_claims",
+        }
+    }
+}
+
+/// The signature does not hold. Deliberately opaque beyond the algorithm.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SignatureError {
+    #[error("signature does not verify")]
+    Invalid,
+    #[error("the pass names algorithm {header}, but its issuer key is for algorithm {key}")]
+    AlgorithmMismatch { header: i64, key: i64 },
+}
+
+impl SignatureError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignatureError::Invalid => "bad_signature",
+            SignatureError::AlgorithmMismatch { .. } => "algorithm_mismatch",
+        }
+    }
+}
+
+/// The key that signed is not trusted for this pass.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TrustError {
+    #[error("unknown issuer key {0}: sync the trust list, or the pass is not from a trusted issuer")]
+    UnknownKey(Kid),
+    #[error("issuer key {0} is revoked: do not accept passes it signed")]
+    KeyRevoked(Kid),
+    #[error("the pass names issuer {claimed}, but its key belongs to issuer {key_issuer}")]
+    IssuerMismatch { claimed: String, key_issuer: String },
+    #[error("signed at {issued_at}, outside its key's validity ({not_before} to {not_after})")]
+    KeyNotValidAtIssuance {
+        issued_at: Timestamp,
+        not_before: Timestamp,
+        not_after: Timestamp,
+    },
+    #[error("the trust list expired {} ago: sync it before verifying", now.since(*expired_at))]
+    TrustListExpired { expired_at: Timestamp, now: Timestamp },
+}
+
+impl TrustError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            TrustError::UnknownKey(_) => "unknown_issuer_key",
+            TrustError::KeyRevoked(_) => "issuer_key_revoked",
+            TrustError::IssuerMismatch { .. } => "issuer_mismatch",
+            TrustError::KeyNotValidAtIssuance { .. } => "key_not_valid_at_issuance",
+            TrustError::TrustListExpired { .. } => "trust_list_expired",
+        }
+    }
+}
+
+/// The pass is outside its validity window at `now`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ValidityError {
+    #[error("expired {} ago", now.since(*expired_at))]
+    Expired { expired_at: Timestamp, now: Timestamp },
+    #[error("not yet valid: valid in {}", not_before.since(*now))]
+    NotYetValid { not_before: Timestamp, now: Timestamp },
+    #[error("issued {} in the future: check this device's clock", issued_at.since(*now))]
+    IssuedInFuture { issued_at: Timestamp, now: Timestamp },
+}
+
+impl ValidityError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ValidityError::Expired { .. } => "expired",
+            ValidityError::NotYetValid { .. } => "not_yet_valid",
+            ValidityError::IssuedInFuture { .. } => "issued_in_future",
+        }
+    }
+}
+
+/// The pass is revoked, or revocation cannot be checked.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RevocationError {
+    #[error("pass revoked")]
+    Revoked { index: u32 },
+    #[error("the pass's revocation index {index} is outside the status list ({len} entries)")]
+    IndexOutOfRange { index: u32, len: u64 },
+    #[error("the status list expired {} ago: sync it before verifying", now.since(*expired_at))]
+    StatusListExpired { expired_at: Timestamp, now: Timestamp },
+}
+
+impl RevocationError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            RevocationError::Revoked { .. } => "pass_revoked",
+            RevocationError::IndexOutOfRange { .. } => "revocation_index_out_of_range",
+            RevocationError::StatusListExpired { .. } => "status_list_expired",
+        }
+    }
+}
+
+/// The pass is genuine and current, but this checkpoint does not admit it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PolicyError {
+    #[error("policy: colour {colour} is not admitted here")]
+    ColourNotAllowed { colour: Colour },
+    #[error("policy: no nucleic-acid test on record, a test within {max} is required")]
+    NoTest { max: Seconds },
+    #[error("policy: last test was positive")]
+    TestPositive,
+    #[error("policy: last test {age} ago, over {max}")]
+    TestTooOld { age: Seconds, max: Seconds },
+    #[error("policy: {have} vaccination doses, {need} required")]
+    TooFewDoses { have: u8, need: u8 },
+}
+
+impl PolicyError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PolicyError::ColourNotAllowed { .. } => "policy_colour",
+            PolicyError::NoTest { .. } => "policy_no_test",
+            PolicyError::TestPositive => "policy_test_positive",
+            PolicyError::TestTooOld { .. } => "policy_test_too_old",
+            PolicyError::TooFewDoses { .. } => "policy_doses",
+        }
+    }
+}

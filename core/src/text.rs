@@ -1,0 +1,99 @@
+//! The QR text of a pass: `SP1:` + Base45 (RFC 9285) of the COSE_Sign1 bytes,
+//! or of their zlib (RFC 1950) compression where an issuer chose that.
+//!
+//! sealpass writes no zlib by default (on a ~180-byte pass it makes the text
+//! longer), but accepts it on decode, told apart by the first byte: a tagged
+//! COSE_Sign1 starts with 0xD2, a zlib stream with 0x78. Inflation stops at
+//! [`MAX_INFLATED_LEN`] bytes, so a small bomb cannot make a large buffer.
+
+use thiserror::Error;
+
+/// The text prefix of a v1 pass.
+pub const PREFIX: &str = "SP1:";
+/// Longest pass text accepted, in bytes.
+pub const MAX_TEXT_LEN: usize = 2048;
+/// Largest COSE_Sign1 accepted after inflating.
+pub const MAX_INFLATED_LEN: usize = 4096;
+
+/// Why a text is not the encoding of a pass.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TextError {
+    #[error("the text is empty")]
+    Empty,
+    #[error("the text is {len} bytes long; a pass is at most {max}")]
+    TooLong { len: usize, max: usize },
+    #[error("the text does not start with {PREFIX}: not a sealpass pass")]
+    MissingPrefix,
+    #[error("the text after {PREFIX} is not Base45")]
+    Base45,
+    #[error("the compressed pass is damaged")]
+    Inflate,
+    #[error("the compressed pass inflates beyond {max} bytes")]
+    InflatedTooLarge { max: usize },
+}
+
+/// `SP1:` + Base45 of `cose`.
+pub fn encode(cose: &[u8]) -> String {
+    let mut text = String::with_capacity(PREFIX.len() + cose.len() * 3 / 2 + 2);
+    text.push_str(PREFIX);
+    text.push_str(&base45::encode(cose));
+    text
+}
+
+/// `SP1:` + Base45 of the zlib compression of `cose`.
+pub fn encode_zlib(cose: &[u8]) -> String {
+    encode(&miniz_oxide::deflate::compress_to_vec_zlib(cose, 9))
+}
+
+/// The COSE bytes a pass text carries. Surrounding ASCII white space (a
+/// scanner's CR/LF) is ignored.
+pub fn decode(text: &str) -> Result<Vec<u8>, TextError> {
+    let text = text.trim_ascii();
+    if text.is_empty() {
+        return Err(TextError::Empty);
+    }
+    if text.len() > MAX_TEXT_LEN {
+        return Err(TextError::TooLong { len: text.len(), max: MAX_TEXT_LEN });
+    }
+    let body = text.strip_prefix(PREFIX).ok_or(TextError::MissingPrefix)?;
+    let bytes = base45::decode(body).map_err(|_| TextError::Base45)?;
+    if bytes.first() == Some(&0x78) {
+        return inflate(&bytes, MAX_INFLATED_LEN);
+    }
+    Ok(bytes)
+}
+
+/// Inflate a zlib stream, refusing output beyond `max` bytes.
+pub fn inflate(zlib: &[u8], max: usize) -> Result<Vec<u8>, TextError> {
+    use miniz_oxide::inflate::TINFLStatus;
+    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(zlib, max).map_err(|e| match e.status {
+        TINFLStatus::HasMoreOutput => TextError::InflatedTooLarge { max },
+        _ => TextError::Inflate,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_plain_and_zlib() {
+        let cose = [0xd2, 0x84, 1, 2, 3];
+        assert_eq!(decode(&encode(&cose)), Ok(cose.to_vec()));
+        assert_eq!(decode(&encode_zlib(&cose)), Ok(cose.to_vec()));
+        assert_eq!(decode(&format!(" {}\r\n", encode(&cose))), Ok(cose.to_vec()));
+    }
+
+    #[test]
+    fn refuses_bombs_and_garbage() {
+        let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&[0; 1 << 20], 9);
+        assert_eq!(
+            decode(&encode(&bomb)),
+            Err(TextError::InflatedTooLarge { max: MAX_INFLATED_LEN })
+        );
+        assert_eq!(decode("HC1:ABC"), Err(TextError::MissingPrefix));
+        assert_eq!(decode("SP1:a"), Err(TextError::Base45));
+        assert_eq!(decode(&"SP1:".repeat(600)), Err(TextError::TooLong { len: 2400, max: 2048 }));
+        assert_eq!(decode(&encode(&[0x78, 0x9c, 0xff])), Err(TextError::Inflate));
+    }
+}

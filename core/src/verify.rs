@@ -1,0 +1,203 @@
+//! Signing a pass, and deciding on one at a checkpoint.
+
+use crate::claims::{HealthStatus, PassClaims};
+use crate::cose::{self, AAD_PASS, Sign1};
+use crate::error::{DecodeError, SignatureError, TrustError, ValidityError, VerifyError};
+use crate::policy::CheckpointPolicy;
+use crate::signer::{Kid, Signer, SignerError};
+use crate::status::StatusList;
+use crate::text;
+use crate::time::{Seconds, Timestamp};
+use crate::trust::{IssuerKey, KeyStatus, TrustedList};
+
+/// Clock difference tolerated between issuer and checkpoint by default.
+pub const DEFAULT_CLOCK_SKEW: Seconds = Seconds::minutes(5);
+
+/// Sign claims into the `SP1:` text of a QR code.
+pub fn sign_pass(claims: &PassClaims, signer: &dyn Signer) -> Result<String, SignerError> {
+    Ok(text::encode(&cose::sign1(&claims.to_cbor(), AAD_PASS, signer)?))
+}
+
+/// A pass that passed every check. Only [`Verifier::verify`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedPass {
+    claims: PassClaims,
+    kid: Kid,
+    revocation_checked: bool,
+}
+
+impl VerifiedPass {
+    pub fn claims(&self) -> &PassClaims {
+        &self.claims
+    }
+
+    pub fn health(&self) -> &HealthStatus {
+        &self.claims.health
+    }
+
+    /// The issuer key that signed it.
+    pub fn kid(&self) -> Kid {
+        self.kid
+    }
+
+    /// Whether a status list of its issuer was consulted.
+    pub fn revocation_checked(&self) -> bool {
+        self.revocation_checked
+    }
+
+    /// How much longer the pass is valid at `now`.
+    pub fn valid_for(&self, now: Timestamp) -> Seconds {
+        self.claims.expires_at.since(now)
+    }
+}
+
+/// Everything a checkpoint decides with: trust, revocations, its policy,
+/// and the clock skew it tolerates. Time is passed to each decision.
+#[derive(Debug, Clone)]
+pub struct Verifier<'a> {
+    trust: &'a TrustedList,
+    status_lists: &'a [StatusList],
+    policy: &'a CheckpointPolicy,
+    clock_skew: Seconds,
+}
+
+impl<'a> Verifier<'a> {
+    pub fn new(trust: &'a TrustedList, policy: &'a CheckpointPolicy) -> Self {
+        Verifier { trust, status_lists: &[], policy, clock_skew: DEFAULT_CLOCK_SKEW }
+    }
+
+    /// Status lists to check revocation against, one per issuer.
+    pub fn with_status_lists(mut self, status_lists: &'a [StatusList]) -> Self {
+        self.status_lists = status_lists;
+        self
+    }
+
+    pub fn with_clock_skew(mut self, clock_skew: Seconds) -> Self {
+        self.clock_skew = clock_skew;
+        self
+    }
+
+    /// Decide on a pass text at `now`: decode, signature, trust, validity,
+    /// revocation, policy, in that order; the first failure is the answer.
+    pub fn verify(&self, text: &str, now: Timestamp) -> Result<VerifiedPass, VerifyError> {
+        let cose = text::decode(text).map_err(DecodeError::Text)?;
+        let sign1 = cose::parse_sign1(&cose).map_err(DecodeError::Cose)?;
+        let key = trusted_signature(self.trust, &sign1, AAD_PASS, now)?;
+        let claims = PassClaims::from_cbor(sign1.payload).map_err(DecodeError::Claims)?;
+        key.admits(&claims.issuer, claims.issued_at)?;
+        self.check_validity(&claims, now)?;
+        let status_list = self.status_lists.iter().find(|list| list.issuer() == claims.issuer);
+        if let Some(list) = status_list {
+            list.check(claims.revocation_index, now)?;
+        }
+        self.policy.check(&claims.health, now)?;
+        Ok(VerifiedPass { claims, kid: sign1.protected.kid, revocation_checked: status_list.is_some() })
+    }
+
+    fn check_validity(&self, claims: &PassClaims, now: Timestamp) -> Result<(), ValidityError> {
+        if claims.issued_at > now.plus(self.clock_skew) {
+            return Err(ValidityError::IssuedInFuture { issued_at: claims.issued_at, now });
+        }
+        if claims.not_before > now.plus(self.clock_skew) {
+            return Err(ValidityError::NotYetValid { not_before: claims.not_before, now });
+        }
+        if now.minus(self.clock_skew) >= claims.expires_at {
+            return Err(ValidityError::Expired { expired_at: claims.expires_at, now });
+        }
+        Ok(())
+    }
+}
+
+/// An issuer key whose signature over a document verified.
+pub(crate) struct TrustedKey<'a> {
+    key: &'a IssuerKey,
+}
+
+impl TrustedKey<'_> {
+    /// The key may vouch for `issuer` at `issued_at`: it belongs to that
+    /// issuer and the document was signed inside the key's window.
+    pub fn admits(&self, issuer: &str, issued_at: Timestamp) -> Result<(), TrustError> {
+        if issuer != self.key.issuer {
+            return Err(TrustError::IssuerMismatch {
+                claimed: issuer.to_owned(),
+                key_issuer: self.key.issuer.clone(),
+            });
+        }
+        if issued_at < self.key.not_before || issued_at > self.key.not_after {
+            return Err(TrustError::KeyNotValidAtIssuance {
+                issued_at,
+                not_before: self.key.not_before,
+                not_after: self.key.not_after,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The checks shared by passes and status lists: a current trust list names
+/// the key by kid, the key is not revoked, the header's algorithm is the one
+/// the list binds to the key, and the signature verifies (`verify_strict`,
+/// over the bytes as received).
+pub(crate) fn trusted_signature<'a>(
+    trust: &'a TrustedList,
+    sign1: &Sign1<'_>,
+    aad: &[u8],
+    now: Timestamp,
+) -> Result<TrustedKey<'a>, KeyCheckError> {
+    let expires_at = trust.list().expires_at;
+    if now >= expires_at {
+        return Err(TrustError::TrustListExpired { expired_at: expires_at, now }.into());
+    }
+    let kid = sign1.protected.kid;
+    let (key, resolved) = trust.resolve(kid).ok_or(TrustError::UnknownKey(kid))?;
+    if key.status == KeyStatus::Revoked {
+        return Err(TrustError::KeyRevoked(kid).into());
+    }
+    if sign1.protected.alg != key.alg {
+        return Err(SignatureError::AlgorithmMismatch { header: sign1.protected.alg, key: key.alg }.into());
+    }
+    let message = cose::sig_structure1(sign1.protected.bytes, aad, sign1.payload);
+    let signature = ed25519_dalek::Signature::from_bytes(&sign1.signature);
+    resolved
+        .verifying_key
+        .verify_strict(&message, &signature)
+        .map_err(|_| SignatureError::Invalid)?;
+    Ok(TrustedKey { key })
+}
+
+/// A trust or signature failure, before it is placed in a document's error.
+#[derive(Debug)]
+pub(crate) enum KeyCheckError {
+    Trust(TrustError),
+    Signature(SignatureError),
+}
+
+impl From<TrustError> for KeyCheckError {
+    fn from(e: TrustError) -> Self {
+        KeyCheckError::Trust(e)
+    }
+}
+
+impl From<SignatureError> for KeyCheckError {
+    fn from(e: SignatureError) -> Self {
+        KeyCheckError::Signature(e)
+    }
+}
+
+impl From<KeyCheckError> for VerifyError {
+    fn from(e: KeyCheckError) -> Self {
+        match e {
+            KeyCheckError::Trust(e) => VerifyError::Trust(e),
+            KeyCheckError::Signature(e) => VerifyError::Signature(e),
+        }
+    }
+}
+
+impl From<KeyCheckError> for crate::status::StatusListError {
+    fn from(e: KeyCheckError) -> Self {
+        match e {
+            KeyCheckError::Trust(e) => Self::Trust(e),
+            KeyCheckError::Signature(e) => Self::Signature(e),
+        }
+    }
+}
