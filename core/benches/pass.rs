@@ -19,8 +19,12 @@ fn sign(c: &mut Criterion) {
         &claims.to_cbor(),
     );
     let mut group = c.benchmark_group("sign");
-    group.bench_function("raw ed25519 sign", |b| b.iter(|| key.sign(black_box(&message))));
-    group.bench_function("sealpass sign_pass", |b| b.iter(|| sign_pass(black_box(&claims), key).unwrap()));
+    group.bench_function("raw ed25519 sign", |b| {
+        b.iter(|| key.sign(black_box(&message)))
+    });
+    group.bench_function("sealpass sign_pass", |b| {
+        b.iter(|| sign_pass(black_box(&claims), key).unwrap())
+    });
     group.finish();
 }
 
@@ -40,9 +44,15 @@ fn verify(c: &mut Criterion) {
     let verifying_key = key.verifying_key();
     let mut group = c.benchmark_group("verify");
     group.bench_function("raw ed25519 verify_strict", |b| {
-        b.iter(|| verifying_key.verify_strict(black_box(&message), black_box(&signature)).unwrap())
+        b.iter(|| {
+            verifying_key
+                .verify_strict(black_box(&message), black_box(&signature))
+                .unwrap()
+        })
     });
-    group.bench_function("sealpass Verifier::verify", |b| b.iter(|| verifier.verify(black_box(&text), NOW).unwrap()));
+    group.bench_function("sealpass Verifier::verify", |b| {
+        b.iter(|| verifier.verify(black_box(&text), NOW).unwrap())
+    });
     group.finish();
 }
 

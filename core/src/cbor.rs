@@ -156,8 +156,8 @@ impl<'a> Reader<'a> {
             }
             3 => {
                 let len = self.length(info, 1)?;
-                let text = std::str::from_utf8(self.take(len)?)
-                    .map_err(|_| CborError::InvalidUtf8)?;
+                let text =
+                    std::str::from_utf8(self.take(len)?).map_err(|_| CborError::InvalidUtf8)?;
                 Item::Text(text)
             }
             4 => {
@@ -338,7 +338,10 @@ impl<'a> Fields<'a> {
     pub fn uint(&mut self, key: i64) -> Result<u64, FieldError> {
         match self.require(key)? {
             Item::Unsigned(n) => Ok(n),
-            _ => Err(FieldError::WrongType { key, expected: "unsigned integer" }),
+            _ => Err(FieldError::WrongType {
+                key,
+                expected: "unsigned integer",
+            }),
         }
     }
 
@@ -346,20 +349,27 @@ impl<'a> Fields<'a> {
         match self.take(key) {
             None => Ok(None),
             Some(Item::Unsigned(n)) => Ok(Some(n)),
-            Some(_) => Err(FieldError::WrongType { key, expected: "unsigned integer" }),
+            Some(_) => Err(FieldError::WrongType {
+                key,
+                expected: "unsigned integer",
+            }),
         }
     }
 
     pub fn int(&mut self, key: i64) -> Result<i64, FieldError> {
-        self.require(key)?
-            .as_i64()
-            .ok_or(FieldError::WrongType { key, expected: "integer" })
+        self.require(key)?.as_i64().ok_or(FieldError::WrongType {
+            key,
+            expected: "integer",
+        })
     }
 
     pub fn text(&mut self, key: i64) -> Result<&'a str, FieldError> {
         match self.require(key)? {
             Item::Text(text) => Ok(text),
-            _ => Err(FieldError::WrongType { key, expected: "text" }),
+            _ => Err(FieldError::WrongType {
+                key,
+                expected: "text",
+            }),
         }
     }
 
@@ -367,21 +377,30 @@ impl<'a> Fields<'a> {
         match self.take(key) {
             None => Ok(None),
             Some(Item::Text(text)) => Ok(Some(text)),
-            Some(_) => Err(FieldError::WrongType { key, expected: "text" }),
+            Some(_) => Err(FieldError::WrongType {
+                key,
+                expected: "text",
+            }),
         }
     }
 
     pub fn bytes(&mut self, key: i64) -> Result<&'a [u8], FieldError> {
         match self.require(key)? {
             Item::Bytes(bytes) => Ok(bytes),
-            _ => Err(FieldError::WrongType { key, expected: "byte string" }),
+            _ => Err(FieldError::WrongType {
+                key,
+                expected: "byte string",
+            }),
         }
     }
 
     pub fn array(&mut self, key: i64) -> Result<Vec<Item<'a>>, FieldError> {
         match self.require(key)? {
             Item::Array(items) => Ok(items),
-            _ => Err(FieldError::WrongType { key, expected: "array" }),
+            _ => Err(FieldError::WrongType {
+                key,
+                expected: "array",
+            }),
         }
     }
 
@@ -466,7 +485,9 @@ mod tests {
             .array(2);
         e.bool(true).uint(u64::MAX);
         let bytes = e.into_bytes();
-        let Item::Map(entries) = decode(&bytes, 4).unwrap() else { panic!("not a map") };
+        let Item::Map(entries) = decode(&bytes, 4).unwrap() else {
+            panic!("not a map")
+        };
         assert_eq!(entries[0].0.as_i64(), Some(-19));
         assert_eq!(entries[1].1, Item::Text("张*明"));
         assert_eq!(entries[2].0.as_i64(), Some(-65_537));

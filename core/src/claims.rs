@@ -191,7 +191,8 @@ impl PassClaims {
 
 impl HealthStatus {
     fn encode(&self, e: &mut Encoder) {
-        let len = 4 + usize::from(self.vaccination.last_dose.is_some())
+        let len = 4
+            + usize::from(self.vaccination.last_dose.is_some())
             + 2 * usize::from(self.last_test.is_some());
         e.map(len)
             .int(HEALTH_COLOUR)

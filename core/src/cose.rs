@@ -126,9 +126,11 @@ pub fn parse_protected(bytes: &[u8]) -> Result<ProtectedHeader<'_>, CoseError> {
     for (label, value) in &entries {
         match label.as_i64() {
             Some(HEADER_ALG) => {
-                alg = Some(value.as_i64().ok_or(CoseError::Malformed(
-                    "the algorithm is not an integer",
-                ))?)
+                alg = Some(
+                    value
+                        .as_i64()
+                        .ok_or(CoseError::Malformed("the algorithm is not an integer"))?,
+                )
             }
             Some(HEADER_CRIT) => return Err(CoseError::UnknownCriticalHeader),
             Some(HEADER_KID) => {
@@ -136,7 +138,9 @@ pub fn parse_protected(bytes: &[u8]) -> Result<ProtectedHeader<'_>, CoseError> {
                     Item::Bytes(raw) => *raw,
                     _ => return Err(CoseError::Malformed("the key id is not a byte string")),
                 };
-                kid = Some(Kid(raw.try_into().map_err(|_| CoseError::KidLength(raw.len()))?));
+                kid = Some(Kid(raw
+                    .try_into()
+                    .map_err(|_| CoseError::KidLength(raw.len()))?));
             }
             _ => {}
         }
@@ -156,7 +160,10 @@ pub fn parse_sign1(input: &[u8]) -> Result<Sign1<'_>, CoseError> {
     };
     check_unprotected(unprotected)?;
     Ok(Sign1 {
-        protected: parse_protected(bytes(protected, "the protected header is not a byte string")?)?,
+        protected: parse_protected(bytes(
+            protected,
+            "the protected header is not a byte string",
+        )?)?,
         payload: bytes(payload, "the payload is not a byte string")?,
         signature: signature(sig)?,
     })
@@ -165,8 +172,16 @@ pub fn parse_sign1(input: &[u8]) -> Result<Sign1<'_>, CoseError> {
 /// Parse a tagged COSE_Sign with an attached payload and any number of signatures.
 pub fn parse_sign(input: &[u8]) -> Result<Sign<'_>, CoseError> {
     let items = untag(cbor::decode(input, MAX_COSE_DEPTH)?, TAG_COSE_SIGN)?;
-    let [body_protected, unprotected, payload, Item::Array(signatures)] = items.as_slice() else {
-        return Err(CoseError::Malformed("COSE_Sign is not an array of four ending in signatures"));
+    let [
+        body_protected,
+        unprotected,
+        payload,
+        Item::Array(signatures),
+    ] = items.as_slice()
+    else {
+        return Err(CoseError::Malformed(
+            "COSE_Sign is not an array of four ending in signatures",
+        ));
     };
     check_unprotected(unprotected)?;
     let signatures = signatures
@@ -176,11 +191,16 @@ pub fn parse_sign(input: &[u8]) -> Result<Sign<'_>, CoseError> {
                 return Err(CoseError::Malformed("a COSE_Signature is not an array"));
             };
             let [protected, unprotected, sig] = parts.as_slice() else {
-                return Err(CoseError::Malformed("a COSE_Signature is not an array of three"));
+                return Err(CoseError::Malformed(
+                    "a COSE_Signature is not an array of three",
+                ));
             };
             check_unprotected(unprotected)?;
             Ok(CoseSignature {
-                protected: parse_protected(bytes(protected, "a signature header is not a byte string")?)?,
+                protected: parse_protected(bytes(
+                    protected,
+                    "a signature header is not a byte string",
+                )?)?,
                 signature: signature(sig)?,
             })
         })
@@ -195,21 +215,34 @@ pub fn parse_sign(input: &[u8]) -> Result<Sign<'_>, CoseError> {
 /// The protected header sealpass writes: `{1: alg, 4: kid}`.
 pub fn encode_protected(alg: i64, kid: Kid) -> Vec<u8> {
     let mut e = Encoder::with_capacity(16);
-    e.map(2).int(HEADER_ALG).int(alg).int(HEADER_KID).bytes(&kid.0);
+    e.map(2)
+        .int(HEADER_ALG)
+        .int(alg)
+        .int(HEADER_KID)
+        .bytes(&kid.0);
     e.into_bytes()
 }
 
 /// `Sig_structure` for COSE_Sign1: `["Signature1", protected, aad, payload]`.
 pub fn sig_structure1(protected: &[u8], aad: &[u8], payload: &[u8]) -> Vec<u8> {
     let mut e = Encoder::with_capacity(32 + protected.len() + aad.len() + payload.len());
-    e.array(4).text("Signature1").bytes(protected).bytes(aad).bytes(payload);
+    e.array(4)
+        .text("Signature1")
+        .bytes(protected)
+        .bytes(aad)
+        .bytes(payload);
     e.into_bytes()
 }
 
 /// `Sig_structure` for COSE_Sign: `["Signature", body, signer, aad, payload]`.
 pub fn sig_structure(body: &[u8], signer: &[u8], aad: &[u8], payload: &[u8]) -> Vec<u8> {
     let mut e = Encoder::with_capacity(32 + body.len() + signer.len() + aad.len() + payload.len());
-    e.array(5).text("Signature").bytes(body).bytes(signer).bytes(aad).bytes(payload);
+    e.array(5)
+        .text("Signature")
+        .bytes(body)
+        .bytes(signer)
+        .bytes(aad)
+        .bytes(payload);
     e.into_bytes()
 }
 
@@ -260,9 +293,19 @@ mod tests {
     fn sign1_interoperates_with_coset() {
         let bytes = sign1(b"payload", AAD_PASS, &key()).unwrap();
         let parsed = coset::CoseSign1::from_tagged_slice(&bytes).unwrap();
-        assert_eq!(parsed.protected.header.alg, Some(coset::Algorithm::Assigned(coset::iana::Algorithm::Ed25519)));
+        assert_eq!(
+            parsed.protected.header.alg,
+            Some(coset::Algorithm::Assigned(coset::iana::Algorithm::Ed25519))
+        );
         assert_eq!(parsed.protected.header.key_id, key().kid().0.to_vec());
-        assert_eq!(parsed.tbs_data(AAD_PASS), sig_structure1(parsed.protected.original_data.as_ref().unwrap(), AAD_PASS, b"payload"));
+        assert_eq!(
+            parsed.tbs_data(AAD_PASS),
+            sig_structure1(
+                parsed.protected.original_data.as_ref().unwrap(),
+                AAD_PASS,
+                b"payload"
+            )
+        );
         assert_eq!(parsed.to_tagged_vec().unwrap(), bytes);
         let ours = parse_sign1(&bytes).unwrap();
         assert_eq!(ours.payload, b"payload");
@@ -274,7 +317,10 @@ mod tests {
         let protected = encode_protected(crate::signer::ALG_ED25519, key().kid());
         let bytes = encode_sign(b"list", &[(protected.clone(), [9; 64])]);
         let parsed = coset::CoseSign::from_tagged_slice(&bytes).unwrap();
-        assert_eq!(parsed.tbs_data(AAD_TRUST_LIST, &parsed.signatures[0]), sig_structure(&[], &protected, AAD_TRUST_LIST, b"list"));
+        assert_eq!(
+            parsed.tbs_data(AAD_TRUST_LIST, &parsed.signatures[0]),
+            sig_structure(&[], &protected, AAD_TRUST_LIST, b"list")
+        );
         assert_eq!(parsed.to_tagged_vec().unwrap(), bytes);
         assert_eq!(parse_sign(&bytes).unwrap().signatures.len(), 1);
         let _ = coset::CoseSignature::from_slice(&[0x83, 0x40, 0xa0, 0x40]).unwrap();
@@ -284,12 +330,32 @@ mod tests {
     fn header_rules() {
         let mut e = Encoder::default();
         e.map(1).int(HEADER_KID).bytes(&[0; 8]);
-        assert_eq!(parse_protected(&e.into_bytes()), Err(CoseError::MissingAlgorithm));
+        assert_eq!(
+            parse_protected(&e.into_bytes()),
+            Err(CoseError::MissingAlgorithm)
+        );
         let mut e = Encoder::default();
-        e.map(3).int(HEADER_ALG).int(-19).int(HEADER_CRIT).array(1).int(99).int(HEADER_KID).bytes(&[0; 8]);
-        assert_eq!(parse_protected(&e.into_bytes()), Err(CoseError::UnknownCriticalHeader));
+        e.map(3)
+            .int(HEADER_ALG)
+            .int(-19)
+            .int(HEADER_CRIT)
+            .array(1)
+            .int(99)
+            .int(HEADER_KID)
+            .bytes(&[0; 8]);
+        assert_eq!(
+            parse_protected(&e.into_bytes()),
+            Err(CoseError::UnknownCriticalHeader)
+        );
         let mut e = Encoder::default();
-        e.map(2).int(HEADER_ALG).int(-19).int(HEADER_KID).bytes(&[0; 4]);
-        assert_eq!(parse_protected(&e.into_bytes()), Err(CoseError::KidLength(4)));
+        e.map(2)
+            .int(HEADER_ALG)
+            .int(-19)
+            .int(HEADER_KID)
+            .bytes(&[0; 4]);
+        assert_eq!(
+            parse_protected(&e.into_bytes()),
+            Err(CoseError::KidLength(4))
+        );
     }
 }

@@ -132,7 +132,9 @@ impl SignatureError {
 /// The key that signed is not trusted for this pass.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TrustError {
-    #[error("unknown issuer key {0}: sync the trust list, or the pass is not from a trusted issuer")]
+    #[error(
+        "unknown issuer key {0}: sync the trust list, or the pass is not from a trusted issuer"
+    )]
     UnknownKey(Kid),
     #[error("issuer key {0} is revoked: do not accept passes it signed")]
     KeyRevoked(Kid),
@@ -145,7 +147,10 @@ pub enum TrustError {
         not_after: Timestamp,
     },
     #[error("the trust list expired {} ago: sync it before verifying", now.since(*expired_at))]
-    TrustListExpired { expired_at: Timestamp, now: Timestamp },
+    TrustListExpired {
+        expired_at: Timestamp,
+        now: Timestamp,
+    },
 }
 
 impl TrustError {
@@ -164,11 +169,20 @@ impl TrustError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ValidityError {
     #[error("expired {} ago", now.since(*expired_at))]
-    Expired { expired_at: Timestamp, now: Timestamp },
+    Expired {
+        expired_at: Timestamp,
+        now: Timestamp,
+    },
     #[error("not yet valid: valid in {}", not_before.since(*now))]
-    NotYetValid { not_before: Timestamp, now: Timestamp },
+    NotYetValid {
+        not_before: Timestamp,
+        now: Timestamp,
+    },
     #[error("issued {} in the future: check this device's clock", issued_at.since(*now))]
-    IssuedInFuture { issued_at: Timestamp, now: Timestamp },
+    IssuedInFuture {
+        issued_at: Timestamp,
+        now: Timestamp,
+    },
 }
 
 impl ValidityError {
@@ -189,7 +203,10 @@ pub enum RevocationError {
     #[error("the pass's revocation index {index} is outside the status list ({len} entries)")]
     IndexOutOfRange { index: u32, len: u64 },
     #[error("the status list expired {} ago: sync it before verifying", now.since(*expired_at))]
-    StatusListExpired { expired_at: Timestamp, now: Timestamp },
+    StatusListExpired {
+        expired_at: Timestamp,
+        now: Timestamp,
+    },
 }
 
 impl RevocationError {

@@ -86,10 +86,12 @@ mod verify;
 pub mod testkit;
 
 pub use claims::{
-    ClaimsError, Colour, HealthStatus, PassClaims, TestRecord, TestResult, Vaccination, mask_id, mask_name,
+    ClaimsError, Colour, HealthStatus, PassClaims, TestRecord, TestResult, Vaccination, mask_id,
+    mask_name,
 };
 pub use error::{
-    DecodeError, Phase, PolicyError, RevocationError, SignatureError, TrustError, ValidityError, VerifyError,
+    DecodeError, Phase, PolicyError, RevocationError, SignatureError, TrustError, ValidityError,
+    VerifyError,
 };
 pub use policy::{BUILTIN_PROFILES, CheckpointPolicy, PolicyParseError, parse_duration};
 pub use signer::{ALG_ED25519, CachedKidSigner, Kid, Signer, SignerError};
@@ -97,16 +99,16 @@ pub use status::{StatusBits, StatusList, StatusListError, sign_status_list};
 pub use text::TextError;
 pub use time::{Date, Seconds, Timestamp};
 pub use trust::{
-    Counted, Freshness, IssuerKey, KeyStatus, RootKey, RootSet, SignatureTally, SignedTrustList, TrustList,
-    TrustUpdate, TrustUpdateError, TrustedList,
+    Counted, Freshness, IssuerKey, KeyStatus, RootKey, RootSet, SignatureTally, SignedTrustList,
+    TrustList, TrustUpdate, TrustUpdateError, TrustedList,
 };
 pub use verify::{DEFAULT_CLOCK_SKEW, VerifiedPass, Verifier, sign_pass};
 
 /// Claim-key constants, for tools that inspect raw claims.
 pub mod claim_keys {
     pub use crate::claims::{
-        CLAIM_EXP, CLAIM_HEALTH, CLAIM_IAT, CLAIM_ISS, CLAIM_NBF, CLAIM_REVOCATION_INDEX, HEALTH_COLOUR,
-        HEALTH_DOSES, HEALTH_LAST_DOSE, HEALTH_MASKED_ID, HEALTH_MASKED_NAME, HEALTH_TEST_RESULT,
-        HEALTH_TEST_TIME,
+        CLAIM_EXP, CLAIM_HEALTH, CLAIM_IAT, CLAIM_ISS, CLAIM_NBF, CLAIM_REVOCATION_INDEX,
+        HEALTH_COLOUR, HEALTH_DOSES, HEALTH_LAST_DOSE, HEALTH_MASKED_ID, HEALTH_MASKED_NAME,
+        HEALTH_TEST_RESULT, HEALTH_TEST_TIME,
     };
 }

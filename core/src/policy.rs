@@ -56,13 +56,20 @@ impl CheckpointPolicy {
             "outdoor" => (vec![Colour::Green, Colour::Yellow], None, None),
             _ => return None,
         };
-        Some(CheckpointPolicy { name: name.to_owned(), colours, max_test_age, min_doses })
+        Some(CheckpointPolicy {
+            name: name.to_owned(),
+            colours,
+            max_test_age,
+            min_doses,
+        })
     }
 
     /// Admit or refuse a health status at `now`.
     pub fn check(&self, health: &HealthStatus, now: Timestamp) -> Result<(), PolicyError> {
         if !self.colours.contains(&health.colour) {
-            return Err(PolicyError::ColourNotAllowed { colour: health.colour });
+            return Err(PolicyError::ColourNotAllowed {
+                colour: health.colour,
+            });
         }
         if let Some(max) = self.max_test_age {
             let test = health.last_test.ok_or(PolicyError::NoTest { max })?;
@@ -76,7 +83,10 @@ impl CheckpointPolicy {
         }
         if let Some(need) = self.min_doses {
             if health.vaccination.doses < need {
-                return Err(PolicyError::TooFewDoses { have: health.vaccination.doses, need });
+                return Err(PolicyError::TooFewDoses {
+                    have: health.vaccination.doses,
+                    need,
+                });
             }
         }
         Ok(())
@@ -128,7 +138,9 @@ impl FromStr for CheckpointPolicy {
         let mut seen: Vec<String> = Vec::new();
         let statements = definition.lines().enumerate().flat_map(|(n, line)| {
             let line_without_comment = line.split('#').next().unwrap_or_default();
-            line_without_comment.split(';').map(move |s| (n + 1, s.trim()))
+            line_without_comment
+                .split(';')
+                .map(move |s| (n + 1, s.trim()))
         });
         for (line, statement) in statements.filter(|(_, s)| !s.is_empty()) {
             let (key, value) = statement
@@ -136,30 +148,48 @@ impl FromStr for CheckpointPolicy {
                 .map(|(k, v)| (k.trim(), v.trim()))
                 .ok_or(PolicyParseError::NotKeyValue { line })?;
             if seen.iter().any(|k| k == key) {
-                return Err(PolicyParseError::Repeated { line, key: key.into() });
+                return Err(PolicyParseError::Repeated {
+                    line,
+                    key: key.into(),
+                });
             }
             seen.push(key.into());
             match key {
                 "name" => policy.name = value.into(),
                 "colours" | "colors" => {
                     for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                        let colour = Colour::from_name(name)
-                            .ok_or_else(|| PolicyParseError::UnknownColour { line, value: name.into() })?;
+                        let colour = Colour::from_name(name).ok_or_else(|| {
+                            PolicyParseError::UnknownColour {
+                                line,
+                                value: name.into(),
+                            }
+                        })?;
                         if !policy.colours.contains(&colour) {
                             policy.colours.push(colour);
                         }
                     }
                 }
                 "max-test-age" => {
-                    policy.max_test_age = Some(
-                        parse_duration(value).ok_or_else(|| PolicyParseError::BadDuration { line, value: value.into() })?,
-                    )
+                    policy.max_test_age = Some(parse_duration(value).ok_or_else(|| {
+                        PolicyParseError::BadDuration {
+                            line,
+                            value: value.into(),
+                        }
+                    })?)
                 }
                 "min-doses" => {
                     policy.min_doses =
-                        Some(value.parse().map_err(|_| PolicyParseError::BadDoses { line, value: value.into() })?)
+                        Some(value.parse().map_err(|_| PolicyParseError::BadDoses {
+                            line,
+                            value: value.into(),
+                        })?)
                 }
-                _ => return Err(PolicyParseError::UnknownKey { line, key: key.into() }),
+                _ => {
+                    return Err(PolicyParseError::UnknownKey {
+                        line,
+                        key: key.into(),
+                    });
+                }
             }
         }
         if policy.colours.is_empty() {
@@ -198,7 +228,10 @@ mod tests {
             colour,
             masked_name: "张*明".into(),
             masked_id: "6101**********1234".into(),
-            vaccination: Vaccination { doses, last_dose: None },
+            vaccination: Vaccination {
+                doses,
+                last_dose: None,
+            },
             last_test: test_age_hours.map(|h| TestRecord {
                 taken_at: now.minus(Seconds::hours(h)),
                 result: TestResult::Negative,
@@ -218,16 +251,28 @@ mod tests {
             "policy: last test 2 d 13 h ago, over 2 d"
         );
         let (none, now) = health(Colour::Green, None, 3);
-        assert!(matches!(office.check(&none, now), Err(PolicyError::NoTest { .. })));
+        assert!(matches!(
+            office.check(&none, now),
+            Err(PolicyError::NoTest { .. })
+        ));
         let (yellow, now) = health(Colour::Yellow, None, 3);
         assert_eq!(
             CheckpointPolicy::default().check(&yellow, now),
-            Err(PolicyError::ColourNotAllowed { colour: Colour::Yellow })
+            Err(PolicyError::ColourNotAllowed {
+                colour: Colour::Yellow
+            })
         );
-        assert_eq!(CheckpointPolicy::builtin("outdoor").unwrap().check(&yellow, now), Ok(()));
+        assert_eq!(
+            CheckpointPolicy::builtin("outdoor")
+                .unwrap()
+                .check(&yellow, now),
+            Ok(())
+        );
         let (one_dose, now) = health(Colour::Green, Some(1), 1);
         assert_eq!(
-            CheckpointPolicy::builtin("hospital").unwrap().check(&one_dose, now),
+            CheckpointPolicy::builtin("hospital")
+                .unwrap()
+                .check(&one_dose, now),
             Err(PolicyError::TooFewDoses { have: 1, need: 2 })
         );
         for name in BUILTIN_PROFILES {
@@ -238,18 +283,31 @@ mod tests {
 
     #[test]
     fn definitions_parse_and_explain_mistakes() {
-        let policy: CheckpointPolicy = "name = canteen; colours = green, yellow # comment\nmax-test-age = 72h\nmin-doses = 1"
-            .parse()
-            .unwrap();
+        let policy: CheckpointPolicy =
+            "name = canteen; colours = green, yellow # comment\nmax-test-age = 72h\nmin-doses = 1"
+                .parse()
+                .unwrap();
         assert_eq!(policy.colours, vec![Colour::Green, Colour::Yellow]);
         assert_eq!(policy.max_test_age, Some(Seconds::hours(72)));
         assert_eq!(policy.min_doses, Some(1));
         assert_eq!(
             "colours = blue".parse::<CheckpointPolicy>(),
-            Err(PolicyParseError::UnknownColour { line: 1, value: "blue".into() })
+            Err(PolicyParseError::UnknownColour {
+                line: 1,
+                value: "blue".into()
+            })
         );
-        assert_eq!("name = x".parse::<CheckpointPolicy>(), Err(PolicyParseError::NoColours));
-        assert!(matches!("colours = green\nmax-test-age = soon".parse::<CheckpointPolicy>(), Err(PolicyParseError::BadDuration { line: 2, .. })));
-        assert!(matches!("colour = green".parse::<CheckpointPolicy>(), Err(PolicyParseError::UnknownKey { .. })));
+        assert_eq!(
+            "name = x".parse::<CheckpointPolicy>(),
+            Err(PolicyParseError::NoColours)
+        );
+        assert!(matches!(
+            "colours = green\nmax-test-age = soon".parse::<CheckpointPolicy>(),
+            Err(PolicyParseError::BadDuration { line: 2, .. })
+        ));
+        assert!(matches!(
+            "colour = green".parse::<CheckpointPolicy>(),
+            Err(PolicyParseError::UnknownKey { .. })
+        ));
     }
 }

@@ -31,7 +31,9 @@ pub struct StatusBits {
 impl StatusBits {
     /// Room for `entries` passes, none revoked.
     pub fn new(entries: u64) -> StatusBits {
-        StatusBits { bytes: vec![0; entries.div_ceil(8) as usize] }
+        StatusBits {
+            bytes: vec![0; entries.div_ceil(8) as usize],
+        }
     }
 
     pub fn from_bytes(bytes: Vec<u8>) -> StatusBits {
@@ -87,7 +89,10 @@ pub enum StatusListError {
     #[error("the status list's {0}")]
     Signature(#[from] SignatureError),
     #[error("the status list expired {} ago", now.since(*expired_at))]
-    Expired { expired_at: Timestamp, now: Timestamp },
+    Expired {
+        expired_at: Timestamp,
+        now: Timestamp,
+    },
 }
 
 /// Sign a status list for `issuer` with one of its issuer keys.
@@ -127,9 +132,16 @@ pub struct StatusList {
 impl StatusList {
     /// Check a signed status list: signed by a trusted key of the issuer it
     /// names, under the same key rules as a pass, and not expired.
-    pub fn verify(bytes: &[u8], trust: &TrustedList, now: Timestamp) -> Result<StatusList, StatusListError> {
+    pub fn verify(
+        bytes: &[u8],
+        trust: &TrustedList,
+        now: Timestamp,
+    ) -> Result<StatusList, StatusListError> {
         if bytes.len() > MAX_STATUS_LIST_LEN {
-            return Err(StatusListError::TooLarge { len: bytes.len(), max: MAX_STATUS_LIST_LEN });
+            return Err(StatusListError::TooLarge {
+                len: bytes.len(),
+                max: MAX_STATUS_LIST_LEN,
+            });
         }
         let sign1 = cose::parse_sign1(bytes)?;
         let key = trusted_signature(trust, &sign1, AAD_STATUS_LIST, now)?;
@@ -145,10 +157,19 @@ impl StatusList {
         }
         key.admits(&issuer, issued_at)?;
         if now >= expires_at {
-            return Err(StatusListError::Expired { expired_at: expires_at, now });
+            return Err(StatusListError::Expired {
+                expired_at: expires_at,
+                now,
+            });
         }
         let bits = StatusBits::from_bytes(text::inflate(compressed, MAX_STATUS_BITS_LEN)?);
-        Ok(StatusList { issuer, issued_at, expires_at, kid: sign1.protected.kid, bits })
+        Ok(StatusList {
+            issuer,
+            issued_at,
+            expires_at,
+            kid: sign1.protected.kid,
+            bits,
+        })
     }
 
     pub fn issuer(&self) -> &str {
@@ -178,12 +199,18 @@ impl StatusList {
     /// Refuse a revoked pass, or any pass once the list has expired.
     pub fn check(&self, index: u32, now: Timestamp) -> Result<(), RevocationError> {
         if now >= self.expires_at {
-            return Err(RevocationError::StatusListExpired { expired_at: self.expires_at, now });
+            return Err(RevocationError::StatusListExpired {
+                expired_at: self.expires_at,
+                now,
+            });
         }
         match self.bits.is_revoked(index) {
             Some(false) => Ok(()),
             Some(true) => Err(RevocationError::Revoked { index }),
-            None => Err(RevocationError::IndexOutOfRange { index, len: self.bits.len() }),
+            None => Err(RevocationError::IndexOutOfRange {
+                index,
+                len: self.bits.len(),
+            }),
         }
     }
 }

@@ -2,10 +2,14 @@
 //! benchmarks (feature `testkit`). Every key here is derived from a public
 //! label: **never use them for anything real.**
 
-use crate::claims::{Colour, HealthStatus, PassClaims, TestRecord, TestResult, Vaccination, mask_id, mask_name};
+use crate::claims::{
+    Colour, HealthStatus, PassClaims, TestRecord, TestResult, Vaccination, mask_id, mask_name,
+};
 use crate::signer::{ALG_ED25519, Signer};
 use crate::time::{Date, Seconds, Timestamp};
-use crate::trust::{IssuerKey, KeyStatus, RootKey, RootSet, SignedTrustList, TrustList, TrustedList};
+use crate::trust::{
+    IssuerKey, KeyStatus, RootKey, RootSet, SignedTrustList, TrustList, TrustedList,
+};
 use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 
@@ -44,8 +48,16 @@ impl Ceremony {
             issuer_keys: vec![issuer_entry(&issuer_key, KeyStatus::Active)],
         };
         let signed = sign_list(&list, &custodians[..3]);
-        let trusted = TrustedList::bootstrap(&roots, &signed, NOW).expect("the test ceremony is valid");
-        Ceremony { custodians, roots, issuer_key, list, signed, trusted }
+        let trusted =
+            TrustedList::bootstrap(&roots, &signed, NOW).expect("the test ceremony is valid");
+        Ceremony {
+            custodians,
+            roots,
+            issuer_key,
+            list,
+            signed,
+            trusted,
+        }
     }
 
     /// A pass with every claim present, issued an hour before [`NOW`].
@@ -67,7 +79,10 @@ pub fn root_set(custodians: &[SigningKey], threshold: u32) -> RootSet {
         keys: custodians
             .iter()
             .enumerate()
-            .map(|(i, key)| RootKey { custodian: format!("custodian {}", i + 1), public_key: key.public_key() })
+            .map(|(i, key)| RootKey {
+                custodian: format!("custodian {}", i + 1),
+                public_key: key.public_key(),
+            })
             .collect(),
     }
 }
@@ -106,8 +121,14 @@ pub fn sample_claims(issued_at: Timestamp) -> PassClaims {
             colour: Colour::Green,
             masked_name: mask_name("张三明"),
             masked_id: mask_id("610102199001011234"),
-            vaccination: Vaccination { doses: 3, last_dose: Date::from_ymd(2022, 1, 15) },
-            last_test: Some(TestRecord { taken_at: issued_at.minus(Seconds::hours(20)), result: TestResult::Negative }),
+            vaccination: Vaccination {
+                doses: 3,
+                last_dose: Date::from_ymd(2022, 1, 15),
+            },
+            last_test: Some(TestRecord {
+                taken_at: issued_at.minus(Seconds::hours(20)),
+                result: TestResult::Negative,
+            }),
         },
     }
 }

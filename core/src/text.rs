@@ -53,7 +53,10 @@ pub fn decode(text: &str) -> Result<Vec<u8>, TextError> {
         return Err(TextError::Empty);
     }
     if text.len() > MAX_TEXT_LEN {
-        return Err(TextError::TooLong { len: text.len(), max: MAX_TEXT_LEN });
+        return Err(TextError::TooLong {
+            len: text.len(),
+            max: MAX_TEXT_LEN,
+        });
     }
     let body = text.strip_prefix(PREFIX).ok_or(TextError::MissingPrefix)?;
     let bytes = base45::decode(body).map_err(|_| TextError::Base45)?;
@@ -81,7 +84,10 @@ mod tests {
         let cose = [0xd2, 0x84, 1, 2, 3];
         assert_eq!(decode(&encode(&cose)), Ok(cose.to_vec()));
         assert_eq!(decode(&encode_zlib(&cose)), Ok(cose.to_vec()));
-        assert_eq!(decode(&format!(" {}\r\n", encode(&cose))), Ok(cose.to_vec()));
+        assert_eq!(
+            decode(&format!(" {}\r\n", encode(&cose))),
+            Ok(cose.to_vec())
+        );
     }
 
     #[test]
@@ -89,11 +95,22 @@ mod tests {
         let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&[0; 1 << 20], 9);
         assert_eq!(
             decode(&encode(&bomb)),
-            Err(TextError::InflatedTooLarge { max: MAX_INFLATED_LEN })
+            Err(TextError::InflatedTooLarge {
+                max: MAX_INFLATED_LEN
+            })
         );
         assert_eq!(decode("HC1:ABC"), Err(TextError::MissingPrefix));
         assert_eq!(decode("SP1:a"), Err(TextError::Base45));
-        assert_eq!(decode(&"SP1:".repeat(600)), Err(TextError::TooLong { len: 2400, max: 2048 }));
-        assert_eq!(decode(&encode(&[0x78, 0x9c, 0xff])), Err(TextError::Inflate));
+        assert_eq!(
+            decode(&"SP1:".repeat(600)),
+            Err(TextError::TooLong {
+                len: 2400,
+                max: 2048
+            })
+        );
+        assert_eq!(
+            decode(&encode(&[0x78, 0x9c, 0xff])),
+            Err(TextError::Inflate)
+        );
     }
 }

@@ -150,7 +150,10 @@ mod tests {
     #[test]
     fn dates_round_trip_through_the_calendar() {
         assert_eq!(Date(0).to_string(), "1970-01-01");
-        assert_eq!(Date::from_ymd(2024, 2, 29).unwrap().to_string(), "2024-02-29");
+        assert_eq!(
+            Date::from_ymd(2024, 2, 29).unwrap().to_string(),
+            "2024-02-29"
+        );
         assert_eq!(Date::from_ymd(2023, 2, 29), None);
         assert_eq!(Date::from_ymd(1969, 12, 31), None);
         for day in (0..80_000).step_by(7) {

@@ -15,7 +15,11 @@ pub const DEFAULT_CLOCK_SKEW: Seconds = Seconds::minutes(5);
 
 /// Sign claims into the `SP1:` text of a QR code.
 pub fn sign_pass(claims: &PassClaims, signer: &dyn Signer) -> Result<String, SignerError> {
-    Ok(text::encode(&cose::sign1(&claims.to_cbor(), AAD_PASS, signer)?))
+    Ok(text::encode(&cose::sign1(
+        &claims.to_cbor(),
+        AAD_PASS,
+        signer,
+    )?))
 }
 
 /// A pass that passed every check. Only [`Verifier::verify`] makes one.
@@ -63,7 +67,12 @@ pub struct Verifier<'a> {
 
 impl<'a> Verifier<'a> {
     pub fn new(trust: &'a TrustedList, policy: &'a CheckpointPolicy) -> Self {
-        Verifier { trust, status_lists: &[], policy, clock_skew: DEFAULT_CLOCK_SKEW }
+        Verifier {
+            trust,
+            status_lists: &[],
+            policy,
+            clock_skew: DEFAULT_CLOCK_SKEW,
+        }
     }
 
     /// Status lists to check revocation against, one per issuer.
@@ -86,23 +95,39 @@ impl<'a> Verifier<'a> {
         let claims = PassClaims::from_cbor(sign1.payload).map_err(DecodeError::Claims)?;
         key.admits(&claims.issuer, claims.issued_at)?;
         self.check_validity(&claims, now)?;
-        let status_list = self.status_lists.iter().find(|list| list.issuer() == claims.issuer);
+        let status_list = self
+            .status_lists
+            .iter()
+            .find(|list| list.issuer() == claims.issuer);
         if let Some(list) = status_list {
             list.check(claims.revocation_index, now)?;
         }
         self.policy.check(&claims.health, now)?;
-        Ok(VerifiedPass { claims, kid: sign1.protected.kid, revocation_checked: status_list.is_some() })
+        Ok(VerifiedPass {
+            claims,
+            kid: sign1.protected.kid,
+            revocation_checked: status_list.is_some(),
+        })
     }
 
     fn check_validity(&self, claims: &PassClaims, now: Timestamp) -> Result<(), ValidityError> {
         if claims.issued_at > now.plus(self.clock_skew) {
-            return Err(ValidityError::IssuedInFuture { issued_at: claims.issued_at, now });
+            return Err(ValidityError::IssuedInFuture {
+                issued_at: claims.issued_at,
+                now,
+            });
         }
         if claims.not_before > now.plus(self.clock_skew) {
-            return Err(ValidityError::NotYetValid { not_before: claims.not_before, now });
+            return Err(ValidityError::NotYetValid {
+                not_before: claims.not_before,
+                now,
+            });
         }
         if now.minus(self.clock_skew) >= claims.expires_at {
-            return Err(ValidityError::Expired { expired_at: claims.expires_at, now });
+            return Err(ValidityError::Expired {
+                expired_at: claims.expires_at,
+                now,
+            });
         }
         Ok(())
     }
@@ -146,7 +171,11 @@ pub(crate) fn trusted_signature<'a>(
 ) -> Result<TrustedKey<'a>, KeyCheckError> {
     let expires_at = trust.list().expires_at;
     if now >= expires_at {
-        return Err(TrustError::TrustListExpired { expired_at: expires_at, now }.into());
+        return Err(TrustError::TrustListExpired {
+            expired_at: expires_at,
+            now,
+        }
+        .into());
     }
     let kid = sign1.protected.kid;
     let (key, resolved) = trust.resolve(kid).ok_or(TrustError::UnknownKey(kid))?;
@@ -154,7 +183,11 @@ pub(crate) fn trusted_signature<'a>(
         return Err(TrustError::KeyRevoked(kid).into());
     }
     if sign1.protected.alg != key.alg {
-        return Err(SignatureError::AlgorithmMismatch { header: sign1.protected.alg, key: key.alg }.into());
+        return Err(SignatureError::AlgorithmMismatch {
+            header: sign1.protected.alg,
+            key: key.alg,
+        }
+        .into());
     }
     let message = cose::sig_structure1(sign1.protected.bytes, aad, sign1.payload);
     let signature = ed25519_dalek::Signature::from_bytes(&sign1.signature);

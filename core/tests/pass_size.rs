@@ -1,7 +1,7 @@
 //! A pass must fit a QR code a cheap phone shows and a tired scanner reads:
 //! at most 300 characters (QR version 10 at error correction M).
 
-use sealpass_core::testkit::{Ceremony, sample_claims, NOW};
+use sealpass_core::testkit::{Ceremony, NOW, sample_claims};
 use sealpass_core::{PassClaims, sign_pass};
 
 #[test]
@@ -18,5 +18,8 @@ fn a_pass_with_every_claim_fits_in_300_characters() {
     println!("{} characters: {text}", text.len());
     assert!(text.len() <= 300, "{} characters", text.len());
     // QR alphanumeric mode: the whole text is in its 45-character set.
-    assert!(text.chars().all(|c| "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:".contains(c)));
+    assert!(
+        text.chars()
+            .all(|c| "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:".contains(c))
+    );
 }

@@ -198,7 +198,11 @@ impl RootSet {
     }
 
     fn encode(&self, e: &mut Encoder) {
-        e.map(2).int(1).uint(u64::from(self.threshold)).int(2).array(self.keys.len());
+        e.map(2)
+            .int(1)
+            .uint(u64::from(self.threshold))
+            .int(2)
+            .array(self.keys.len());
         for key in &self.keys {
             e.map(3)
                 .int(1)
@@ -225,12 +229,18 @@ impl RootSet {
                 if alg != ALG_ED25519 {
                     return Err(TrustListError::UnsupportedAlgorithm(alg));
                 }
-                Ok(RootKey { custodian, public_key })
+                Ok(RootKey {
+                    custodian,
+                    public_key,
+                })
             })
             .collect::<Result<Vec<_>, TrustListError>>()?;
         fields.finish()?;
         if threshold == 0 || threshold as usize > keys.len() {
-            return Err(TrustListError::BadThreshold { threshold, roots: keys.len() });
+            return Err(TrustListError::BadThreshold {
+                threshold,
+                roots: keys.len(),
+            });
         }
         let mut seen = HashSet::new();
         for key in &keys {
@@ -289,9 +299,10 @@ impl IssuerKey {
 
 /// A 32-byte Ed25519 public key that is a valid point of large order.
 fn public_key(raw: &[u8]) -> Result<[u8; 32], TrustListError> {
-    let bytes: [u8; 32] = raw
-        .try_into()
-        .map_err(|_| FieldError::WrongType { key: 2, expected: "32-byte public key" })?;
+    let bytes: [u8; 32] = raw.try_into().map_err(|_| FieldError::WrongType {
+        key: 2,
+        expected: "32-byte public key",
+    })?;
     match ed25519_dalek::VerifyingKey::from_bytes(&bytes) {
         Ok(key) if !key.is_weak() => Ok(bytes),
         _ => Err(TrustListError::BadPublicKey(Kid::of(&bytes))),

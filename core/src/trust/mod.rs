@@ -7,5 +7,7 @@ mod signed;
 mod update;
 
 pub use list::{FORMAT_VERSION, IssuerKey, KeyStatus, RootKey, RootSet, TrustList, TrustListError};
-pub use signed::{Counted, EnvelopeError, MAX_TRUST_LIST_LEN, RootSignature, SignatureTally, SignedTrustList};
+pub use signed::{
+    Counted, EnvelopeError, MAX_TRUST_LIST_LEN, RootSignature, SignatureTally, SignedTrustList,
+};
 pub use update::{Freshness, RootSetRole, TrustUpdate, TrustUpdateError, TrustedList};

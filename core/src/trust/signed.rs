@@ -78,14 +78,21 @@ impl SignatureTally {
 impl SignedTrustList {
     /// An unsigned draft of `list`.
     pub fn draft(list: TrustList) -> SignedTrustList {
-        SignedTrustList { payload: list.to_cbor(), list, signatures: Vec::new() }
+        SignedTrustList {
+            payload: list.to_cbor(),
+            list,
+            signatures: Vec::new(),
+        }
     }
 
     /// Parse an envelope and its content (rules T1 and T2 of docs/trust.md);
     /// no signature is checked here.
     pub fn from_bytes(bytes: &[u8]) -> Result<SignedTrustList, EnvelopeError> {
         if bytes.len() > MAX_TRUST_LIST_LEN {
-            return Err(EnvelopeError::TooLarge { len: bytes.len(), max: MAX_TRUST_LIST_LEN });
+            return Err(EnvelopeError::TooLarge {
+                len: bytes.len(),
+                max: MAX_TRUST_LIST_LEN,
+            });
         }
         let sign = cose::parse_sign(bytes)?;
         let list = TrustList::from_cbor(sign.payload)?;
@@ -99,7 +106,11 @@ impl SignedTrustList {
                 signature: s.signature,
             })
             .collect();
-        Ok(SignedTrustList { payload: sign.payload.to_vec(), list, signatures })
+        Ok(SignedTrustList {
+            payload: sign.payload.to_vec(),
+            list,
+            signatures,
+        })
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -129,7 +140,12 @@ impl SignedTrustList {
         let protected = cose::encode_protected(ALG_ED25519, signer.kid());
         let message = cose::sig_structure(&[], &protected, AAD_TRUST_LIST, &self.payload);
         let signature = signer.sign(&message)?;
-        self.signatures.push(RootSignature { kid: signer.kid(), alg: ALG_ED25519, protected, signature });
+        self.signatures.push(RootSignature {
+            kid: signer.kid(),
+            alg: ALG_ED25519,
+            protected,
+            signature,
+        });
         Ok(())
     }
 
@@ -154,7 +170,8 @@ impl SignedTrustList {
                 if counted_roots[index] {
                     return Counted::Duplicate(index);
                 }
-                let message = cose::sig_structure(&[], &sig.protected, AAD_TRUST_LIST, &self.payload);
+                let message =
+                    cose::sig_structure(&[], &sig.protected, AAD_TRUST_LIST, &self.payload);
                 if !verify_ed25519(&roots.keys[index].public_key, &message, &sig.signature) {
                     return Counted::Invalid(index);
                 }
@@ -162,7 +179,10 @@ impl SignedTrustList {
                 Counted::Valid(index)
             })
             .collect();
-        SignatureTally { threshold: roots.threshold, signatures }
+        SignatureTally {
+            threshold: roots.threshold,
+            signatures,
+        }
     }
 }
 
@@ -171,5 +191,6 @@ pub(crate) fn verify_ed25519(public_key: &[u8; 32], message: &[u8], signature: &
     let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(public_key) else {
         return false;
     };
-    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature)).is_ok()
+    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
+        .is_ok()
 }

@@ -45,13 +45,21 @@ pub enum TrustUpdateError {
         match role { RootSetRole::Current => "trusted", RootSetRole::Incoming => "incoming" },
         tally.threshold
     )]
-    BelowThreshold { role: RootSetRole, tally: SignatureTally },
+    BelowThreshold {
+        role: RootSetRole,
+        tally: SignatureTally,
+    },
     /// T5
-    #[error("sequence {candidate} is not newer than the trusted list's {current}: rollback refused")]
+    #[error(
+        "sequence {candidate} is not newer than the trusted list's {current}: rollback refused"
+    )]
     Rollback { current: u64, candidate: u64 },
     /// T6
     #[error("the list expired {} ago", now.since(*expired_at))]
-    Expired { expired_at: Timestamp, now: Timestamp },
+    Expired {
+        expired_at: Timestamp,
+        now: Timestamp,
+    },
 }
 
 impl TrustUpdateError {
@@ -77,22 +85,36 @@ pub enum TrustUpdate {
 /// How close a trusted list is to expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {
-    Fresh { expires_in: Seconds },
+    Fresh {
+        expires_in: Seconds,
+    },
     /// Less than a quarter of its lifetime is left: sync soon.
-    ExpiresSoon { expires_in: Seconds },
-    Expired { ago: Seconds },
+    ExpiresSoon {
+        expires_in: Seconds,
+    },
+    Expired {
+        ago: Seconds,
+    },
 }
 
 impl TrustedList {
     /// Accept the first list against a root set pinned out of band (the
     /// ceremony's root-set file). The pinned set plays the trusted list's
     /// roots in T3 and T4, and any sequence number passes T5.
-    pub fn bootstrap(pinned: &RootSet, candidate: &[u8], now: Timestamp) -> Result<TrustedList, TrustUpdateError> {
+    pub fn bootstrap(
+        pinned: &RootSet,
+        candidate: &[u8],
+        now: Timestamp,
+    ) -> Result<TrustedList, TrustUpdateError> {
         accept(pinned, 0, candidate, now)
     }
 
     /// Offer a newer list (rules T0-T6).
-    pub fn update(&self, candidate: &[u8], now: Timestamp) -> Result<TrustUpdate, TrustUpdateError> {
+    pub fn update(
+        &self,
+        candidate: &[u8],
+        now: Timestamp,
+    ) -> Result<TrustUpdate, TrustUpdateError> {
         // T0: the same bytes again are not an update, and not a rollback.
         if candidate == self.bytes {
             return Ok(TrustUpdate::Unchanged);
@@ -108,7 +130,10 @@ impl TrustedList {
         let signed = SignedTrustList::from_bytes(stored)?;
         let tally = signed.count_root_signatures(&signed.list().roots);
         if !tally.meets_threshold() {
-            return Err(TrustUpdateError::BelowThreshold { role: RootSetRole::Incoming, tally });
+            return Err(TrustUpdateError::BelowThreshold {
+                role: RootSetRole::Incoming,
+                tally,
+            });
         }
         Ok(trusted(&signed, stored))
     }
@@ -125,7 +150,9 @@ impl TrustedList {
     pub fn freshness(&self, now: Timestamp) -> Freshness {
         let expires_at = self.list.expires_at;
         if now >= expires_at {
-            return Freshness::Expired { ago: now.since(expires_at) };
+            return Freshness::Expired {
+                ago: now.since(expires_at),
+            };
         }
         let lifetime = expires_at.since(self.list.issued_at);
         let expires_in = expires_at.since(now);
@@ -142,29 +169,46 @@ impl TrustedList {
     }
 }
 
-fn accept(roots: &RootSet, current_sequence: u64, candidate: &[u8], now: Timestamp) -> Result<TrustedList, TrustUpdateError> {
+fn accept(
+    roots: &RootSet,
+    current_sequence: u64,
+    candidate: &[u8],
+    now: Timestamp,
+) -> Result<TrustedList, TrustUpdateError> {
     // T1, T2: structure and internal consistency.
     let signed = SignedTrustList::from_bytes(candidate)?;
     let list = signed.list();
     // T3: the threshold of the roots trusted now.
     let tally = signed.count_root_signatures(roots);
     if !tally.meets_threshold() {
-        return Err(TrustUpdateError::BelowThreshold { role: RootSetRole::Current, tally });
+        return Err(TrustUpdateError::BelowThreshold {
+            role: RootSetRole::Current,
+            tally,
+        });
     }
     // T4: a new root set must also be accepted by its own threshold.
     if list.roots != *roots {
         let tally = signed.count_root_signatures(&list.roots);
         if !tally.meets_threshold() {
-            return Err(TrustUpdateError::BelowThreshold { role: RootSetRole::Incoming, tally });
+            return Err(TrustUpdateError::BelowThreshold {
+                role: RootSetRole::Incoming,
+                tally,
+            });
         }
     }
     // T5: no rollback, no replay of an older list.
     if list.sequence <= current_sequence {
-        return Err(TrustUpdateError::Rollback { current: current_sequence, candidate: list.sequence });
+        return Err(TrustUpdateError::Rollback {
+            current: current_sequence,
+            candidate: list.sequence,
+        });
     }
     // T6: an expired list is never accepted.
     if now >= list.expires_at {
-        return Err(TrustUpdateError::Expired { expired_at: list.expires_at, now });
+        return Err(TrustUpdateError::Expired {
+            expired_at: list.expires_at,
+            now,
+        });
     }
     Ok(trusted(&signed, candidate))
 }
@@ -178,8 +222,18 @@ fn trusted(signed: &SignedTrustList, bytes: &[u8]) -> TrustedList {
         .filter_map(|(index, key)| {
             // T2 checked every key is a valid point; decompress it once here.
             let verifying_key = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key).ok()?;
-            Some((key.kid(), ResolvedKey { index, verifying_key }))
+            Some((
+                key.kid(),
+                ResolvedKey {
+                    index,
+                    verifying_key,
+                },
+            ))
         })
         .collect();
-    TrustedList { list: list.clone(), bytes: bytes.to_vec(), keys }
+    TrustedList {
+        list: list.clone(),
+        bytes: bytes.to_vec(),
+        keys,
+    }
 }
