@@ -73,6 +73,7 @@
 pub mod cbor;
 mod claims;
 pub mod cose;
+mod ed25519;
 mod error;
 mod policy;
 mod signer;
@@ -89,6 +90,7 @@ pub use claims::{
     ClaimsError, Colour, HealthStatus, PassClaims, TestRecord, TestResult, Vaccination, mask_id,
     mask_name,
 };
+pub use ed25519::verify_ed25519;
 pub use error::{
     DecodeError, Phase, PolicyError, RevocationError, SignatureError, TrustError, ValidityError,
     VerifyError,

@@ -95,6 +95,25 @@ pub enum StatusListError {
     },
 }
 
+impl StatusListError {
+    /// A stable, machine-readable reason, as [`crate::VerifyError::code`]
+    /// gives for passes; trust and signature failures share the pass codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StatusListError::TooLarge { .. }
+            | StatusListError::Bits(TextError::InflatedTooLarge { .. }) => "status_list_too_large",
+            StatusListError::Cose(_)
+            | StatusListError::Cbor(_)
+            | StatusListError::Field(_)
+            | StatusListError::Bits(_) => "malformed_status_list",
+            StatusListError::UnsupportedBits(_) => "unsupported_status_bits",
+            StatusListError::Trust(e) => e.code(),
+            StatusListError::Signature(e) => e.code(),
+            StatusListError::Expired { .. } => "status_list_expired",
+        }
+    }
+}
+
 /// Sign a status list for `issuer` with one of its issuer keys.
 pub fn sign_status_list(
     issuer: &str,

@@ -2,6 +2,7 @@
 
 use crate::claims::{HealthStatus, PassClaims};
 use crate::cose::{self, AAD_PASS, Sign1};
+use crate::ed25519;
 use crate::error::{DecodeError, SignatureError, TrustError, ValidityError, VerifyError};
 use crate::policy::CheckpointPolicy;
 use crate::signer::{Kid, Signer, SignerError};
@@ -190,11 +191,9 @@ pub(crate) fn trusted_signature<'a>(
         .into());
     }
     let message = cose::sig_structure1(sign1.protected.bytes, aad, sign1.payload);
-    let signature = ed25519_dalek::Signature::from_bytes(&sign1.signature);
-    resolved
-        .verifying_key
-        .verify_strict(&message, &signature)
-        .map_err(|_| SignatureError::Invalid)?;
+    if !ed25519::verify_with_key(&resolved.verifying_key, &message, &sign1.signature) {
+        return Err(SignatureError::Invalid.into());
+    }
     Ok(TrustedKey { key })
 }
 

@@ -3,6 +3,7 @@
 
 use super::list::{RootSet, TrustList, TrustListError};
 use crate::cose::{self, AAD_TRUST_LIST, CoseError};
+use crate::ed25519::verify_ed25519;
 use crate::signer::{ALG_ED25519, Kid, Signer, SignerError};
 use thiserror::Error;
 
@@ -184,13 +185,4 @@ impl SignedTrustList {
             signatures,
         }
     }
-}
-
-/// Ed25519 with `verify_strict`: no small-order keys or R, canonical S.
-pub(crate) fn verify_ed25519(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
-    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(public_key) else {
-        return false;
-    };
-    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
-        .is_ok()
 }
