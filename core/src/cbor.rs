@@ -9,8 +9,12 @@
 //! - text is valid UTF-8; map keys are unique;
 //! - nesting is capped, and exactly one item fills the input (no trailing bytes).
 //!
-//! Decoding never allocates more than the input could hold, so hostile lengths
-//! cannot exhaust memory, and no input can panic.
+//! Decoding never allocates more than the input could hold: a length is only
+//! trusted as far as the bytes left can back it, and room is reserved for at
+//! most [`MAX_PREALLOCATED`] elements ahead of reading them, so memory grows
+//! with the items actually read, never with the lengths claimed (nested
+//! headers claiming the whole input each once reserved room for all of it).
+//! Hostile lengths cannot exhaust memory, and no input can panic.
 
 use thiserror::Error;
 
@@ -35,6 +39,23 @@ pub enum CborError {
     UnsupportedSimple,
     #[error("CBOR text is not valid UTF-8")]
     InvalidUtf8,
+}
+
+impl CborError {
+    /// A stable, machine-readable reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CborError::Truncated => "cbor_truncated",
+            CborError::TrailingBytes(_) => "cbor_trailing_bytes",
+            CborError::IndefiniteLength => "cbor_indefinite_length",
+            CborError::TooDeep(_) => "cbor_too_deep",
+            CborError::DuplicateMapKey => "cbor_duplicate_key",
+            CborError::NonCanonicalInteger => "cbor_non_canonical",
+            CborError::Reserved(_) => "cbor_reserved",
+            CborError::UnsupportedSimple => "cbor_unsupported_simple",
+            CborError::InvalidUtf8 => "cbor_invalid_utf8",
+        }
+    }
 }
 
 /// One decoded CBOR item, borrowing byte and text strings from the input.
@@ -77,6 +98,9 @@ impl Item<'_> {
         }
     }
 }
+
+/// Most array elements or map entries reserved before they are read.
+pub const MAX_PREALLOCATED: usize = 64;
 
 /// Decode exactly one item filling all of `input`, nested at most `max_depth` deep.
 pub fn decode(input: &[u8], max_depth: usize) -> Result<Item<'_>, CborError> {
@@ -163,7 +187,7 @@ impl<'a> Reader<'a> {
             4 => {
                 let len = self.length(info, 1)?;
                 let depth = nested(depth_left)?;
-                let mut items = Vec::with_capacity(len);
+                let mut items = Vec::with_capacity(len.min(MAX_PREALLOCATED));
                 for _ in 0..len {
                     items.push(self.item(depth, max_depth)?);
                 }
@@ -172,8 +196,8 @@ impl<'a> Reader<'a> {
             5 => {
                 let len = self.length(info, 2)?;
                 let depth = nested(depth_left)?;
-                let mut entries = Vec::with_capacity(len);
-                let mut key_spans = Vec::with_capacity(len);
+                let mut entries = Vec::with_capacity(len.min(MAX_PREALLOCATED));
+                let mut key_spans = Vec::with_capacity(len.min(MAX_PREALLOCATED));
                 for _ in 0..len {
                     let start = self.pos;
                     let key = self.item(depth, max_depth)?;

@@ -145,6 +145,26 @@ pub enum ClaimsError {
     InvertedWindow,
 }
 
+impl ClaimsError {
+    /// A stable, machine-readable reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClaimsError::Cbor(e) => e.code(),
+            ClaimsError::Field(FieldError::Unknown(_))
+            | ClaimsError::HealthField(FieldError::Unknown(_)) => "unknown_claim",
+            ClaimsError::Field(FieldError::Missing(_))
+            | ClaimsError::HealthField(FieldError::Missing(_)) => "missing_claim",
+            ClaimsError::UnknownColour(_) => "unknown_colour",
+            ClaimsError::TooLong { .. } => "claim_too_long",
+            ClaimsError::InvertedWindow => "inverted_validity",
+            ClaimsError::Field(_)
+            | ClaimsError::HealthField(_)
+            | ClaimsError::UnknownTestResult(_)
+            | ClaimsError::IncompleteTest => "malformed_claims",
+        }
+    }
+}
+
 impl PassClaims {
     /// The claims as the CBOR map that is signed, in deterministic key order
     /// (RFC 8949, section 4.2.1).

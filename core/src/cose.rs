@@ -51,6 +51,22 @@ pub enum CoseError {
     SignatureLength(usize),
 }
 
+impl CoseError {
+    /// A stable, machine-readable reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoseError::Cbor(e) => e.code(),
+            CoseError::WrongTag { .. } => "wrong_cose_tag",
+            CoseError::Malformed(_) => "malformed_cose",
+            CoseError::MissingAlgorithm => "missing_algorithm",
+            CoseError::MissingKid => "missing_kid",
+            CoseError::KidLength(_) => "bad_kid_length",
+            CoseError::UnknownCriticalHeader => "unknown_critical_header",
+            CoseError::SignatureLength(_) => "bad_signature_length",
+        }
+    }
+}
+
 /// The protected header: its bytes as received and the two fields used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProtectedHeader<'a> {

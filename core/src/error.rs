@@ -101,12 +101,9 @@ pub enum DecodeError {
 impl DecodeError {
     pub fn code(&self) -> &'static str {
         match self {
-            DecodeError::Text(TextError::MissingPrefix | TextError::Empty) => "not_a_pass",
-            DecodeError::Text(_) => "bad_encoding",
-            DecodeError::Cose(CoseError::MissingAlgorithm) => "missing_algorithm",
-            DecodeError::Cose(CoseError::UnknownCriticalHeader) => "unknown_critical_header",
-            DecodeError::Cose(_) => "malformed_cose",
-            DecodeError::Claims(_) => "malformed_claims",
+            DecodeError::Text(e) => e.code(),
+            DecodeError::Cose(e) => e.code(),
+            DecodeError::Claims(e) => e.code(),
         }
     }
 }
@@ -230,7 +227,7 @@ pub enum PolicyError {
     TestPositive,
     #[error("policy: last test {age} ago, over {max}")]
     TestTooOld { age: Seconds, max: Seconds },
-    #[error("policy: {have} vaccination doses, {need} required")]
+    #[error("policy: {have} of {need} required vaccination doses")]
     TooFewDoses { have: u8, need: u8 },
 }
 

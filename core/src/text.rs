@@ -26,10 +26,23 @@ pub enum TextError {
     MissingPrefix,
     #[error("the text after {PREFIX} is not Base45")]
     Base45,
-    #[error("the compressed pass is damaged")]
+    #[error("the zlib-compressed data is damaged")]
     Inflate,
-    #[error("the compressed pass inflates beyond {max} bytes")]
+    #[error("the compressed data inflates beyond {max} bytes")]
     InflatedTooLarge { max: usize },
+}
+
+impl TextError {
+    /// A stable, machine-readable reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TextError::Empty | TextError::MissingPrefix => "not_a_pass",
+            TextError::TooLong { .. } => "text_too_long",
+            TextError::Base45 => "bad_base45",
+            TextError::Inflate => "bad_zlib",
+            TextError::InflatedTooLarge { .. } => "inflated_too_large",
+        }
+    }
 }
 
 /// `SP1:` + Base45 of `cose`.

@@ -65,25 +65,25 @@ fn texts(key: &SigningKey) -> Vec<PassCase> {
         ),
         pass(
             "lowercase-base45",
-            "bad_encoding",
+            "bad_base45",
             "a genuine pass with its Base45 lowercased: Base45 (RFC 9285) has upper case only",
             format!("SP1:{}", body.to_lowercase()),
         ),
         pass(
             "invalid-base45-triple",
-            "bad_encoding",
+            "bad_base45",
             "the first Base45 triple is GGW, which encodes 65536, more than two bytes hold",
             format!("SP1:GGW{}", &body[3..]),
         ),
         pass(
             "dangling-base45-character",
-            "bad_encoding",
+            "bad_base45",
             "a Base45 body whose length leaves one character over, which encodes nothing",
             format!("SP1:{dangling}"),
         ),
         pass(
             "text-too-long",
-            "bad_encoding",
+            "text_too_long",
             "a genuine pass padded with 1400 bytes in its unprotected header, over the 2048-character limit",
             padded.text(),
         ),
@@ -102,13 +102,13 @@ fn zlib(key: &SigningKey) -> Vec<PassCase> {
         ),
         pass(
             "zlib-bomb",
-            "bad_encoding",
+            "inflated_too_large",
             "a 1 KiB zlib stream inflating to 1 MiB; inflation stops at 4096 bytes",
             text::encode(&bomb),
         ),
         pass(
             "zlib-damaged",
-            "bad_encoding",
+            "bad_zlib",
             "a compressed genuine pass with its last 6 bytes cut off",
             text::encode(&compressed[..compressed.len() - 6]),
         ),
@@ -131,37 +131,37 @@ fn cose_structures(key: &SigningKey) -> Vec<PassCase> {
     vec![
         pass(
             "untagged-cose-sign1",
-            "malformed_cose",
+            "wrong_cose_tag",
             "a genuine COSE_Sign1 array without its tag 18",
             variant(&|s| s.tag = None),
         ),
         pass(
             "wrong-tag-cose-sign",
-            "malformed_cose",
+            "wrong_cose_tag",
             "a genuine COSE_Sign1 array under tag 98 (COSE_Sign)",
             variant(&|s| s.tag = Some(TAG_COSE_SIGN)),
         ),
         pass(
             "wrong-tag-cose-mac0",
-            "malformed_cose",
+            "wrong_cose_tag",
             "a genuine COSE_Sign1 array under tag 17 (COSE_Mac0)",
             variant(&|s| s.tag = Some(17)),
         ),
         pass(
             "indefinite-length-array",
-            "malformed_cose",
+            "cbor_indefinite_length",
             "a genuine COSE_Sign1 written as an indefinite-length array",
             variant(&|s| s.indefinite = true),
         ),
         pass(
             "trailing-bytes-after-cose",
-            "malformed_cose",
+            "cbor_trailing_bytes",
             "one zero byte after a genuine COSE_Sign1",
             variant(&|s| s.trailing = vec![0]),
         ),
         pass(
             "deep-nesting",
-            "malformed_cose",
+            "cbor_too_deep",
             "ten arrays nested in the unprotected header, deeper than the 8 levels read",
             variant(&|s| s.unprotected = nested.clone()),
         ),
@@ -183,7 +183,7 @@ fn cose_structures(key: &SigningKey) -> Vec<PassCase> {
         ),
         pass(
             "signature-63-bytes",
-            "malformed_cose",
+            "bad_signature_length",
             "a genuine signature with its last byte cut off",
             variant(&|s| {
                 s.signature.pop();
@@ -234,13 +234,13 @@ fn headers(city: &City) -> Vec<PassCase> {
         ),
         pass(
             "kid-in-unprotected-header-only",
-            "malformed_cose",
+            "missing_kid",
             "the kid only in the unprotected header, where an attacker could change it",
             kid_unprotected.text(),
         ),
         pass(
             "kid-wrong-length",
-            "malformed_cose",
+            "bad_kid_length",
             "a 4-byte kid; a sealpass kid is the first 8 bytes of SHA-256 of the public key",
             header(&|e| {
                 e.map(2).int(1).int(ALG_ED25519).int(4).bytes(&kid[..4]);
@@ -324,7 +324,7 @@ fn claim_sets(key: &SigningKey) -> Vec<PassCase> {
     vec![
         pass(
             "duplicate-claim-keys",
-            "malformed_claims",
+            "cbor_duplicate_key",
             "a second exp claim a day later: a parser keeping the last one would extend the pass",
             signed(with_extra_claim(cbor(|e| {
                 e.int(4).uint(exp + 86_400);
@@ -332,13 +332,13 @@ fn claim_sets(key: &SigningKey) -> Vec<PassCase> {
         ),
         pass(
             "trailing-bytes-in-payload",
-            "malformed_claims",
+            "cbor_trailing_bytes",
             "one zero byte after the claims map, inside the signed payload",
             signed([&payload[..], &[0]].concat()),
         ),
         pass(
             "unknown-claim-key",
-            "malformed_claims",
+            "unknown_claim",
             "a seventh claim with private key -70000: a v1 pass carries no other claim",
             signed(with_extra_claim(cbor(|e| {
                 e.int(-70_000).uint(1);
@@ -346,7 +346,7 @@ fn claim_sets(key: &SigningKey) -> Vec<PassCase> {
         ),
         pass(
             "deep-nesting-in-claims",
-            "malformed_claims",
+            "cbor_too_deep",
             "an extra claim of eight nested arrays, deeper than the 4 levels claims are read to",
             signed(with_extra_claim(cbor(|e| {
                 e.int(-70_000);
@@ -358,13 +358,13 @@ fn claim_sets(key: &SigningKey) -> Vec<PassCase> {
         ),
         pass(
             "non-canonical-integer",
-            "malformed_claims",
+            "cbor_non_canonical",
             "exp written in 8 bytes where 4 suffice: one value must have one encoding",
             signed(patch(&payload, &exp_32, &exp_64)),
         ),
         pass(
             "unknown-colour",
-            "malformed_claims",
+            "unknown_colour",
             "health colour code 3; v1 knows 0 green, 1 yellow, 2 red",
             signed(patch(
                 &payload,
@@ -380,7 +380,7 @@ fn claim_sets(key: &SigningKey) -> Vec<PassCase> {
         ),
         pass(
             "not-before-after-expiry",
-            "malformed_claims",
+            "inverted_validity",
             "nbf an hour after exp: an empty window",
             signed(inverted.to_cbor()),
         ),
