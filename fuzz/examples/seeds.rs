@@ -1,0 +1,206 @@
+//! Writes the seed corpus of every fuzz target: a few valid inputs, made
+//! with the testkit keys, so that each fuzzer starts past the first checks.
+//! Deterministic (Ed25519 signatures are), so re-running gives the same files.
+//!
+//!     cd fuzz && cargo run --example seeds -- seeds
+//!
+//! Targets that read a mode byte first (see `fuzz/src/lib.rs`) get it here.
+
+use sealpass_core::cbor::Encoder;
+use sealpass_core::cose;
+use sealpass_core::testkit::{self, NOW};
+use sealpass_core::{
+    BUILTIN_PROFILES, CheckpointPolicy, KeyStatus, PassClaims, Seconds, StatusBits, TrustList,
+    sign_pass, sign_status_list, text,
+};
+use sealpass_fuzz::FIXTURE;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "seeds".into()));
+    let ceremony = &FIXTURE.ceremony;
+    let issuer = &ceremony.issuer_key;
+
+    let claims = ceremony.claims();
+    let mut bare = claims.clone();
+    bare.health.last_test = None;
+    bare.health.vaccination.last_dose = None;
+    let mut revoked = claims.clone();
+    revoked.revocation_index = sealpass_fuzz::REVOKED_INDEX;
+
+    let pass = sign_pass(&claims, issuer).unwrap();
+    let pass_cose = text::decode(&pass).unwrap();
+    let pass_zlib = text::encode_zlib(&pass_cose);
+
+    let mut bits = StatusBits::new(64);
+    bits.revoke(sealpass_fuzz::REVOKED_INDEX);
+    let status = sign_status_list(
+        testkit::ISSUER,
+        NOW.minus(Seconds::hours(1)),
+        NOW.plus(Seconds::days(1)),
+        &bits,
+        issuer,
+    )
+    .unwrap();
+    let status_payload = cose::parse_sign1(&status).unwrap().payload.to_vec();
+
+    let next = TrustList {
+        sequence: 2,
+        ..ceremony.list.clone()
+    };
+    let mut rotated = next.clone();
+    rotated.roots = testkit::root_set(&ceremony.custodians, 4);
+    rotated.issuer_keys.push(testkit::issuer_entry(
+        &testkit::key("issuer 2027"),
+        KeyStatus::Retired,
+    ));
+
+    let with_mode = |mode: u8, body: &[u8]| [&[mode][..], body].concat();
+
+    write(
+        &out,
+        "pass_text",
+        &[
+            ("valid-pass", with_mode(0x00, pass.as_bytes())),
+            (
+                "valid-pass-zlib-office",
+                with_mode(0x04, pass_zlib.as_bytes()),
+            ),
+            (
+                "wrong-prefix",
+                with_mode(0x00, b"HC1:6BFOXN*TS0BI$ZD.P9UOL97O4-2HH77HRM3DSPTLRR+%3"),
+            ),
+            (
+                "signed-claims-status-list",
+                with_mode(0x11, &claims.to_cbor()),
+            ),
+            (
+                "signed-claims-zlib-hospital",
+                with_mode(0x0a, &claims.to_cbor()),
+            ),
+            (
+                "signed-bare-claims-outdoor",
+                with_mode(0x0d, &bare.to_cbor()),
+            ),
+            ("signed-revoked-claims", with_mode(0x11, &revoked.to_cbor())),
+            ("unsigned-cose", with_mode(0x03, &pass_cose)),
+        ],
+    );
+    write(
+        &out,
+        "cose_sign1",
+        &[
+            ("pass", pass_cose.clone()),
+            ("status-list", status.clone()),
+            ("trust-list-cose-sign", ceremony.signed.clone()),
+            (
+                "protected-header",
+                cose::encode_protected(-19, sealpass_core::Signer::kid(issuer)),
+            ),
+        ],
+    );
+    write(
+        &out,
+        "claims",
+        &[
+            ("full", claims.to_cbor()),
+            ("bare", bare.to_cbor()),
+            (
+                "lib-example",
+                PassClaims {
+                    issuer: "CN-610100".into(),
+                    ..testkit::sample_claims(NOW)
+                }
+                .to_cbor(),
+            ),
+        ],
+    );
+    write(
+        &out,
+        "trust_list",
+        &[
+            ("bootstrap-list", with_mode(0x00, &ceremony.signed)),
+            (
+                "sequence-2",
+                with_mode(0x00, &testkit::sign_list(&next, &ceremony.custodians[..3])),
+            ),
+            (
+                "payload-signed-by-1-2-3",
+                with_mode(0x01 | (0b00111 << 1), &next.to_cbor()),
+            ),
+            (
+                "payload-signed-by-2-4",
+                with_mode(0x01 | (0b01010 << 1), &next.to_cbor()),
+            ),
+            (
+                "rotation-signed-by-all",
+                with_mode(0x01 | (0b11111 << 1), &rotated.to_cbor()),
+            ),
+            (
+                "bare-list-payload",
+                with_mode(0x00, &ceremony.list.to_cbor()),
+            ),
+            ("bare-root-set", with_mode(0x00, &ceremony.roots.to_cbor())),
+        ],
+    );
+    write(
+        &out,
+        "status_list",
+        &[
+            ("signed", with_mode(0x00, &status)),
+            ("payload", with_mode(0x01, &status_payload)),
+            (
+                "fixture-sized",
+                with_mode(0x00, &sealpass_fuzz::status_list_bytes(ceremony)),
+            ),
+        ],
+    );
+    let mut rfc = Encoder::default();
+    rfc.map(2)
+        .int(1)
+        .text("a")
+        .int(-65_537)
+        .array(3)
+        .bytes(&[1, 2])
+        .bool(true)
+        .tag(1)
+        .uint(1_000_000);
+    write(
+        &out,
+        "cbor",
+        &[
+            ("claims", claims.to_cbor()),
+            ("trust-list-payload", ceremony.list.to_cbor()),
+            ("status-payload", status_payload),
+            ("mixed", rfc.into_bytes()),
+        ],
+    );
+    let mut policies: Vec<(&str, Vec<u8>)> = BUILTIN_PROFILES
+        .iter()
+        .map(|name| {
+            (
+                *name,
+                CheckpointPolicy::builtin(name)
+                    .unwrap()
+                    .to_definition()
+                    .into_bytes(),
+            )
+        })
+        .collect();
+    policies.push((
+        "canteen",
+        b"name = canteen; colours = green, yellow # comment\nmax-test-age = 72h\nmin-doses = 1"
+            .to_vec(),
+    ));
+    write(&out, "policy", &policies);
+}
+
+fn write(out: &Path, target: &str, seeds: &[(&str, Vec<u8>)]) {
+    let dir = out.join(target);
+    fs::create_dir_all(&dir).unwrap();
+    for (name, bytes) in seeds {
+        fs::write(dir.join(name), bytes).unwrap();
+    }
+    println!("{}: {} seeds", dir.display(), seeds.len());
+}
