@@ -1,0 +1,273 @@
+//! Drafting the next trust list: the current one with the sequence raised by
+//! one and the ceremony's edits applied, or the very first list from a root
+//! set. The result is checked as a verifier would (rule T2 of docs/trust.md)
+//! before anyone is asked to sign it.
+
+use sealpass_core::trust::TrustListError;
+use sealpass_core::{IssuerKey, KeyStatus, Kid, RootKey, RootSet, Timestamp, TrustList};
+use thiserror::Error;
+
+/// What the ceremony changes in this list. Applied in this order: root set
+/// (replace, remove, add, threshold), then issuer keys (add, retire, revoke,
+/// status-list locations).
+#[derive(Debug, Clone, Default)]
+pub struct Edits {
+    pub replace_custodians: Vec<(Kid, RootKey)>,
+    pub remove_custodians: Vec<Kid>,
+    pub add_custodians: Vec<RootKey>,
+    pub threshold: Option<u32>,
+    pub add_issuer_keys: Vec<IssuerKey>,
+    pub retire: Vec<Kid>,
+    pub revoke: Vec<Kid>,
+    /// A key's new status-list URL, or `None` to remove it.
+    pub status_list_urls: Vec<(Kid, Option<String>)>,
+}
+
+/// Why a draft could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DraftError {
+    #[error("the current list has no custodian with key id {0}; its custodians are: {1}")]
+    NoSuchCustodian(Kid, String),
+    #[error("custodian key {0} is already in the root set")]
+    CustodianExists(Kid),
+    #[error("the list has no issuer key with key id {0}; its issuer keys are: {1}")]
+    NoSuchIssuerKey(Kid, String),
+    #[error("issuer key {0} is already in the list")]
+    IssuerKeyExists(Kid),
+    #[error("issuer key {0} is revoked: a revoked key stays revoked and cannot be {1}")]
+    AlreadyRevoked(Kid, &'static str),
+    #[error("issuer key {0} is already retired")]
+    AlreadyRetired(Kid),
+    #[error(
+        "threshold {threshold} is impossible with {roots} custodians: it must be between 1 and {roots}"
+    )]
+    BadThreshold { threshold: u32, roots: usize },
+    #[error("a threshold of 1 lets a single custodian change the list alone; use at least 2")]
+    SingleCustodian,
+    #[error("the sequence number cannot go higher")]
+    SequenceExhausted,
+    #[error("the drafted list would be refused by verifiers: {0}")]
+    Inconsistent(#[from] TrustListError),
+}
+
+/// The first list of a city: sequence 1 under the pinned root set.
+pub fn first_list(
+    roots: RootSet,
+    edits: &Edits,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+) -> Result<TrustList, DraftError> {
+    let mut list = TrustList {
+        sequence: 1,
+        issued_at,
+        expires_at,
+        roots,
+        issuer_keys: Vec::new(),
+    };
+    apply(&mut list, edits)?;
+    Ok(list)
+}
+
+/// The next list after `current`: sequence + 1, new dates, the edits applied.
+pub fn next_list(
+    current: &TrustList,
+    edits: &Edits,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+) -> Result<TrustList, DraftError> {
+    let mut list = current.clone();
+    list.sequence = current
+        .sequence
+        .checked_add(1)
+        .ok_or(DraftError::SequenceExhausted)?;
+    list.issued_at = issued_at;
+    list.expires_at = expires_at;
+    apply(&mut list, edits)?;
+    Ok(list)
+}
+
+fn apply(list: &mut TrustList, edits: &Edits) -> Result<(), DraftError> {
+    let roots = &mut list.roots;
+    for (old, new) in &edits.replace_custodians {
+        let at = custodian_index(roots, *old)?;
+        refuse_present(roots, new)?;
+        roots.keys[at] = new.clone();
+    }
+    for old in &edits.remove_custodians {
+        let at = custodian_index(roots, *old)?;
+        roots.keys.remove(at);
+    }
+    for new in &edits.add_custodians {
+        refuse_present(roots, new)?;
+        roots.keys.push(new.clone());
+    }
+    if let Some(threshold) = edits.threshold {
+        roots.threshold = threshold;
+    }
+    if roots.threshold == 0 || roots.threshold as usize > roots.keys.len() {
+        return Err(DraftError::BadThreshold {
+            threshold: roots.threshold,
+            roots: roots.keys.len(),
+        });
+    }
+    if roots.threshold < 2 {
+        return Err(DraftError::SingleCustodian);
+    }
+
+    for key in &edits.add_issuer_keys {
+        if list.issuer_key(key.kid()).is_some() {
+            return Err(DraftError::IssuerKeyExists(key.kid()));
+        }
+        list.issuer_keys.push(key.clone());
+    }
+    let issued_at = list.issued_at;
+    for kid in &edits.retire {
+        let key = issuer_key(list, *kid)?;
+        match key.status {
+            KeyStatus::Revoked => return Err(DraftError::AlreadyRevoked(*kid, "retired")),
+            KeyStatus::Retired => return Err(DraftError::AlreadyRetired(*kid)),
+            KeyStatus::Active => {}
+        }
+        key.status = KeyStatus::Retired;
+        // A retired key signs no more: passes issued after this list are
+        // refused as outside its window; earlier ones stay valid.
+        key.not_after = key.not_after.min(issued_at).max(key.not_before);
+    }
+    for kid in &edits.revoke {
+        let key = issuer_key(list, *kid)?;
+        if key.status == KeyStatus::Revoked {
+            return Err(DraftError::AlreadyRevoked(*kid, "revoked again"));
+        }
+        key.status = KeyStatus::Revoked;
+    }
+    for (kid, url) in &edits.status_list_urls {
+        issuer_key(list, *kid)?.status_list_url = url.clone();
+    }
+    // Rule T2, exactly as a verifier will check it.
+    TrustList::from_cbor(&list.to_cbor())?;
+    RootSet::from_cbor(&list.roots.to_cbor())?;
+    Ok(())
+}
+
+fn custodian_index(roots: &RootSet, kid: Kid) -> Result<usize, DraftError> {
+    roots.position(kid).ok_or_else(|| {
+        let names: Vec<String> = roots
+            .keys
+            .iter()
+            .map(|key| format!("{} ({})", key.custodian, key.kid()))
+            .collect();
+        DraftError::NoSuchCustodian(kid, names.join(", "))
+    })
+}
+
+fn refuse_present(roots: &RootSet, key: &RootKey) -> Result<(), DraftError> {
+    match roots.position(key.kid()) {
+        Some(_) => Err(DraftError::CustodianExists(key.kid())),
+        None => Ok(()),
+    }
+}
+
+fn issuer_key(list: &mut TrustList, kid: Kid) -> Result<&mut IssuerKey, DraftError> {
+    let names: Vec<String> = list
+        .issuer_keys
+        .iter()
+        .map(|key| format!("{} of {}", key.kid(), key.issuer))
+        .collect();
+    list.issuer_keys
+        .iter_mut()
+        .find(|key| key.kid() == kid)
+        .ok_or_else(|| DraftError::NoSuchIssuerKey(kid, names.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealpass_core::testkit::{self, Ceremony, NOW};
+    use sealpass_core::{Seconds, Signer};
+
+    fn later() -> (Timestamp, Timestamp) {
+        (NOW, NOW.plus(Seconds::days(30)))
+    }
+
+    #[test]
+    fn next_list_raises_the_sequence_and_applies_edits() {
+        let ceremony = Ceremony::new();
+        let old_issuer = ceremony.list.issuer_keys[0].kid();
+        let new_issuer = testkit::issuer_entry(&testkit::key("issuer 2027"), KeyStatus::Active);
+        let replaced = ceremony.roots.keys[4].kid();
+        let newcomer = RootKey {
+            custodian: "custodian 6".into(),
+            public_key: testkit::key("custodian 6").public_key(),
+        };
+        let edits = Edits {
+            replace_custodians: vec![(replaced, newcomer.clone())],
+            add_issuer_keys: vec![new_issuer.clone()],
+            revoke: vec![old_issuer],
+            ..Edits::default()
+        };
+        let (issued, expires) = later();
+        let next = next_list(&ceremony.list, &edits, issued, expires).unwrap();
+        assert_eq!(next.sequence, 2);
+        assert_eq!(next.roots.keys[4], newcomer);
+        assert_eq!(next.roots.threshold, 3);
+        assert_eq!(next.issuer_keys[0].status, KeyStatus::Revoked);
+        assert_eq!(next.issuer_keys[1], new_issuer);
+    }
+
+    #[test]
+    fn retiring_closes_the_window_at_the_new_list() {
+        let ceremony = Ceremony::new();
+        let kid = ceremony.list.issuer_keys[0].kid();
+        let edits = Edits {
+            retire: vec![kid],
+            ..Edits::default()
+        };
+        let (issued, expires) = later();
+        let next = next_list(&ceremony.list, &edits, issued, expires).unwrap();
+        assert_eq!(next.issuer_keys[0].status, KeyStatus::Retired);
+        assert_eq!(next.issuer_keys[0].not_after, issued);
+        let again = next_list(&next, &edits, issued, expires).unwrap_err();
+        assert_eq!(again, DraftError::AlreadyRetired(kid));
+    }
+
+    #[test]
+    fn impossible_edits_are_refused() {
+        let ceremony = Ceremony::new();
+        let (issued, expires) = later();
+        let too_high = Edits {
+            threshold: Some(6),
+            ..Edits::default()
+        };
+        assert_eq!(
+            next_list(&ceremony.list, &too_high, issued, expires).unwrap_err(),
+            DraftError::BadThreshold {
+                threshold: 6,
+                roots: 5
+            }
+        );
+        let alone = Edits {
+            threshold: Some(1),
+            ..Edits::default()
+        };
+        assert_eq!(
+            next_list(&ceremony.list, &alone, issued, expires).unwrap_err(),
+            DraftError::SingleCustodian
+        );
+        let unknown = Edits {
+            revoke: vec![Kid([0; 8])],
+            ..Edits::default()
+        };
+        assert!(matches!(
+            next_list(&ceremony.list, &unknown, issued, expires),
+            Err(DraftError::NoSuchIssuerKey(..))
+        ));
+        let duplicate = Edits {
+            add_custodians: vec![ceremony.roots.keys[0].clone()],
+            ..Edits::default()
+        };
+        assert!(matches!(
+            next_list(&ceremony.list, &duplicate, issued, expires),
+            Err(DraftError::CustodianExists(_))
+        ));
+    }
+}
