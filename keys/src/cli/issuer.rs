@@ -3,7 +3,10 @@
 use super::{Context, parse_date, parse_duration, refuse_existing};
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
-use sealpass_core::{Seconds, Signer, Timestamp};
+use sealpass_core::{
+    Colour, HealthStatus, PassClaims, Seconds, Signer, Timestamp, Vaccination, mask_id, mask_name,
+    sign_pass,
+};
 use sealpass_keys::card::{ISSUER_FORMAT, IssuerCard, KeyStorage, fingerprint};
 use sealpass_keys::files::{self, Mode, with_extension};
 use sealpass_keys::keyfile::{self, KeyRole, SealedKey};
@@ -45,6 +48,16 @@ pub enum Command {
         #[arg(long, env = "SEALPASS_PKCS11_MODULE", default_value = SOFTHSM2_MODULE, value_name = "PATH")]
         pkcs11_module: PathBuf,
     },
+    /// Sign a test pass with an issuer key, to prove the key (file or
+    /// token) works before the list naming it is published.
+    ///
+    /// The pass is for a made-up person (测*试, id 0000**********0000),
+    /// green, valid for one hour. The pass text is printed on a line of its
+    /// own; check it with the verifier against the new trust list.
+    TestPass {
+        /// The issuer key's .pub card; a file key is looked for beside it.
+        card: PathBuf,
+    },
     /// Print an issuer key card from its .pub file.
     Card {
         /// An issuer key's .pub file.
@@ -79,6 +92,7 @@ pub fn run(command: Command, context: &Context) -> Result<ExitCode> {
                 None => new_in_file(plan, &out, context),
             }
         }
+        Command::TestPass { card } => test_pass(&card, context),
         Command::Card { card } => {
             let card = IssuerCard::from_json(&files::read(&card)?)
                 .with_context(|| format!("{} is not an issuer key card", card.display()))?;
@@ -223,6 +237,81 @@ fn record(
             public_keys: vec![card.public_key.clone()],
             inputs: vec![],
             outputs,
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn test_pass(card_path: &Path, context: &Context) -> Result<ExitCode> {
+    let card_bytes = files::read(card_path)?;
+    let card = IssuerCard::from_json(&card_bytes)
+        .with_context(|| format!("{} is not an issuer key card", card_path.display()))?;
+    let mut transcript = context.open_transcript()?;
+    let mut inputs = vec![FileDigest::of(card_path, &card_bytes)];
+    let signer: Box<dyn Signer> = match &card.storage {
+        KeyStorage::File { path } => {
+            let key_path = card_path.parent().unwrap_or(Path::new(".")).join(path);
+            let key_bytes = files::read(&key_path)?;
+            inputs.push(FileDigest::of(&key_path, &key_bytes));
+            let sealed = SealedKey::from_json(&key_bytes)
+                .with_context(|| format!("{} is not a key file", key_path.display()))?;
+            let passphrase = context
+                .secrets
+                .passphrase(&format!("the issuer key of {}", sealed.label))?;
+            let key = sealed
+                .open(&passphrase, KeyRole::Issuer)
+                .with_context(|| format!("cannot open {}", key_path.display()))?;
+            Box::new(key)
+        }
+        KeyStorage::Pkcs11 { module, token } => {
+            let pin = context.secrets.pin(token)?;
+            let token_session = Token::open(Path::new(module), token, &pin)?;
+            Box::new(token_session.issuer_key(sealpass_core::Kid::of(&card.public_key()))?)
+        }
+    };
+    anyhow::ensure!(
+        signer.public_key() == card.public_key(),
+        "the key found does not match the card {}",
+        card_path.display()
+    );
+    let now = context.now;
+    let claims = PassClaims {
+        issuer: card.issuer.clone(),
+        issued_at: now,
+        not_before: now,
+        expires_at: now.plus(Seconds::hours(1)),
+        revocation_index: 0,
+        health: HealthStatus {
+            colour: Colour::Green,
+            masked_name: mask_name("测试人"),
+            masked_id: mask_id("000000000000000000"),
+            vaccination: Vaccination {
+                doses: 0,
+                last_dose: None,
+            },
+            last_test: None,
+        },
+    };
+    let text = sign_pass(&claims, signer.as_ref())?;
+    println!(
+        "test pass signed by issuer key {} of {}:",
+        card.kid, card.issuer
+    );
+    println!("{text}");
+    context.record(
+        &mut transcript,
+        Step {
+            action: "issuer test-pass".into(),
+            summary: format!(
+                "signed a test pass (a made-up person) with issuer key {} of {}; SHA-256 of its text {}",
+                card.kid,
+                card.issuer,
+                files::sha256_hex(text.as_bytes())
+            ),
+            by: Some(format!("issuer key, fingerprint {}", fingerprint(&card.public_key()))),
+            public_keys: vec![card.public_key.clone()],
+            inputs,
+            outputs: vec![],
         },
     )?;
     Ok(ExitCode::SUCCESS)
