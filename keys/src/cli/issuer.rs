@@ -51,7 +51,7 @@ pub enum Command {
     /// Sign a test pass with an issuer key, to prove the key (file or
     /// token) works before the list naming it is published.
     ///
-    /// The pass is for a made-up person (测*试, id 0000**********0000),
+    /// The pass is for a made-up person (测*人, id 0000**********0000),
     /// green, valid for one hour. The pass text is printed on a line of its
     /// own; check it with the verifier against the new trust list.
     TestPass {
