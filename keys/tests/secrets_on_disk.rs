@@ -1,7 +1,7 @@
 //! No secret key byte is ever written unencrypted: after a ceremony that
 //! makes, opens and uses every kind of key, every file in the room (and
-//! every name in it) is searched for each secret in every form it could
-//! leak in.
+//! every name in it), and everything the tool printed, is searched for each
+//! secret in every form it could leak in.
 
 mod common;
 
@@ -60,6 +60,17 @@ fn no_secret_key_byte_is_on_disk_unencrypted() {
         }
     }
     assert!(secrets.iter().all(|(_, s)| !s.is_empty()));
+
+    let printed = room.printed.borrow();
+    assert!(!printed.is_empty());
+    for (what, secret) in &secrets {
+        assert!(
+            !printed
+                .windows(secret.len())
+                .any(|w| w == secret.as_slice()),
+            "the {what} was printed"
+        );
+    }
 
     let files = room.files();
     assert!(files.len() > 20, "the ceremony wrote its files: {files:?}");

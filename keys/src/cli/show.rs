@@ -49,6 +49,12 @@ pub fn run(args: Args, context: &Context) -> Result<ExitCode> {
             sealpass_core::Kid::of(&public_key),
             sealpass_keys::card::fingerprint(&public_key)
         );
+        if sealed.kdf.log_n < sealpass_keys::keyfile::DEFAULT_LOG_N {
+            println!(
+                "WARNING: its scrypt cost is below the 2^{} sealpass-keys uses: a test key, cheap to crack",
+                sealpass_keys::keyfile::DEFAULT_LOG_N
+            );
+        }
     } else {
         bail!(
             "{} is not a sealpass trust list, draft, root set, key card or key file",

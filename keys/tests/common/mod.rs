@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use sealpass_core::Timestamp;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -17,6 +18,8 @@ const SO_PIN: &str = "12345678";
 pub struct Room {
     pub dir: TempDir,
     softhsm_conf: Option<PathBuf>,
+    /// Everything the binary printed, stdout and stderr, in order.
+    pub printed: RefCell<Vec<u8>>,
 }
 
 impl Room {
@@ -24,6 +27,7 @@ impl Room {
         Room {
             dir: tempfile::tempdir().expect("a temporary directory"),
             softhsm_conf: None,
+            printed: RefCell::new(Vec::new()),
         }
     }
 
@@ -55,7 +59,11 @@ impl Room {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("the binary runs")
+        let output = self.command(args).output().expect("the binary runs");
+        let mut printed = self.printed.borrow_mut();
+        printed.extend_from_slice(&output.stdout);
+        printed.extend_from_slice(&output.stderr);
+        output
     }
 
     /// Run and expect success; returns stdout.
