@@ -39,6 +39,8 @@ pub enum CborError {
     UnsupportedSimple,
     #[error("CBOR text is not valid UTF-8")]
     InvalidUtf8,
+    #[error("more than {0} CBOR items")]
+    TooManyItems(usize),
 }
 
 impl CborError {
@@ -54,6 +56,7 @@ impl CborError {
             CborError::Reserved(_) => "cbor_reserved",
             CborError::UnsupportedSimple => "cbor_unsupported_simple",
             CborError::InvalidUtf8 => "cbor_invalid_utf8",
+            CborError::TooManyItems(_) => "cbor_too_many_items",
         }
     }
 }
@@ -102,9 +105,21 @@ impl Item<'_> {
 /// Most array elements or map entries reserved before they are read.
 pub const MAX_PREALLOCATED: usize = 64;
 
-/// Decode exactly one item filling all of `input`, nested at most `max_depth` deep.
+/// Most items one document may hold. A decoded item takes some 40 bytes, so
+/// this bounds the memory a document can make the decoder allocate (about
+/// 2.6 MiB), whatever its size: a status list's unprotected header cannot
+/// hold 16 million integers. The largest legitimate document, a trust list,
+/// takes about ten items per issuer key.
+pub const MAX_ITEMS: usize = 65_536;
+
+/// Decode exactly one item filling all of `input`, nested at most
+/// `max_depth` deep, of at most [`MAX_ITEMS`] items.
 pub fn decode(input: &[u8], max_depth: usize) -> Result<Item<'_>, CborError> {
-    let mut reader = Reader { input, pos: 0 };
+    let mut reader = Reader {
+        input,
+        pos: 0,
+        items_left: MAX_ITEMS,
+    };
     let item = reader.item(max_depth, max_depth)?;
     match input.len() - reader.pos {
         0 => Ok(item),
@@ -115,6 +130,7 @@ pub fn decode(input: &[u8], max_depth: usize) -> Result<Item<'_>, CborError> {
 struct Reader<'a> {
     input: &'a [u8],
     pos: usize,
+    items_left: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -164,6 +180,10 @@ impl<'a> Reader<'a> {
     }
 
     fn item(&mut self, depth_left: usize, max_depth: usize) -> Result<Item<'a>, CborError> {
+        self.items_left = self
+            .items_left
+            .checked_sub(1)
+            .ok_or(CborError::TooManyItems(MAX_ITEMS))?;
         let initial = self.take(1)?[0];
         let (major, info) = (initial >> 5, initial & 0x1f);
         let nested = |depth_left: usize| {
@@ -487,6 +507,16 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(decode(&hex(input), 8), Err(expected), "{input}");
         }
+    }
+
+    #[test]
+    fn caps_the_number_of_items() {
+        let mut many = vec![0x9a, 0x00, 0x01, 0x00, 0x00]; // array(65536)
+        many.extend(std::iter::repeat_n(0x00, 65_536));
+        assert_eq!(decode(&many, 4), Err(CborError::TooManyItems(MAX_ITEMS)));
+        let mut just_enough = vec![0x99, 0xff, 0xff]; // array(65535) and its elements: 65536 items
+        just_enough.extend(std::iter::repeat_n(0x00, 65_535));
+        assert!(decode(&just_enough, 4).is_ok());
     }
 
     #[test]
