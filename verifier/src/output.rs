@@ -1,0 +1,165 @@
+//! Verdicts for people: a big coloured banner on a terminal, plain lines
+//! elsewhere, and warnings on standard error.
+
+use crate::verdict::{Origin, Outcome, Verdict};
+use sealpass_core::Colour;
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+
+/// How to show things: colour only on a terminal, and never with `NO_COLOR`
+/// set (<https://no-color.org>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub colour: bool,
+    pub terminal: bool,
+}
+
+impl Style {
+    pub fn detect() -> Style {
+        let terminal = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            colour: terminal && !no_color,
+            terminal,
+        }
+    }
+
+    fn paint(self, codes: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{codes}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+const BANNER_WIDTH: usize = 44;
+
+/// The verdict as a person reads it at the gate.
+pub fn render(verdict: &Verdict, origin: &Origin, style: Style) -> String {
+    let mut out = String::new();
+    match origin {
+        Origin::Argument => {}
+        Origin::Line(n) => out.push_str(&style.paint("2", &format!("line {n}\n"))),
+        Origin::Image { path, symbol } => {
+            let which = symbol.map_or(String::new(), |i| format!(", code {}", i + 1));
+            out.push_str(&style.paint("2", &format!("{path}{which}\n")));
+        }
+    }
+    let headline = headline(verdict);
+    if style.colour {
+        let codes = banner_colour(verdict);
+        let blank = " ".repeat(BANNER_WIDTH);
+        let padded = format!("   {headline:<width$}", width = BANNER_WIDTH - 3);
+        for line in [&blank, &padded, &blank] {
+            let _ = writeln!(out, "{}", style.paint(codes, line));
+        }
+    } else {
+        let _ = writeln!(out, "{headline}");
+    }
+    if let Some(pass) = &verdict.pass {
+        let _ = writeln!(out, "  name     {}", style.paint("1", &pass.masked_name));
+        let _ = writeln!(out, "  id       {}", style.paint("1", &pass.masked_id));
+        let _ = writeln!(
+            out,
+            "  valid    for {}, until {}",
+            pass.valid_for, pass.expires_at
+        );
+        let revocation = if pass.revocation_checked {
+            "revocation checked"
+        } else {
+            "revocation NOT checked (no status list of this issuer: sync)"
+        };
+        let _ = writeln!(
+            out,
+            "  issuer   {} (key {}), {revocation}",
+            pass.issuer, pass.kid
+        );
+    }
+    if let Some(reason) = &verdict.reason {
+        let _ = writeln!(out, "  {}", style.paint("1", &reason.text));
+    }
+    out
+}
+
+fn headline(verdict: &Verdict) -> String {
+    match (verdict.outcome, &verdict.pass) {
+        (Outcome::Valid, Some(pass)) => {
+            format!("VALID · {}", pass.colour.name().to_ascii_uppercase())
+        }
+        (Outcome::Valid, None) => "VALID".into(),
+        (Outcome::NotValid, _) => "NOT VALID".into(),
+        (Outcome::Undecided, _) => "CANNOT DECIDE".into(),
+    }
+}
+
+/// SGR codes of the banner: the pass's colour when valid, red when not,
+/// grey when undecided.
+fn banner_colour(verdict: &Verdict) -> &'static str {
+    match (verdict.outcome, verdict.pass.as_ref().map(|p| p.colour)) {
+        (Outcome::Valid, Some(Colour::Green)) => "1;97;42",
+        (Outcome::Valid, Some(Colour::Yellow)) => "1;30;43",
+        (Outcome::Valid, _) => "1;97;41",
+        (Outcome::NotValid, _) => "1;97;41",
+        (Outcome::Undecided, _) => "1;97;100",
+    }
+}
+
+/// A warning on standard error, yellow on a terminal.
+pub fn warn(message: &str) {
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    if colour {
+        eprintln!("\x1b[1;33mwarning:\x1b[0m {message}");
+    } else {
+        eprintln!("warning: {message}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::PassSummary;
+    use sealpass_core::{Seconds, Timestamp};
+
+    fn valid() -> Verdict {
+        Verdict {
+            outcome: Outcome::Valid,
+            pass: Some(PassSummary {
+                colour: Colour::Yellow,
+                masked_name: "张*明".into(),
+                masked_id: "6101**********1234".into(),
+                issuer: "CN-610100".into(),
+                kid: "1f51fa5b853a9f0d".into(),
+                issued_at: Timestamp(1_795_218_000),
+                expires_at: Timestamp(1_795_304_400),
+                valid_for: Seconds::hours(23),
+                revocation_checked: false,
+            }),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn plain_output_has_no_escape_codes() {
+        let plain = Style {
+            colour: false,
+            terminal: false,
+        };
+        let text = render(&valid(), &Origin::Line(3), plain);
+        assert!(!text.contains('\x1b'));
+        assert!(text.starts_with("line 3\nVALID · YELLOW\n"), "{text}");
+        assert!(text.contains("revocation NOT checked"), "{text}");
+    }
+
+    #[test]
+    fn terminal_output_is_a_coloured_banner_in_the_pass_colour() {
+        let colour = Style {
+            colour: true,
+            terminal: true,
+        };
+        let text = render(&valid(), &Origin::Argument, colour);
+        assert!(text.starts_with("\x1b[1;30;43m"), "{text:?}");
+        assert_eq!(text.matches("\x1b[1;30;43m").count(), 3);
+    }
+}
