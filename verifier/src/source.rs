@@ -145,7 +145,7 @@ fn too_large(limit: usize) -> FetchError {
 fn describe(e: ureq::Error) -> FetchError {
     FetchError::Failed(match e {
         ureq::Error::TlsRequired | ureq::Error::Tls(_) => format!(
-            "{e}: this build has no https support; sync over http:// (the lists are signed) or from a directory"
+            "{e}: this build has no https support (built without the `https` feature); sync over http:// (the lists are signed) or from a directory"
         ),
         ureq::Error::ConnectionFailed | ureq::Error::HostNotFound | ureq::Error::Io(_) => {
             format!("cannot reach the server ({e})")

@@ -315,3 +315,18 @@ fn cannot_sync_without_roots_a_reachable_source_or_the_right_fingerprint() {
     assert_eq!(missing.code, 2);
     missing.golden("sync-missing-files");
 }
+
+#[test]
+fn an_https_source_that_does_not_speak_tls_is_not_synced() {
+    let city = City::new();
+    let station = Station::new();
+    let server = serve(&city, &city.trust_list(1));
+    let roots = roots_file(&city, &station);
+    let from = format!("{}/sealpass", server.url().replace("http://", "https://"));
+    let out = station
+        .cmd(&["--json", "sync", "--from", &from, "--roots", &roots])
+        .run();
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert_eq!(out.json()[0]["result"], "unavailable");
+    assert!(!station.state().join("trust-list.cbor").exists());
+}

@@ -12,6 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+#[allow(unused_imports)]
 pub use city::{City, NOW};
 
 /// A checkpoint under test: its own state directory in a temporary folder.
