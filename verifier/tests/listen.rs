@@ -154,3 +154,23 @@ fn picks_up_a_sync_made_while_listening() {
     drop(stdin);
     assert_eq!(child.wait().unwrap().code(), Some(2));
 }
+
+#[test]
+fn listen_json_golden_and_a_clock_set_back_refuses_every_line() {
+    let city = City::new();
+    let station = synced(&city);
+    let input = format!("{}\nSP1;{}\n", city.valid_pass(), &city.valid_pass()[4..]);
+    let out = station
+        .cmd(&["--json", "listen"])
+        .stdin(input.clone())
+        .run();
+    assert_eq!(out.codes(), ["valid", "keyboard_layout"]);
+    out.golden("listen-json");
+    // This device once saw a time a day later than its clock says now.
+    let later = support::NOW.0 + 86_400;
+    std::fs::write(station.state().join("clock"), format!("{later}\n")).unwrap();
+    let out = station.cmd(&["--json", "listen"]).stdin(input).run();
+    assert_eq!(out.codes(), ["clock_behind", "clock_behind"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("CLOCK SET BACK"), "{}", out.stderr);
+}

@@ -279,7 +279,9 @@ fn reports_every_code_in_one_image_with_its_own_verdict() {
         .collect();
     assert_eq!(symbols, [0, 1, 2]);
     assert_eq!(out.code, 1, "the worst verdict: not valid");
+    out.golden("scan-three-passes-json");
     let text = station.cmd(&["scan", &path]).run();
+    text.golden("scan-three-passes");
     assert_eq!(
         text.stdout.matches("three-passes.png, code").count(),
         3,
@@ -334,6 +336,8 @@ fn images_that_cannot_be_read_are_undecided_and_the_rest_still_decided() {
     assert_eq!(codes[5], "unreadable_image");
     assert_eq!(codes[6], "valid");
     assert_eq!(out.code, 2);
+    out.golden("scan-unreadable-json");
+    station.cmd(&args[1..]).run().golden("scan-unreadable");
     for verdict in &out.json()[..6] {
         assert_eq!(verdict["verdict"], "undecided");
         assert_eq!(verdict["phase"], "input");
