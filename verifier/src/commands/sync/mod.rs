@@ -1,15 +1,17 @@
 //! `sync`: fetch the trust list and the status lists, check them with the
 //! core's rules and store them. Whatever fails, the lists held before stay.
 
+mod report;
+
 use super::Context;
 use crate::checkpoint::{issuers, load_status_list};
 use crate::output;
-use crate::source::{self, FetchError, Location, Source};
+use crate::source::{self, Source};
 use anyhow::Context as _;
 use clap::Args;
+use report::{ListReport, SyncResult};
 use sealpass_core::trust::MAX_TRUST_LIST_LEN;
 use sealpass_core::{RootSet, StatusList, Timestamp, TrustUpdate, TrustedList};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,85 +58,6 @@ pub struct SyncArgs {
     roots_fingerprint: Option<String>,
 }
 
-/// What happened to one list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum SyncResult {
-    /// The first trust list, accepted against the pinned roots.
-    Bootstrapped,
-    /// A newer trust list replaced the one held.
-    Replaced,
-    /// Accepted and stored (status lists).
-    Accepted,
-    /// The same bytes as held.
-    Unchanged,
-    /// Fetched but refused by the rules; the list held before stays.
-    Refused,
-    /// Could not be fetched; the list held before stays.
-    Unavailable,
-}
-
-impl SyncResult {
-    fn exit_code(self) -> u8 {
-        match self {
-            SyncResult::Refused => 1,
-            SyncResult::Unavailable => 2,
-            _ => 0,
-        }
-    }
-}
-
-/// One `--json` line per list (docs/verifier.md).
-#[derive(Debug, Serialize)]
-struct ListReport {
-    list: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    issuer: Option<String>,
-    location: String,
-    result: SyncResult,
-    code: Option<&'static str>,
-    reason: Option<String>,
-    /// Trust lists: the sequence held after the sync.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sequence: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    previous_sequence: Option<u64>,
-    issued_at: Option<u64>,
-    expires_at: Option<u64>,
-}
-
-impl ListReport {
-    fn new(list: &'static str, issuer: Option<&str>, location: &Location) -> ListReport {
-        ListReport {
-            list,
-            issuer: issuer.map(str::to_owned),
-            location: location.to_string(),
-            result: SyncResult::Unavailable,
-            code: None,
-            reason: None,
-            sequence: None,
-            previous_sequence: None,
-            issued_at: None,
-            expires_at: None,
-        }
-    }
-
-    fn failed(mut self, result: SyncResult, code: &'static str, reason: String) -> ListReport {
-        self.result = result;
-        self.code = Some(code);
-        self.reason = Some(reason);
-        self
-    }
-
-    fn unavailable(self, e: FetchError) -> ListReport {
-        let code = match e {
-            FetchError::NotFound => "not_found",
-            FetchError::Failed(_) => "fetch_failed",
-        };
-        self.failed(SyncResult::Unavailable, code, e.to_string())
-    }
-}
-
 pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
     let now = context.clock.now()?;
     if context.check_clock(now).is_err() {
@@ -161,7 +84,7 @@ pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
         if context.json {
             println!("{}", serde_json::to_string(report)?);
         } else {
-            print!("{}", render(report, now));
+            print!("{}", report.render(now));
         }
     }
     let worst = reports
@@ -370,47 +293,4 @@ fn sync_status_list(
     describe(&mut report, &list);
     report.result = SyncResult::Accepted;
     Ok(report)
-}
-
-fn render(report: &ListReport, now: Timestamp) -> String {
-    let name = match &report.issuer {
-        Some(issuer) => format!("status list of {issuer}"),
-        None => "trust list".to_owned(),
-    };
-    let held = match (report.sequence, report.expires_at) {
-        (Some(sequence), Some(expires_at)) => {
-            format!(
-                "sequence {sequence}, {}",
-                expiry(Timestamp(expires_at), now)
-            )
-        }
-        (None, Some(expires_at)) => expiry(Timestamp(expires_at), now),
-        _ => "none".to_owned(),
-    };
-    let line = match report.result {
-        SyncResult::Bootstrapped => format!("accepted against the pinned roots: {held}"),
-        SyncResult::Replaced => format!(
-            "accepted, replacing sequence {}: {held}",
-            report.previous_sequence.unwrap_or_default()
-        ),
-        SyncResult::Accepted => format!("accepted: {held}"),
-        SyncResult::Unchanged => format!("unchanged: {held}"),
-        SyncResult::Refused => format!(
-            "REFUSED: {}; kept: {held}",
-            report.reason.as_deref().unwrap_or_default()
-        ),
-        SyncResult::Unavailable => format!(
-            "NOT SYNCED: {}; kept: {held}",
-            report.reason.as_deref().unwrap_or_default()
-        ),
-    };
-    format!("{name} from {}\n  {line}\n", report.location)
-}
-
-fn expiry(expires_at: Timestamp, now: Timestamp) -> String {
-    if now < expires_at {
-        format!("expires {expires_at} (in {})", expires_at.since(now))
-    } else {
-        format!("EXPIRED {expires_at} ({} ago)", now.since(expires_at))
-    }
 }
