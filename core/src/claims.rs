@@ -314,27 +314,8 @@ pub fn mask_id(id_number: &str) -> String {
 mod tests {
     use super::*;
 
-    pub(crate) fn full_claims() -> PassClaims {
-        PassClaims {
-            issuer: "CN-610100".into(),
-            issued_at: Timestamp(1_795_237_200),
-            not_before: Timestamp(1_795_237_200),
-            expires_at: Timestamp(1_795_323_600),
-            revocation_index: 12_999_999,
-            health: HealthStatus {
-                colour: Colour::Green,
-                masked_name: mask_name("张三明"),
-                masked_id: mask_id("610102199001011234"),
-                vaccination: Vaccination {
-                    doses: 3,
-                    last_dose: Date::from_ymd(2022, 1, 15),
-                },
-                last_test: Some(TestRecord {
-                    taken_at: Timestamp(1_795_200_000),
-                    result: TestResult::Negative,
-                }),
-            },
-        }
+    fn full_claims() -> PassClaims {
+        crate::testkit::sample_claims(crate::testkit::NOW)
     }
 
     #[test]
