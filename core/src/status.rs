@@ -250,4 +250,27 @@ mod tests {
         bits.revoke(100);
         assert_eq!(bits.len(), 104);
     }
+
+    #[test]
+    fn a_city_of_13_million_with_3000_revocations_fits_in_kilobytes() {
+        use crate::testkit::{Ceremony, ISSUER, NOW};
+        let city = Ceremony::new();
+        let mut bits = StatusBits::new(13_000_000);
+        let mut x: u64 = 1;
+        for _ in 0..3000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            bits.revoke(((x >> 33) % 13_000_000) as u32);
+        }
+        let expires = NOW.plus(crate::Seconds::hours(6));
+        let signed = sign_status_list(ISSUER, NOW, expires, &bits, &city.issuer_key).unwrap();
+        assert!(signed.len() < 12 * 1024, "{} bytes", signed.len());
+        let list = StatusList::verify(&signed, &city.trusted, NOW).unwrap();
+        assert_eq!(list.len(), 13_000_000);
+        let revoked = (0..13_000_000)
+            .filter(|&i| list.check(i, NOW).is_err())
+            .count();
+        assert!((2990..=3000).contains(&revoked), "{revoked}");
+    }
 }
