@@ -9,8 +9,9 @@ use sealpass_core::Timestamp;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// **Tests only**: pins the clock to these Unix seconds, so that golden
-/// outputs do not depend on the day they run. A real checkpoint never sets
-/// it; the binary warns on every run when it is set.
+/// outputs do not depend on the day they run. Honoured only by debug
+/// (test) builds, which warn on every run; a release build, what a
+/// checkpoint runs, refuses to start while it is set.
 pub const TEST_NOW_VAR: &str = "SEALPASS_TEST_NOW";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,11 @@ impl Clock {
         let Some(value) = std::env::var_os(TEST_NOW_VAR) else {
             return Ok(Clock::System);
         };
+        if !cfg!(debug_assertions) {
+            bail!(
+                "{TEST_NOW_VAR} is set, but this is a release build, which always uses the system clock: unset it"
+            );
+        }
         let value = value.to_string_lossy();
         let seconds: u64 = value
             .trim()

@@ -141,7 +141,8 @@ pub struct Context {
 }
 
 /// Lowers the scrypt cost of new key files, for tests only: it makes key
-/// files cheap to crack, so its name says so.
+/// files cheap to crack, so its name says so, and only debug (test) builds
+/// honour it; a release build refuses to run while it is set.
 const DANGER_KDF_ENV: &str = "SEALPASS_DANGER_INSECURE_KDF_LOG_N";
 
 impl Context {
@@ -151,6 +152,11 @@ impl Context {
             .context("the system clock is before 1970")?
             .as_secs();
         let kdf_log_n = match std::env::var(DANGER_KDF_ENV) {
+            Ok(_) if !cfg!(debug_assertions) => {
+                bail!(
+                    "{DANGER_KDF_ENV} is set, but this is a release build, which always seals keys at full cost: unset it"
+                )
+            }
             Ok(value) => {
                 let log_n: u8 = value
                     .parse()
