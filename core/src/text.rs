@@ -22,7 +22,7 @@ pub enum TextError {
     Empty,
     #[error("the text is {len} bytes long; a pass is at most {max}")]
     TooLong { len: usize, max: usize },
-    #[error("the text does not start with {PREFIX}: not a sealpass pass")]
+    #[error("the text does not begin with the {PREFIX} prefix")]
     MissingPrefix,
     #[error("the text after {PREFIX} is not Base45")]
     Base45,
