@@ -1,0 +1,239 @@
+//! Status updates and revocations: each applied event is logged under its
+//! idempotency key, changes the subject's status, and makes the subject due
+//! for signing at once. A worse status revokes the passes signed from the
+//! better one in the same transaction, so the acknowledgement of the event
+//! and the revocation are one durable step.
+
+use super::{BackendKind, Store, StoreError, WritePool, on_backend};
+use crate::model::{
+    Health, Revocation, StatusUpdate, colour_code, colour_from_code, test_columns,
+    test_from_columns,
+};
+use sealpass_core::{Date, Timestamp, Vaccination};
+use sqlx::{AssertSqlSafe, Row};
+
+/// What became of one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventOutcome {
+    Applied(Applied),
+    /// The same event was applied before (same key, same content).
+    Duplicate,
+    /// Refused; nothing was written for this event.
+    Refused {
+        code: &'static str,
+        reason: String,
+    },
+}
+
+/// Details of an applied event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Applied {
+    /// The status changed, so the subject is due for a new pass.
+    pub changed: bool,
+    /// Live passes of the subject that were revoked by this event.
+    pub revoked: u32,
+}
+
+enum Event<'a> {
+    Status(&'a StatusUpdate),
+    Revoke(&'a Revocation),
+}
+
+impl Event<'_> {
+    fn key(&self) -> &str {
+        match self {
+            Event::Status(u) => &u.key,
+            Event::Revoke(r) => &r.key,
+        }
+    }
+    fn subject(&self) -> &str {
+        match self {
+            Event::Status(u) => &u.subject,
+            Event::Revoke(r) => &r.subject,
+        }
+    }
+    fn body(&self) -> String {
+        match self {
+            Event::Status(u) => u.body(),
+            Event::Revoke(r) => r.body(),
+        }
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            Event::Status(_) => "status",
+            Event::Revoke(_) => "revoke",
+        }
+    }
+}
+
+impl Store {
+    /// Apply status updates in one transaction, in order.
+    pub async fn apply_status_updates(
+        &self,
+        updates: &[StatusUpdate],
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Vec<EventOutcome>, StoreError> {
+        let events: Vec<Event> = updates.iter().map(Event::Status).collect();
+        self.apply_events(&events, token, now).await
+    }
+
+    /// Revoke the live passes of subjects, in one transaction. The subject
+    /// becomes due, so the signer gives it a new pass with a fresh
+    /// revocation index.
+    pub async fn revoke(
+        &self,
+        revocations: &[Revocation],
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Vec<EventOutcome>, StoreError> {
+        let events: Vec<Event> = revocations.iter().map(Event::Revoke).collect();
+        self.apply_events(&events, token, now).await
+    }
+
+    async fn apply_events(
+        &self,
+        events: &[Event<'_>],
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Vec<EventOutcome>, StoreError> {
+        // PostgreSQL: lock the subject row, so a signer storing a pass from
+        // the old status waits for this transaction (and then finds its
+        // status version stale). SQLite has one writer at a time.
+        let select_subject = format!(
+            "SELECT id, colour, doses, last_dose, test_time, test_result, status_version, \
+             pass_index, pass_exp, prev_index, prev_exp FROM subjects WHERE subject = $1{}",
+            if self.kind() == BackendKind::Postgres {
+                " FOR UPDATE"
+            } else {
+                ""
+            }
+        );
+        let now_i = now.0 as i64;
+        on_backend!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let mut outcomes = Vec::with_capacity(events.len());
+            for event in events {
+                let body = event.body();
+                let earlier: Option<String> =
+                    sqlx::query_scalar("SELECT body FROM status_events WHERE idempotency_key = $1")
+                        .bind(event.key())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some(earlier) = earlier {
+                    outcomes.push(if earlier == body {
+                        EventOutcome::Duplicate
+                    } else {
+                        EventOutcome::Refused {
+                            code: "key_reused",
+                            reason: "this idempotency key was used before for a different event".into(),
+                        }
+                    });
+                    continue;
+                }
+                let Some(row) = sqlx::query(AssertSqlSafe(select_subject.clone()))
+                    .bind(event.subject())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                else {
+                    outcomes.push(EventOutcome::Refused {
+                        code: "unknown_subject",
+                        reason: "no subject with this id is enrolled".into(),
+                    });
+                    continue;
+                };
+                let id: i64 = row.try_get("id")?;
+                let before = health_of(&row)?;
+                let passes = [
+                    (row.try_get::<Option<i64>, _>("pass_index")?, row.try_get::<Option<i64>, _>("pass_exp")?),
+                    (row.try_get::<Option<i64>, _>("prev_index")?, row.try_get::<Option<i64>, _>("prev_exp")?),
+                ];
+                let (after, revoke_reason) = match event {
+                    Event::Status(update) => {
+                        let after = update.apply(&before);
+                        (after, after.worse_than(&before).then_some("status_worsened"))
+                    }
+                    Event::Revoke(r) => (before, Some(r.reason.as_str())),
+                };
+                let changed = after != before || matches!(event, Event::Revoke(_));
+
+                sqlx::query(
+                    "INSERT INTO status_events (idempotency_key, subject_id, kind, body, received_at, token) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(event.key())
+                .bind(id)
+                .bind(event.kind())
+                .bind(body.as_str())
+                .bind(now_i)
+                .bind(token)
+                .execute(&mut *tx)
+                .await?;
+
+                let mut revoked = 0;
+                if let Some(reason) = revoke_reason {
+                    for (index, exp) in passes {
+                        let (Some(index), Some(exp)) = (index, exp) else { continue };
+                        if exp <= now_i {
+                            continue;
+                        }
+                        revoked += sqlx::query(
+                            "INSERT INTO revoked_passes (subject_id, revocation_index, expires_at, revoked_at, reason) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (revocation_index, expires_at) DO NOTHING",
+                        )
+                        .bind(id)
+                        .bind(index)
+                        .bind(exp)
+                        .bind(now_i)
+                        .bind(reason)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected() as u32;
+                    }
+                }
+                if changed {
+                    let (test_time, test_result) = test_columns(after.last_test);
+                    sqlx::query(
+                        "UPDATE subjects SET colour = $1, doses = $2, last_dose = $3, test_time = $4, \
+                         test_result = $5, status_version = status_version + 1, status_updated_at = $6, \
+                         due_at = 0 WHERE id = $7",
+                    )
+                    .bind(colour_code(after.colour))
+                    .bind(i64::from(after.vaccination.doses))
+                    .bind(after.vaccination.last_dose.map(|d| i64::from(d.0)))
+                    .bind(test_time)
+                    .bind(test_result)
+                    .bind(now_i)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                outcomes.push(EventOutcome::Applied(Applied { changed, revoked }));
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        })
+    }
+}
+
+/// The health status held in a `subjects` row.
+pub(crate) fn health_of<R: Row>(row: &R) -> Result<Health, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let colour: i64 = row.try_get("colour")?;
+    let doses: i64 = row.try_get("doses")?;
+    let last_dose: Option<i64> = row.try_get("last_dose")?;
+    Ok(Health {
+        colour: colour_from_code(colour)
+            .ok_or_else(|| StoreError::Inconsistent(format!("colour code {colour}")))?,
+        vaccination: Vaccination {
+            doses: u8::try_from(doses)
+                .map_err(|_| StoreError::Inconsistent(format!("{doses} doses")))?,
+            last_dose: last_dose.and_then(|d| u32::try_from(d).ok()).map(Date),
+        },
+        last_test: test_from_columns(row.try_get("test_time")?, row.try_get("test_result")?),
+    })
+}

@@ -1,0 +1,230 @@
+//! The store: an embedded SQLite file (the default) or PostgreSQL, chosen by
+//! the URL. Every query is written once where the SQL dialects agree and per
+//! backend where they do not (bulk writes); `on_backend!` runs the same code
+//! against whichever pool is open.
+//!
+//! Durability: SQLite runs in WAL mode with `synchronous = FULL`, so a
+//! committed transaction is on disk before the commit returns, and every
+//! write transaction begins `IMMEDIATE`, so a writer never has to give up
+//! half-way for another process's lock. PostgreSQL's defaults
+//! (`synchronous_commit = on`, `fsync = on`) give the same guarantee.
+
+mod events;
+mod lists;
+mod passes;
+mod subjects;
+mod tokens;
+
+pub use events::{Applied, EventOutcome};
+pub use lists::{StoredStatusList, StoredTrustList};
+pub use passes::{DueSubject, SignedPass, StoreStats, SubjectView, SupersededPass};
+pub use subjects::EnrolOutcome;
+pub use tokens::{ApiToken, NewToken, Scope, TokenError};
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Postgres, SqlSafeStr, Sqlite, Transaction};
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+use thiserror::Error;
+
+/// Why the store could not do what was asked. The text may name tables and
+/// SQL states, never personal data; the API logs it and answers generically.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "{0:?} is not a store URL: use a path or sqlite://PATH for SQLite, postgres://... for PostgreSQL"
+    )]
+    BadUrl(String),
+    #[error("the store holds inconsistent data: {0}")]
+    Inconsistent(String),
+}
+
+/// Which database holds the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl BackendKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Sqlite => "sqlite",
+            BackendKind::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The issuer's store. Cheap to clone (pools are shared).
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) backend: Backend,
+}
+
+/// Run `$body` with `$pool` bound to the open pool, whichever backend it is:
+/// the body is compiled once per backend.
+macro_rules! on_backend {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+/// A write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock at
+/// once, so two processes never deadlock upgrading a read), plain `BEGIN`
+/// on PostgreSQL.
+pub(crate) trait WritePool {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> Result<Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl WritePool for SqlitePool {
+    type Db = Sqlite;
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl WritePool for PgPool {
+    type Db = Postgres;
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
+/// Longest a SQLite writer waits for another process's write lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Store {
+    /// Open (and for SQLite create) the store at `url`: `postgres://...` or
+    /// `postgresql://...` for PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or
+    /// a plain path for SQLite.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            Backend::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(60))
+                    .connect_with(options)
+                    .await?,
+            )
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            if path.is_empty() || path.contains("://") {
+                return Err(StoreError::BadUrl(url.into()));
+            }
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true);
+            Backend::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(60))
+                    .connect_with(options)
+                    .await?,
+            )
+        };
+        Ok(Store { backend })
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Bring the schema up to date (idempotent).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let files: &[(i64, &str, &'static str)] = match self.kind() {
+            BackendKind::Sqlite => &[(
+                1,
+                "store",
+                include_str!("../../migrations/sqlite/0001_store.sql"),
+            )],
+            BackendKind::Postgres => &[(
+                1,
+                "store",
+                include_str!("../../migrations/postgres/0001_store.sql"),
+            )],
+        };
+        let migrator = Migrator::with_migrations(
+            files
+                .iter()
+                .map(|&(version, description, sql)| {
+                    Migration::new(
+                        version,
+                        Cow::Borrowed(description),
+                        MigrationType::Simple,
+                        AssertSqlSafe(sql).into_sql_str(),
+                        false,
+                    )
+                })
+                .collect(),
+        );
+        on_backend!(self, pool => migrator.run(pool).await?);
+        Ok(())
+    }
+
+    /// Close the pools, waiting for connections to finish.
+    pub async fn close(&self) {
+        on_backend!(self, pool => pool.close().await);
+    }
+}
+
+/// `$start, $start+1, ...` placeholders for a multi-row VALUES list of
+/// `rows` rows of `columns` columns each: `($1, $2), ($3, $4)`.
+pub(crate) fn values_placeholders(rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 6);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * columns + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_rows_then_columns() {
+        assert_eq!(values_placeholders(2, 2), "($1, $2), ($3, $4)");
+    }
+}

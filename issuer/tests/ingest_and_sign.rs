@@ -1,0 +1,649 @@
+//! The issuer's write side end to end, on SQLite and on PostgreSQL: imports
+//! through the real admin router, idempotent replays, per-row errors,
+//! status changes and revocations turning into new signed passes, renewal
+//! before expiry, all checked with the core's Verifier against the test
+//! city's trust list. Every test pins `now`.
+
+mod support;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use sealpass_core::testkit::{Ceremony, NOW};
+use sealpass_core::{CheckpointPolicy, Colour, Seconds, StatusList, Timestamp, Verifier};
+use sealpass_issuer::api::{AdminState, admin_router};
+use sealpass_issuer::signer::{PassSigner, SignerConfig};
+use sealpass_issuer::store::{Scope, Store};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use support::{BACKENDS, Backend};
+use tower::ServiceExt;
+
+const ISSUER: &str = "CN-610100";
+
+const PEOPLE_CSV: &str = "\
+subject,name,id_number,colour,doses,last_dose,test_time,test_result
+XA-001,张三明,610102199001011231,green,3,2022-01-15,1795146000,negative
+XA-002,李四,11010519491231002X,yellow,2,,,
+XA-003,王小红,610113198505050001,green,1,,,
+XA-004,赵六,not-an-id,green,3,,,
+XA-005,陈七,610102199001011231,purple,3,,,
+XA-006,刘八,610102199001011231,green,3,,1795146000,
+";
+
+/// A test harness: the store, a router whose clock the test sets, tokens.
+struct City {
+    store: Store,
+    _guard: support::StoreGuard,
+    clock: Arc<AtomicU64>,
+    app: Router,
+    admin: String,
+}
+
+impl City {
+    async fn new(backend: Backend) -> City {
+        let (store, guard) = support::store(backend).await;
+        let clock = Arc::new(AtomicU64::new(NOW.0));
+        let read = clock.clone();
+        let app = admin_router(AdminState {
+            store: store.clone(),
+            clock: Arc::new(move || Timestamp(read.load(Ordering::SeqCst))),
+        });
+        let admin = store
+            .create_token("cdc-xian", &Scope::ALL, NOW)
+            .await
+            .unwrap()
+            .token;
+        City {
+            store,
+            _guard: guard,
+            clock,
+            app,
+            admin,
+        }
+    }
+
+    fn set_now(&self, now: Timestamp) {
+        self.clock.store(now.0, Ordering::SeqCst);
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &str,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::post(path).header("content-type", content_type);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(Body::from(body.to_owned())).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    fn signer(&self) -> PassSigner {
+        PassSigner::new(
+            self.store.clone(),
+            support::issuer_key(),
+            SignerConfig::new(ISSUER),
+        )
+        .unwrap()
+    }
+}
+
+fn any_colour() -> CheckpointPolicy {
+    CheckpointPolicy {
+        name: "any colour".into(),
+        colours: Colour::ALL.to_vec(),
+        max_test_age: None,
+        min_doses: None,
+    }
+}
+
+/// Verify `text` as a checkpoint holding the store's status list would.
+async fn verify(
+    store: &Store,
+    city: &Ceremony,
+    text: &str,
+    now: Timestamp,
+) -> Result<sealpass_core::VerifiedPass, String> {
+    let list = store
+        .status_list(ISSUER)
+        .await
+        .unwrap()
+        .expect("a status list");
+    let lists =
+        [StatusList::verify(&list.bytes, &city.trusted, now).expect("the status list verifies")];
+    let policy = any_colour();
+    Verifier::new(&city.trusted, &policy)
+        .with_status_lists(&lists)
+        .verify(text, now)
+        .map_err(|e| e.code().to_owned())
+}
+
+fn codes(report: &Value) -> Vec<(u64, String)> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
+    for backend in BACKENDS {
+        let city = City::new(backend).await;
+        let (status, report) = city
+            .post(
+                "/admin/v1/subjects",
+                Some(&city.admin),
+                "text/csv",
+                PEOPLE_CSV,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {report}");
+        assert_eq!(report["applied"], 3, "{backend:?}: {report}");
+        assert_eq!(report["rejected"], 3);
+        assert_eq!(
+            codes(&report),
+            [
+                (5, "bad_id_number".into()),
+                (6, "bad_colour".into()),
+                (7, "incomplete_test".into())
+            ],
+            "{backend:?}"
+        );
+        assert!(
+            report["errors"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("check digit")
+                || report["errors"][0]["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("17 digits")
+        );
+
+        // Only masked identity is stored.
+        let person = city.store.subject("XA-001").await.unwrap().unwrap();
+        assert_eq!(
+            (person.masked_name.as_str(), person.masked_id.as_str()),
+            ("张*明", "6101**********1231")
+        );
+
+        // Sending the same batch again changes nothing.
+        let before = city.store.stats().await.unwrap();
+        let (status, replay) = city
+            .post(
+                "/admin/v1/subjects",
+                Some(&city.admin),
+                "text/csv",
+                PEOPLE_CSV,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            (replay["applied"].as_u64(), replay["duplicates"].as_u64()),
+            (Some(0), Some(3)),
+            "{backend:?}"
+        );
+        assert_eq!(city.store.stats().await.unwrap(), before, "{backend:?}");
+
+        // The same subject under another key is refused, not silently merged.
+        let other = "{\"key\":\"again\",\"subject\":\"XA-002\",\"name\":\"李四\",\"id_number\":\"11010519491231002X\",\"colour\":\"green\"}\n";
+        let (_, report) = city
+            .post(
+                "/admin/v1/subjects",
+                Some(&city.admin),
+                "application/x-ndjson",
+                other,
+            )
+            .await;
+        assert_eq!(
+            codes(&report),
+            [(1, "already_enrolled".into())],
+            "{backend:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn status_updates_are_idempotent_and_refusals_name_the_row() {
+    for backend in BACKENDS {
+        let city = City::new(backend).await;
+        city.post(
+            "/admin/v1/subjects",
+            Some(&city.admin),
+            "text/csv",
+            PEOPLE_CSV,
+        )
+        .await;
+        let batch = "\
+{\"key\":\"lab-1\",\"subject\":\"XA-001\",\"test_time\":1795200000,\"test_result\":\"negative\"}
+{\"key\":\"cdc-1\",\"subject\":\"XA-002\",\"colour\":\"green\"}
+{\"key\":\"cdc-2\",\"subject\":\"XA-999\",\"colour\":\"red\"}
+not json
+{\"key\":\"cdc-3\",\"subject\":\"XA-003\",\"colour\":\"blue\"}
+";
+        let (status, report) = city
+            .post(
+                "/admin/v1/status",
+                Some(&city.admin),
+                "application/x-ndjson",
+                batch,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["applied"], 2, "{backend:?}: {report}");
+        assert_eq!(
+            codes(&report),
+            [
+                (3, "unknown_subject".into()),
+                (4, "bad_json".into()),
+                (5, "bad_colour".into())
+            ],
+            "{backend:?}"
+        );
+        let events = city.store.stats().await.unwrap().events;
+        let version = city
+            .store
+            .subject("XA-002")
+            .await
+            .unwrap()
+            .unwrap()
+            .status_version;
+
+        let (_, replay) = city
+            .post(
+                "/admin/v1/status",
+                Some(&city.admin),
+                "application/x-ndjson",
+                batch,
+            )
+            .await;
+        assert_eq!(
+            (replay["applied"].as_u64(), replay["duplicates"].as_u64()),
+            (Some(0), Some(2)),
+            "{backend:?}"
+        );
+        assert_eq!(city.store.stats().await.unwrap().events, events);
+        assert_eq!(
+            city.store
+                .subject("XA-002")
+                .await
+                .unwrap()
+                .unwrap()
+                .status_version,
+            version
+        );
+
+        // A key reused for another event is refused.
+        let misuse = "key,subject,colour\ncdc-1,XA-002,red\n";
+        let (_, report) = city
+            .post("/admin/v1/status", Some(&city.admin), "text/csv", misuse)
+            .await;
+        assert_eq!(codes(&report), [(2, "key_reused".into())], "{backend:?}");
+        assert_eq!(
+            city.store
+                .subject("XA-002")
+                .await
+                .unwrap()
+                .unwrap()
+                .health
+                .colour,
+            Colour::Green
+        );
+
+        // A CSV header naming an unknown column refuses the whole request.
+        let (status, body) = city
+            .post(
+                "/admin/v1/status",
+                Some(&city.admin),
+                "text/csv",
+                "key,subject,shoe\n",
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_header"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn tokens_and_scopes_guard_every_endpoint() {
+    for backend in BACKENDS {
+        let city = City::new(backend).await;
+        let lab = city
+            .store
+            .create_token("lab-7", &[Scope::StatusWrite], NOW)
+            .await
+            .unwrap()
+            .token;
+        let row = "key,subject,colour\nk1,XA-001,red\n";
+        let (status, body) = city.post("/admin/v1/status", None, "text/csv", row).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+        );
+        let (status, _) = city
+            .post("/admin/v1/status", Some("spa_0000"), "text/csv", row)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, body) = city
+            .post("/admin/v1/subjects", Some(&lab), "text/csv", PEOPLE_CSV)
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden"))
+        );
+        let (status, _) = city
+            .post(
+                "/admin/v1/revocations",
+                Some(&lab),
+                "text/csv",
+                "key,subject\nr,XA-001\n",
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = city
+            .post("/admin/v1/status", Some(&lab), "text/plain", row)
+            .await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let (status, _) = city
+            .post("/admin/v1/status", Some(&lab), "text/csv", row)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(city.store.revoke_token("lab-7", NOW).await.unwrap());
+        let (status, _) = city
+            .post("/admin/v1/status", Some(&lab), "text/csv", row)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_worse_status_is_a_new_signed_pass_and_revokes_the_old_one() {
+    let ceremony = Ceremony::new();
+    for backend in BACKENDS {
+        let city = City::new(backend).await;
+        city.post(
+            "/admin/v1/subjects",
+            Some(&city.admin),
+            "text/csv",
+            PEOPLE_CSV,
+        )
+        .await;
+        let signer = city.signer();
+        let round = signer.round(NOW, &|_| {}).await.unwrap();
+        assert_eq!(
+            (round.stored, round.status_list_signed),
+            (3, true),
+            "{backend:?}"
+        );
+        let first = city.store.subject("XA-001").await.unwrap().unwrap();
+        let first_text = first.pass_text.clone().unwrap();
+        let pass = verify(&city.store, &ceremony, &first_text, NOW)
+            .await
+            .unwrap();
+        assert_eq!(pass.health().colour, Colour::Green);
+        assert_eq!(pass.health().masked_name, "张*明");
+        assert_eq!(
+            pass.claims().revocation_index as i64,
+            first.pass_index.unwrap()
+        );
+
+        // Nothing is due a minute later.
+        let later = NOW.plus(Seconds::minutes(1));
+        assert_eq!(signer.round(later, &|_| {}).await.unwrap().stored, 0);
+
+        // The CDC turns XA-001 red; the next round signs a red pass, and the
+        // green one is revoked in the status list.
+        city.set_now(later);
+        let (_, report) = city
+            .post(
+                "/admin/v1/status",
+                Some(&city.admin),
+                "text/csv",
+                "key,subject,colour\ncdc-red-1,XA-001,red\n",
+            )
+            .await;
+        assert_eq!(report["applied"], 1);
+        let round = signer.round(later.plus(Seconds(2)), &|_| {}).await.unwrap();
+        assert_eq!(
+            (round.stored, round.status_list_signed),
+            (1, true),
+            "{backend:?}"
+        );
+        let second = city.store.subject("XA-001").await.unwrap().unwrap();
+        assert_ne!(second.pass_index, first.pass_index);
+        assert_eq!(second.pass_version, Some(second.status_version));
+        let check = later.plus(Seconds(3));
+        let red = verify(
+            &city.store,
+            &ceremony,
+            second.pass_text.as_ref().unwrap(),
+            check,
+        )
+        .await
+        .unwrap();
+        assert_eq!(red.health().colour, Colour::Red);
+        assert_eq!(
+            verify(&city.store, &ceremony, &first_text, check)
+                .await
+                .unwrap_err(),
+            "pass_revoked",
+            "{backend:?}"
+        );
+        // Others are untouched.
+        let other = city.store.subject("XA-002").await.unwrap().unwrap();
+        assert!(
+            verify(
+                &city.store,
+                &ceremony,
+                other.pass_text.as_ref().unwrap(),
+                check
+            )
+            .await
+            .is_ok()
+        );
+    }
+}
+
+#[tokio::test]
+async fn revocation_kills_the_live_passes_and_the_next_pass_gets_a_clean_index() {
+    let ceremony = Ceremony::new();
+    for backend in BACKENDS {
+        let city = City::new(backend).await;
+        city.post(
+            "/admin/v1/subjects",
+            Some(&city.admin),
+            "text/csv",
+            PEOPLE_CSV,
+        )
+        .await;
+        let signer = city.signer();
+        signer.round(NOW, &|_| {}).await.unwrap();
+        let old = city.store.subject("XA-002").await.unwrap().unwrap();
+
+        let body = "key,subject,reason\nrevoke-1,XA-002,phone lost\nrevoke-2,XA-404,phone lost\n";
+        let (status, report) = city
+            .post("/admin/v1/revocations", Some(&city.admin), "text/csv", body)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(report["applied"], 1);
+        assert_eq!(codes(&report), [(3, "unknown_subject".into())]);
+        let (_, replay) = city
+            .post("/admin/v1/revocations", Some(&city.admin), "text/csv", body)
+            .await;
+        assert_eq!(replay["duplicates"], 1);
+        assert_eq!(city.store.stats().await.unwrap().revoked, 1, "{backend:?}");
+
+        let at = NOW.plus(Seconds(5));
+        let round = signer.round(at, &|_| {}).await.unwrap();
+        assert_eq!((round.stored, round.status_list_signed), (1, true));
+        let new = city.store.subject("XA-002").await.unwrap().unwrap();
+        assert_ne!(new.pass_index, old.pass_index);
+        assert_eq!(
+            verify(&city.store, &ceremony, old.pass_text.as_ref().unwrap(), at)
+                .await
+                .unwrap_err(),
+            "pass_revoked"
+        );
+        let fresh = verify(&city.store, &ceremony, new.pass_text.as_ref().unwrap(), at)
+            .await
+            .unwrap();
+        assert_eq!(fresh.health().masked_id, "1101**********002X");
+    }
+}
+
+#[tokio::test]
+async fn passes_are_renewed_before_they_expire_with_jittered_expiry() {
+    let ceremony = Ceremony::new();
+    for backend in BACKENDS {
+        let city = City::new(backend).await;
+        let people: String =
+            std::iter::once(sealpass_issuer::population::Population::CSV_HEADER.to_owned())
+                .chain(sealpass_issuer::population::Population::new(4, 300, NOW).map(|p| p.csv()))
+                .map(|l| l + "\n")
+                .collect();
+        let (_, report) = city
+            .post("/admin/v1/subjects", Some(&city.admin), "text/csv", &people)
+            .await;
+        assert_eq!(report["applied"], 300, "{report}");
+        let signer = city.signer();
+        assert_eq!(signer.round(NOW, &|_| {}).await.unwrap().stored, 300);
+        let first = city
+            .store
+            .subject("SYN-".to_owned().as_str())
+            .await
+            .unwrap();
+        assert!(first.is_none());
+
+        let person = sealpass_issuer::population::Population::new(4, 300, NOW)
+            .person(17)
+            .subject;
+        let before = city.store.subject(&person).await.unwrap().unwrap();
+        let expires = Timestamp(before.pass_expires_at.unwrap() as u64);
+        assert!(expires > NOW.plus(Seconds::hours(20)) && expires <= NOW.plus(Seconds::hours(24)));
+
+        // Expiries are spread, so renewals are too.
+        let mut expiries = std::collections::HashSet::new();
+        for n in 0..300 {
+            let s = sealpass_issuer::population::Population::new(4, 300, NOW)
+                .person(n)
+                .subject;
+            expiries.insert(
+                city.store
+                    .subject(&s)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .pass_expires_at
+                    .unwrap(),
+            );
+        }
+        assert!(expiries.len() > 250, "{} distinct expiries", expiries.len());
+
+        // Twelve hours on nothing is due yet; sixteen hours on (8 h or less
+        // left for every pass) everything is renewed, and still valid.
+        assert_eq!(
+            signer
+                .round(NOW.plus(Seconds::hours(12)), &|_| {})
+                .await
+                .unwrap()
+                .stored,
+            0
+        );
+        let renewal = NOW.plus(Seconds::hours(16));
+        assert_eq!(
+            signer.round(renewal, &|_| {}).await.unwrap().stored,
+            300,
+            "{backend:?}"
+        );
+        let after = city.store.subject(&person).await.unwrap().unwrap();
+        assert!(after.pass_expires_at > before.pass_expires_at);
+        assert_ne!(after.pass_index, before.pass_index);
+        assert!(
+            verify(
+                &city.store,
+                &ceremony,
+                before.pass_text.as_ref().unwrap(),
+                renewal
+            )
+            .await
+            .is_ok()
+        );
+        assert!(
+            verify(
+                &city.store,
+                &ceremony,
+                after.pass_text.as_ref().unwrap(),
+                renewal
+            )
+            .await
+            .is_ok()
+        );
+        let stats = city.store.stats().await.unwrap();
+        assert_eq!((stats.signed, stats.current, stats.revoked), (300, 300, 0));
+    }
+}
+
+#[tokio::test]
+async fn the_status_list_drops_revocations_once_their_passes_expired() {
+    for backend in BACKENDS {
+        let city = City::new(backend).await;
+        city.post(
+            "/admin/v1/subjects",
+            Some(&city.admin),
+            "text/csv",
+            PEOPLE_CSV,
+        )
+        .await;
+        let signer = city.signer();
+        signer.round(NOW, &|_| {}).await.unwrap();
+        let old = city.store.subject("XA-003").await.unwrap().unwrap();
+        city.post(
+            "/admin/v1/revocations",
+            Some(&city.admin),
+            "text/csv",
+            "key,subject\nr-3,XA-003\n",
+        )
+        .await;
+        signer.round(NOW.plus(Seconds(1)), &|_| {}).await.unwrap();
+        let index = old.pass_index.unwrap() as u32;
+        let ceremony = Ceremony::new();
+        let list = city.store.status_list(ISSUER).await.unwrap().unwrap();
+        let at = NOW.plus(Seconds(2));
+        let held = StatusList::verify(&list.bytes, &ceremony.trusted, at).unwrap();
+        assert!(held.check(index, at).is_err());
+
+        // Two days on, the revoked pass has long expired: the list re-signed
+        // then no longer carries its bit (the index may be reused).
+        let later = NOW.plus(Seconds::days(2));
+        signer.round(later, &|_| {}).await.unwrap();
+        let list = city.store.status_list(ISSUER).await.unwrap().unwrap();
+        assert!(list.sequence >= 3, "{backend:?}");
+        let held = StatusList::verify(&list.bytes, &ceremony.trusted, later).unwrap();
+        assert!(held.check(index, later).is_ok(), "{backend:?}");
+    }
+}
