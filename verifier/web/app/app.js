@@ -1,0 +1,434 @@
+// The checkpoint page: camera, verdict screen, lists and sync. Every
+// decision is made in the worker by sealpass-core (compiled to wasm), the
+// same code as `sealpass-verifier`; this file only shows and stores.
+
+import { STRINGS, pickLanguage, duration, reasonText } from './i18n.js';
+import { store, statusKey } from './store.js';
+
+const $ = (id) => document.getElementById(id);
+const prefs = {
+  get: (key) => localStorage.getItem(`sealpass.${key}`),
+  set: (key, value) => localStorage.setItem(`sealpass.${key}`, value),
+};
+
+let lang = pickLanguage(prefs.get('lang'), navigator.language);
+let t = STRINGS[lang];
+let profiles = [];
+let worker;
+let calls = new Map();
+let nextCall = 1;
+
+// ---------------------------------------------------------------- worker
+
+function startWorker() {
+  worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = ({ data }) => {
+    const call = calls.get(data.id);
+    calls.delete(data.id);
+    if (!call) return;
+    if ('error' in data) {
+      if (data.fatal) restartWorker();
+      call.reject(new Error(data.error));
+    } else {
+      call.resolve(data.result);
+    }
+  };
+}
+
+function call(method, args, transfer = []) {
+  return new Promise((resolve, reject) => {
+    const id = nextCall++;
+    calls.set(id, { resolve, reject });
+    worker.postMessage({ id, method, args }, transfer);
+  });
+}
+
+let workerReady = Promise.resolve();
+
+/** After a trap in the wasm: a new worker, loaded again from storage. */
+function restartWorker() {
+  worker.terminate();
+  for (const pending of calls.values()) pending.reject(new Error('worker restarted'));
+  calls = new Map();
+  startWorker();
+  workerReady = loadStoredLists().catch((error) => console.warn('worker not restarted', error));
+}
+
+/** Start the checkpoint in the worker from what the phone stored. */
+async function loadStoredLists() {
+  profiles = await call('start');
+  const policy = prefs.get('policy');
+  if (policy) await call('setPolicy', { name: policy });
+  const seen = await store.get('newest-seen');
+  if (seen) await call('setNewestTimeSeen', { seconds: seen });
+  const roots = await store.get('roots');
+  if (roots) await call('pinRoots', { bytes: roots });
+  const trust = await store.get('trust-list');
+  if (trust) {
+    const loaded = await call('loadTrustList', { bytes: trust });
+    if (loaded.ok) {
+      for (const key of await store.keys()) {
+        if (!String(key).startsWith('status/')) continue;
+        const issuer = String(key).slice('status/'.length);
+        await call('loadStatusList', { issuer, bytes: await store.get(key), now: Date.now() });
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- lists
+
+function syncBase() {
+  return prefs.get('base-url') || new URL('/', location.href).href;
+}
+
+/** First load: pin the root set served next to the app (docs/web-verifier.md). */
+async function pinRootsIfNeeded() {
+  if (await store.get('roots')) return;
+  try {
+    const response = await fetch(new URL('roots.cbor', location.href), { cache: 'no-store' });
+    if (!response.ok) return;
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const pinned = await call('pinRoots', { bytes });
+    if (pinned.ok) await store.put('roots', bytes);
+  } catch {
+    // Offline at first load: pinned on the next load with a network.
+  }
+}
+
+async function fetchBytes(url, max) {
+  const response = await fetch(url, { cache: 'no-store' });
+  if (!response.ok) {
+    const error = new Error(`${url}: HTTP ${response.status}`);
+    error.notFound = response.status === 404;
+    throw error;
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length > max) throw new Error(`${url}: more than ${max} bytes`);
+  return bytes;
+}
+
+let syncing = false;
+
+/** Fetch, check (in the worker, by the core's rules) and store the lists. */
+async function sync() {
+  if (syncing) return;
+  syncing = true;
+  $('sync').disabled = true;
+  $('sync-result').textContent = t.syncing;
+  const reports = [];
+  try {
+    await pinRootsIfNeeded();
+    const base = syncBase();
+    const trustUrl = new URL('trust-list.cbor', base).href;
+    let report;
+    try {
+      const bytes = await fetchBytes(trustUrl, 1 << 20);
+      report = await call('offerTrustList', { location: trustUrl, bytes, now: Date.now() });
+    } catch (error) {
+      report = await call('unavailable', { issuer: null, location: trustUrl, notFound: !!error.notFound, reason: error.message });
+    }
+    reports.push(report);
+    if (report.result === 'bootstrapped' || report.result === 'replaced') {
+      await store.put('trust-list', await call('trustListBytes'));
+    }
+    const status = await call('status', { now: Date.now() });
+    if (status.trust_list && status.trust_list.freshness !== 'expired') {
+      for (const source of await call('statusListSources')) {
+        const location = source.url || new URL(source.path, base).href;
+        let statusReport;
+        try {
+          const bytes = await fetchBytes(location, 16 << 20);
+          statusReport = await call('offerStatusList', { issuer: source.issuer, location, bytes, now: Date.now() });
+        } catch (error) {
+          statusReport = await call('unavailable', { issuer: source.issuer, location, notFound: !!error.notFound, reason: error.message });
+        }
+        reports.push(statusReport);
+      }
+    }
+    await storeStatusLists();
+    if (reports.every((r) => r.result !== 'unavailable' && r.result !== 'refused')) {
+      await store.put('last-sync', Date.now());
+    }
+    await rememberTime();
+  } finally {
+    syncing = false;
+    $('sync').disabled = false;
+    showSyncReports(reports);
+    await showLists();
+  }
+}
+
+/** Keep exactly the status lists the worker holds after a sync. */
+async function storeStatusLists() {
+  const sources = await call('statusListSources');
+  const wanted = new Set(sources.map((s) => statusKey(s.issuer)));
+  for (const source of sources) {
+    const bytes = await call('statusListBytes', { issuer: source.issuer });
+    if (bytes.length) await store.put(statusKey(source.issuer), bytes);
+  }
+  for (const key of await store.keys()) {
+    if (String(key).startsWith('status/') && !wanted.has(key)) await store.delete(key);
+  }
+}
+
+async function rememberTime() {
+  const seen = await call('seeTime', { now: Date.now() });
+  if (seen) await store.put('newest-seen', seen);
+}
+
+function showSyncReports(reports) {
+  $('sync-result').textContent = reports.map((r) => {
+    const what = r.list === 'trust_list' ? t.trust_list : t.status_list(r.issuer);
+    const result = t.sync_results[r.result] || r.result;
+    return `${what}: ${result}${r.reason ? ` (${r.reason})` : ''}`;
+  }).join('\n');
+}
+
+const when = (seconds) => new Date(seconds * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
+
+async function showLists() {
+  const now = Date.now();
+  const status = await call('status', { now });
+  const freshness = $('freshness');
+  freshness.className = 'freshness';
+  const list = status.trust_list;
+  if (status.code === 'clock_behind') {
+    freshness.textContent = t.clock;
+    freshness.classList.add('bad');
+  } else if (!list) {
+    freshness.textContent = t.no_list;
+    freshness.classList.add('bad');
+  } else if (list.freshness === 'expired') {
+    freshness.textContent = t.expired;
+    freshness.classList.add('bad');
+  } else if (list.freshness === 'expires_soon') {
+    freshness.textContent = t.expires_soon(duration(t, list.expires_in_seconds));
+    freshness.classList.add('warn');
+  } else {
+    freshness.textContent = t.fresh(duration(t, list.age_seconds), duration(t, list.expires_in_seconds));
+  }
+  const lines = [];
+  if (list) lines.push(t.trust_line(list.sequence, when(list.issued_at), when(list.expires_at)));
+  for (const s of status.status_lists) {
+    lines.push(t.status_line(s.issuer, s.state, s.issued_at && when(s.issued_at), s.expires_at && when(s.expires_at)));
+  }
+  const lastSync = await store.get('last-sync');
+  lines.push(lastSync ? t.last_sync(duration(t, (now - lastSync) / 1000)) : t.never_synced);
+  $('list-details').replaceChildren(...lines.map((line) => {
+    const li = document.createElement('li');
+    li.textContent = line;
+    return li;
+  }));
+  const details = [
+    [t.roots, status.pinned_roots ? t.roots_value(status.pinned_roots) : t.roots_missing],
+    [t.newest_seen, status.newest_time_seen ? when(status.newest_time_seen) : '—'],
+    [t.decode_time, stats.samples ? t.decode_value(stats) : '—'],
+  ];
+  $('details').replaceChildren(...details.flatMap(([term, value]) => {
+    const dt = document.createElement('dt');
+    dt.textContent = term;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    return [dt, dd];
+  }));
+}
+
+// ---------------------------------------------------------------- camera
+
+const video = $('video');
+const stats = { frames: 0, samples: 0, medianMs: 0, p95Ms: 0, width: 0, height: 0, recent: [] };
+globalThis.sealpassScanStats = stats; // read by the end-to-end test (docs/performance.md)
+let scanning = false;
+let ignore = { text: null, until: 0 };
+
+async function startCamera() {
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: false,
+      video: { facingMode: 'environment', width: { ideal: 1280 }, height: { ideal: 720 } },
+    });
+    video.srcObject = stream;
+    await video.play();
+    $('start-camera').hidden = true;
+    $('hint').textContent = t.hint;
+    scanning = true;
+    pump();
+  } catch (error) {
+    $('start-camera').hidden = false;
+    $('hint').textContent = error.name === 'NotAllowedError' ? t.camera_needs_tap : t.no_camera;
+  }
+}
+
+/** The centre square of the picture (what the guide shows), at most 720 pixels a side. */
+function cropOf(width, height) {
+  const side = Math.min(width, height);
+  const size = Math.min(side, 720);
+  return { sx: (width - side) / 2, sy: (height - side) / 2, side, size };
+}
+
+async function pump() {
+  if (!scanning) return;
+  if (!$('verdict').hidden || video.readyState < 2 || !video.videoWidth) {
+    setTimeout(pump, 100);
+    return;
+  }
+  try {
+    const { sx, sy, side, size } = cropOf(video.videoWidth, video.videoHeight);
+    await workerReady;
+    const bitmap = await createImageBitmap(video, sx, sy, side, side, { resizeWidth: size, resizeHeight: size });
+    const result = await call('scan', { bitmap, now: Date.now() }, [bitmap]);
+    record(result);
+    const fresh = result.found.filter((f) => f.text !== ignore.text || Date.now() > ignore.until);
+    if (fresh.length && $('verdict').hidden) {
+      ignore = { text: fresh[0].text, until: Infinity };
+      showVerdict(fresh[0].verdict);
+    }
+  } catch (error) {
+    console.warn('frame not read', error);
+  }
+  setTimeout(pump, 20);
+}
+
+function record({ decodeMs, width, height }) {
+  stats.frames += 1;
+  stats.width = width;
+  stats.height = height;
+  stats.recent.push(decodeMs);
+  if (stats.recent.length > 200) stats.recent.shift();
+  const sorted = [...stats.recent].sort((a, b) => a - b);
+  stats.samples = sorted.length;
+  stats.medianMs = sorted[Math.floor(sorted.length / 2)];
+  stats.p95Ms = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))];
+}
+
+// ---------------------------------------------------------------- verdict
+
+let audio;
+let dismissTimer;
+
+function beep(kind) {
+  try {
+    audio = audio || new AudioContext();
+    const tones = { valid: [[1046, 0, 0.18]], not_valid: [[330, 0, 0.22], [330, 0.3, 0.22]], undecided: [[523, 0, 0.35]] }[kind];
+    for (const [frequency, start, length] of tones) {
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.frequency.value = frequency;
+      oscillator.type = kind === 'valid' ? 'sine' : 'square';
+      gain.gain.setValueAtTime(0.25, audio.currentTime + start);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + start + length);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(audio.currentTime + start);
+      oscillator.stop(audio.currentTime + start + length);
+    }
+  } catch {
+    // No sound on this device: the colour, shape and words still tell.
+  }
+}
+
+function showVerdict(verdict) {
+  const screen = $('verdict');
+  const kind = verdict.verdict; // valid, not_valid, undecided
+  screen.className = `verdict ${kind}${verdict.colour === 'yellow' ? ' yellow' : ''}`;
+  screen.dataset.code = verdict.code;
+  const word = t[kind];
+  $('verdict-word').textContent = kind === 'valid' && verdict.colour !== 'green'
+    ? `${word} · ${t[verdict.colour] || verdict.colour}` : word;
+  $('verdict-name').textContent = verdict.masked_name || '';
+  $('verdict-id').textContent = verdict.masked_id || '';
+  const time = verdict.valid ? t.valid_for(duration(t, verdict.valid_for_seconds)) : '';
+  $('verdict-time').textContent = time;
+  const reason = verdict.valid ? '' : reasonText(lang, verdict);
+  $('verdict-reason').textContent = reason;
+  $('verdict-detail').textContent = lang === 'zh' && !verdict.valid && reason !== verdict.reason ? verdict.reason : '';
+  screen.hidden = false;
+  $('announce').textContent = verdict.valid ? t.announce_valid(verdict, time) : t.announce_refused(word, reason);
+  $('next').focus({ preventScroll: true });
+  beep(kind);
+  // Browsers vibrate only after the first tap on the page.
+  if (navigator.vibrate && navigator.userActivation?.hasBeenActive !== false) {
+    navigator.vibrate(verdict.valid ? 120 : [250, 120, 250]);
+  }
+  clearTimeout(dismissTimer);
+  dismissTimer = setTimeout(dismiss, verdict.valid ? 4000 : 6000);
+  globalThis.sealpassLastVerdict = verdict; // for the end-to-end test
+  rememberTime();
+}
+
+function dismiss() {
+  clearTimeout(dismissTimer);
+  if ($('verdict').hidden) return;
+  $('verdict').hidden = true;
+  // The same pass still held up is not decided again for a moment.
+  ignore = { text: ignore.text, until: Date.now() + 2500 };
+}
+
+// ---------------------------------------------------------------- page
+
+function translate() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  for (const element of document.querySelectorAll('[data-i18n]')) {
+    element.textContent = t[element.dataset.i18n];
+  }
+  $('lang').textContent = t.lang_switch;
+  $('lang').lang = lang === 'zh' ? 'en' : 'zh';
+  const select = $('profile');
+  const chosen = prefs.get('policy') || 'subway';
+  select.replaceChildren(...profiles.map((name) => new Option(t.profiles[name] || name, name, false, name === chosen)));
+}
+
+function wire() {
+  $('lang').addEventListener('click', async () => {
+    lang = lang === 'zh' ? 'en' : 'zh';
+    t = STRINGS[lang];
+    prefs.set('lang', lang);
+    translate();
+    await showLists();
+  });
+  $('profile').addEventListener('change', async (event) => {
+    if (await call('setPolicy', { name: event.target.value })) prefs.set('policy', event.target.value);
+  });
+  $('sync').addEventListener('click', () => sync());
+  $('start-camera').addEventListener('click', () => startCamera());
+  $('verdict').addEventListener('click', dismiss);
+  $('next').addEventListener('click', (event) => { event.stopPropagation(); dismiss(); });
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') dismiss();
+  });
+  $('typed').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const verdict = await call('verifyText', { text: $('pass-text').value, now: Date.now() });
+    ignore = { text: null, until: 0 };
+    showVerdict(verdict);
+  });
+  $('base-url').value = syncBase();
+  $('settings').addEventListener('submit', (event) => {
+    event.preventDefault();
+    prefs.set('base-url', new URL($('base-url').value, location.href).href);
+    sync();
+  });
+}
+
+async function main() {
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('sw.js').catch((error) => console.warn('no offline copy', error));
+  }
+  startWorker();
+  await loadStoredLists();
+  translate();
+  wire();
+  await rememberTime();
+  await showLists();
+  // A phone with no trust list syncs before it scans, so that the first
+  // pass is decided rather than answered "no trust list".
+  const held = (await call('status', { now: Date.now() })).trust_list;
+  if (!held && navigator.onLine !== false) await sync();
+  startCamera();
+  if (held && navigator.onLine !== false) await sync();
+  setInterval(() => showLists(), 60_000);
+  setInterval(() => { if (navigator.onLine !== false) sync(); }, 6 * 3600_000);
+  document.body.dataset.ready = 'true';
+}
+
+main();

@@ -1,0 +1,114 @@
+//! Writes what the web app's end-to-end test serves and films, for a test
+//! city at a given time (the test passes the real time, since Chromium's
+//! clock cannot be pinned):
+//!
+//! ```text
+//! cargo run -p sealpass-web --example e2e_fixtures -- OUT UNIX-SECONDS
+//! OUT/site-lists/roots.cbor               the root set, pinned at first load
+//! OUT/site-lists/trust-list.cbor          sequence 1, signed 3 of 5
+//! OUT/site-lists/status/CN-610100.cbor    revokes index 7
+//! OUT/camera/{valid,expired,tampered,revoked,blank}.y4m
+//! OUT/passes.json                         the pass texts, by name
+//! ```
+//!
+//! Each `.y4m` is what Chromium's fake camera plays in a loop
+//! (`--use-file-for-fake-video-capture`): 640x480 YUV 4:2:0 frames of the
+//! pass as a QR code, as a phone held up to the camera shows it.
+
+#[path = "../tests/city/mod.rs"]
+mod city;
+
+use city::City;
+use qrcode::{Color, EcLevel, QrCode};
+use sealpass_core::Timestamp;
+use std::io::Write;
+use std::path::Path;
+
+const WIDTH: usize = 640;
+const HEIGHT: usize = 480;
+const FRAMES: usize = 6;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, out, now] = args.as_slice() else {
+        eprintln!("usage: e2e_fixtures OUT UNIX-SECONDS");
+        std::process::exit(2);
+    };
+    let now = Timestamp(now.parse().expect("UNIX-SECONDS is a number"));
+    let out = Path::new(out);
+    let city = City::at(now);
+    let lists = out.join("site-lists");
+    std::fs::create_dir_all(lists.join("status")).unwrap();
+    std::fs::write(lists.join("roots.cbor"), city.roots.to_cbor()).unwrap();
+    std::fs::write(lists.join("trust-list.cbor"), city.trust_list(1)).unwrap();
+    std::fs::write(
+        lists.join("status/CN-610100.cbor"),
+        city.current_status_list(),
+    )
+    .unwrap();
+    let passes = [
+        ("valid", city.valid()),
+        ("expired", city.expired()),
+        ("tampered", city.tampered()),
+        ("revoked", city.revoked()),
+    ];
+    let camera = out.join("camera");
+    std::fs::create_dir_all(&camera).unwrap();
+    for (name, text) in &passes {
+        write_y4m(&camera.join(format!("{name}.y4m")), &qr_frame(text));
+    }
+    write_y4m(&camera.join("blank.y4m"), &blank_frame());
+    let json: serde_json::Map<String, serde_json::Value> = passes
+        .iter()
+        .map(|(name, text)| (name.to_string(), text.clone().into()))
+        .collect();
+    std::fs::write(
+        out.join("passes.json"),
+        serde_json::Value::Object(json).to_string(),
+    )
+    .unwrap();
+}
+
+/// The pass at 5 pixels a module with its quiet zone, on a desk-grey frame.
+fn qr_frame(text: &str) -> Vec<u8> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).unwrap();
+    let modules = code.width();
+    let colors = code.to_colors();
+    let module = 5;
+    let side = (modules + 8) * module;
+    let (x0, y0) = ((WIDTH - side) / 2, (HEIGHT - side) / 2);
+    let mut luma = blank_frame();
+    for y in 0..side {
+        for x in 0..side {
+            let (mx, my) = ((x / module) as isize - 4, (y / module) as isize - 4);
+            let inside = (0..modules as isize).contains(&mx) && (0..modules as isize).contains(&my);
+            let dark = inside && colors[my as usize * modules + mx as usize] == Color::Dark;
+            luma[(y0 + y) * WIDTH + x0 + x] = if dark { 24 } else { 235 };
+        }
+    }
+    luma
+}
+
+/// A shaded grey frame with some texture and no code.
+fn blank_frame() -> Vec<u8> {
+    (0..WIDTH * HEIGHT)
+        .map(|i| {
+            let (x, y) = (i % WIDTH, i / WIDTH);
+            (110 + (x * 40 / WIDTH) + ((x / 7 + y / 5) % 3) * 6) as u8
+        })
+        .collect()
+}
+
+/// YUV4MPEG2, 4:2:0, grey (chroma 128), the same frame `FRAMES` times.
+fn write_y4m(path: &Path, luma: &[u8]) {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(file, "YUV4MPEG2 W{WIDTH} H{HEIGHT} F15:1 Ip A1:1 C420jpeg").unwrap();
+    let chroma = vec![128u8; WIDTH / 2 * HEIGHT / 2];
+    for _ in 0..FRAMES {
+        file.write_all(b"FRAME\n").unwrap();
+        file.write_all(luma).unwrap();
+        file.write_all(&chroma).unwrap();
+        file.write_all(&chroma).unwrap();
+    }
+    file.flush().unwrap();
+}

@@ -1,0 +1,454 @@
+//! sealpass-web: the offline web verifier's decisions, compiled to wasm32
+//! and run in the page's Web Worker. A frame from the phone's camera goes
+//! in, the command line's `--json` verdict comes out, decided by
+//! sealpass-core exactly as `sealpass-verifier` decides; QR codes are read
+//! by sealpass-qr with the command line's settings.
+//!
+//! Every method takes and returns plain values (bytes, strings, numbers;
+//! JSON for structures), so the same API is tested natively:
+//!
+//! ```
+//! use sealpass_core::testkit::{Ceremony, NOW};
+//! use sealpass_web::Checkpoint;
+//!
+//! let city = Ceremony::new();
+//! let now_ms = NOW.0 as f64 * 1000.0; // what Date.now() gives
+//! let mut checkpoint = Checkpoint::new();
+//! checkpoint.pin_roots(&city.roots.to_cbor());
+//! checkpoint.offer_trust_list("trust-list.cbor", &city.signed, now_ms);
+//! let pass = sealpass_core::sign_pass(&city.claims(), &city.issuer_key).unwrap();
+//! let verdict = checkpoint.verify_text(&pass, now_ms);
+//! assert!(verdict.contains(r#""verdict":"valid""#));
+//! ```
+
+mod lists;
+mod verdict;
+
+pub use lists::{ListReport, Lists, fingerprint, issuer_file_stem, issuers};
+pub use verdict::{Origin, Verdict};
+
+use sealpass_core::{
+    BUILTIN_PROFILES, CheckpointPolicy, DEFAULT_CLOCK_SKEW, Freshness, Seconds, Timestamp, Verifier,
+};
+use sealpass_qr::{Frame, Look, read};
+use serde::Serialize;
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+
+/// The ways of looking at camera frames, one per frame in turn: a code the
+/// first look misses is tried another way a few frames later, and no frame
+/// costs more than one look.
+const FRAME_LOOKS: [Look; 3] = [Look::Multi, Look::Generic, Look::MultiGlobal];
+
+/// A phone's checkpoint: its lists, its policy and the newest time it has
+/// seen. The page keeps the bytes in the phone's storage and hands them
+/// back on every start; nothing here is trusted for having been stored.
+#[wasm_bindgen]
+pub struct Checkpoint {
+    lists: Lists,
+    policy: CheckpointPolicy,
+    clock_skew: Seconds,
+    newest_seen: Option<Timestamp>,
+    frames: usize,
+}
+
+impl Default for Checkpoint {
+    fn default() -> Self {
+        Checkpoint::new()
+    }
+}
+
+#[wasm_bindgen]
+impl Checkpoint {
+    /// Nothing trusted yet; the `subway` profile.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Checkpoint {
+        Checkpoint {
+            lists: Lists::default(),
+            policy: CheckpointPolicy::default(),
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            newest_seen: None,
+            frames: 0,
+        }
+    }
+
+    /// The built-in checkpoint profiles, as a JSON array of names.
+    pub fn profiles() -> String {
+        serde_json::to_string(&BUILTIN_PROFILES).expect("names serialise")
+    }
+
+    /// Choose a built-in profile; false (and unchanged) for an unknown name.
+    pub fn set_policy(&mut self, name: &str) -> bool {
+        match CheckpointPolicy::builtin(name) {
+            Some(policy) => {
+                self.policy = policy;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn policy(&self) -> String {
+        self.policy.name.clone()
+    }
+
+    /// Pin the root-set file served with the app. JSON: `{"ok", "fingerprint",
+    /// "code", "reason"}`.
+    pub fn pin_roots(&mut self, bytes: &[u8]) -> String {
+        match self.lists.pin_roots(bytes) {
+            Ok(fingerprint) => json!({"ok": true, "fingerprint": fingerprint}),
+            Err((code, reason)) => json!({"ok": false, "code": code, "reason": reason}),
+        }
+        .to_string()
+    }
+
+    /// Re-load the stored trust list. JSON: `{"ok", "code", "reason"}`; a
+    /// list that no longer verifies is `trust_list_damaged`.
+    pub fn load_trust_list(&mut self, bytes: &[u8]) -> String {
+        match self.lists.load_trust_list(bytes) {
+            Ok(()) => json!({"ok": true}),
+            Err(reason) => json!({"ok": false, "code": "trust_list_damaged", "reason": reason}),
+        }
+        .to_string()
+    }
+
+    /// Re-load a stored status list. JSON as [`Checkpoint::load_trust_list`],
+    /// code `status_list_not_used`.
+    pub fn load_status_list(&mut self, issuer: &str, bytes: &[u8], now_ms: f64) -> String {
+        let now = timestamp(now_ms).unwrap_or(Timestamp(0));
+        match self.lists.load_status_list(issuer, bytes, now) {
+            Ok(()) => json!({"ok": true}),
+            Err(reason) => json!({"ok": false, "code": "status_list_not_used", "reason": reason}),
+        }
+        .to_string()
+    }
+
+    /// Offer a downloaded trust list (bootstrap or T0-T6): the `sync --json`
+    /// report. The page stores [`Checkpoint::trust_list_bytes`] after a
+    /// `bootstrapped` or `replaced` result.
+    pub fn offer_trust_list(&mut self, location: &str, bytes: &[u8], now_ms: f64) -> String {
+        let report = match timestamp(now_ms) {
+            Some(now) => self.lists.offer_trust_list(location, bytes, now),
+            None => self.lists.unavailable(
+                "trust_list",
+                None,
+                location,
+                "clock_unreadable",
+                CLOCK_UNREADABLE.into(),
+            ),
+        };
+        to_json(&report)
+    }
+
+    /// Offer one issuer's downloaded status list: the `sync --json` report.
+    pub fn offer_status_list(
+        &mut self,
+        issuer: &str,
+        location: &str,
+        bytes: &[u8],
+        now_ms: f64,
+    ) -> String {
+        let report = match timestamp(now_ms) {
+            Some(now) => self.lists.offer_status_list(issuer, location, bytes, now),
+            None => self.lists.unavailable(
+                "status_list",
+                Some(issuer),
+                location,
+                "clock_unreadable",
+                CLOCK_UNREADABLE.into(),
+            ),
+        };
+        to_json(&report)
+    }
+
+    /// The report for a list that could not be fetched (`not_found` or
+    /// `fetch_failed`); the list held stays.
+    pub fn unavailable(
+        &self,
+        issuer: Option<String>,
+        location: &str,
+        not_found: bool,
+        reason: &str,
+    ) -> String {
+        let (list, code) = match (&issuer, not_found) {
+            (None, _) => (
+                "trust_list",
+                if not_found {
+                    "not_found"
+                } else {
+                    "fetch_failed"
+                },
+            ),
+            (Some(_), true) => ("status_list", "not_found"),
+            (Some(_), false) => ("status_list", "fetch_failed"),
+        };
+        to_json(
+            &self
+                .lists
+                .unavailable(list, issuer.as_deref(), location, code, reason.into()),
+        )
+    }
+
+    /// The trust list held, byte for byte as signed (empty if none).
+    pub fn trust_list_bytes(&self) -> Vec<u8> {
+        self.lists
+            .trust
+            .as_ref()
+            .map(|t| t.bytes().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// An issuer's status list held, byte for byte as signed (empty if none).
+    pub fn status_list_bytes(&self, issuer: &str) -> Vec<u8> {
+        self.lists
+            .held(issuer)
+            .map(|h| h.bytes.clone())
+            .unwrap_or_default()
+    }
+
+    /// The status lists to fetch, relative to the sync base URL (or the URL
+    /// an issuer key names): JSON `[{"issuer", "path", "url"}]`.
+    pub fn status_list_sources(&self) -> String {
+        let issuers = self
+            .lists
+            .trust
+            .as_ref()
+            .map(|t| issuers(t.list()))
+            .unwrap_or_default();
+        let sources: Vec<_> = issuers
+            .into_iter()
+            .map(|(issuer, url)| {
+                let path = format!("status/{}.cbor", issuer_file_stem(&issuer));
+                json!({"issuer": issuer, "path": path, "url": url})
+            })
+            .collect();
+        serde_json::Value::from(sources).to_string()
+    }
+
+    /// The newest time this phone has ever seen (Unix seconds, from the
+    /// page's storage): a clock set back further than the skew decides
+    /// nothing (`clock_behind`), as on the command line.
+    pub fn set_newest_time_seen(&mut self, seconds: f64) {
+        if seconds.is_finite() && seconds > 0.0 {
+            self.newest_seen = Some(Timestamp(seconds as u64));
+        }
+    }
+
+    /// Remember `now` if it is the newest time seen; returns the newest
+    /// time seen, in Unix seconds, for the page to store.
+    pub fn see_time(&mut self, now_ms: f64) -> f64 {
+        if let Some(now) = timestamp(now_ms) {
+            if self.newest_seen.is_none_or(|seen| now > seen) {
+                self.newest_seen = Some(now);
+            }
+        }
+        self.newest_seen.map_or(0.0, |t| t.0 as f64)
+    }
+
+    /// What the phone holds and whether it can decide, for the status
+    /// screen: JSON (see [`Status`]).
+    pub fn status(&self, now_ms: f64) -> String {
+        to_json(&self.describe(now_ms))
+    }
+
+    /// Decide on a pass text typed into the page: one verdict, JSON.
+    pub fn verify_text(&self, text: &str, now_ms: f64) -> String {
+        self.decide(text, Origin::Typed, now_ms).to_json()
+    }
+
+    /// Look for codes in one RGBA camera frame (a canvas's `ImageData`) and
+    /// decide on each: JSON `[{"text", "verdict"}]`, empty when no code was
+    /// read. The text lets the page tell the same pass held up again.
+    pub fn scan_rgba(&mut self, rgba: &[u8], width: u32, height: u32, now_ms: f64) -> String {
+        let Some(frame) = Frame::from_rgba(rgba, width, height) else {
+            return "[]".into();
+        };
+        let look = FRAME_LOOKS[self.frames % FRAME_LOOKS.len()];
+        self.frames = self.frames.wrapping_add(1);
+        let found: Vec<Scanned> = read(&frame, look)
+            .into_iter()
+            .enumerate()
+            .map(|(symbol, text)| Scanned {
+                verdict: self.decide(&text, Origin::Camera { symbol }, now_ms),
+                text,
+            })
+            .collect();
+        to_json(&found)
+    }
+}
+
+const CLOCK_UNREADABLE: &str = "this phone's clock is set before 1970: set the clock";
+
+impl Checkpoint {
+    /// One pass at `now`: the clock first, then the lists, then the core.
+    pub fn decide(&self, text: &str, origin: Origin, now_ms: f64) -> Verdict {
+        let policy = &self.policy.name;
+        let now = match self.believed_now(now_ms) {
+            Ok(now) => now,
+            Err((code, reason)) => return Verdict::setup(code, reason, origin, policy),
+        };
+        let Some(trust) = &self.lists.trust else {
+            let reason = "no trust list on this phone yet: connect to the network and sync";
+            return Verdict::setup("no_trust_list", reason.into(), origin, policy);
+        };
+        let status_lists = self.lists.status_lists();
+        let result = Verifier::new(trust, &self.policy)
+            .with_status_lists(&status_lists)
+            .with_clock_skew(self.clock_skew)
+            .verify(text, now);
+        Verdict::from_result(result, origin, policy, now)
+    }
+
+    /// `now`, unless the clock is unreadable or set back.
+    fn believed_now(&self, now_ms: f64) -> Result<Timestamp, (&'static str, String)> {
+        let now = timestamp(now_ms).ok_or(("clock_unreadable", CLOCK_UNREADABLE.to_owned()))?;
+        match self.newest_seen {
+            Some(seen) if now.plus(self.clock_skew) < seen => Err((
+                "clock_behind",
+                format!(
+                    "CLOCK SET BACK: this phone's clock says {now}, but {seen} was already seen here ({} later). Set the clock right; nothing is decided until then",
+                    seen.since(now)
+                ),
+            )),
+            _ => Ok(now),
+        }
+    }
+
+    fn describe(&self, now_ms: f64) -> Status {
+        let now = self.believed_now(now_ms);
+        let at = *now.as_ref().unwrap_or(&Timestamp(0));
+        let trust = self.lists.trust.as_ref();
+        let trust_list = trust.map(|trusted| {
+            let list = trusted.list();
+            let (freshness, expires_in) = match trusted.freshness(at) {
+                Freshness::Fresh { expires_in } => ("fresh", expires_in.0),
+                Freshness::ExpiresSoon { expires_in } => ("expires_soon", expires_in.0),
+                Freshness::Expired { .. } => ("expired", 0),
+            };
+            TrustListStatus {
+                sequence: list.sequence,
+                issued_at: list.issued_at.0,
+                expires_at: list.expires_at.0,
+                age_seconds: at.since(list.issued_at).0,
+                expires_in_seconds: expires_in,
+                freshness,
+                threshold: list.roots.threshold,
+                roots: list.roots.keys.len(),
+                issuer_keys: list.issuer_keys.len(),
+            }
+        });
+        let status_lists = trust
+            .map(|t| issuers(t.list()))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(issuer, _)| match self.lists.held(&issuer) {
+                Some(held) => StatusListStatus {
+                    state: if at < held.list.expires_at() {
+                        "current"
+                    } else {
+                        "expired"
+                    },
+                    issued_at: Some(held.list.issued_at().0),
+                    expires_at: Some(held.list.expires_at().0),
+                    entries: Some(held.list.len()),
+                    issuer,
+                },
+                None => StatusListStatus {
+                    issuer,
+                    state: "missing",
+                    issued_at: None,
+                    expires_at: None,
+                    entries: None,
+                },
+            })
+            .collect();
+        let (ready, code, reason) = match (&now, trust) {
+            (Err((code, reason)), _) => (false, Some(*code), Some(reason.clone())),
+            (Ok(_), None) => (false, Some("no_trust_list"), None),
+            (Ok(now), Some(t)) if *now >= t.list().expires_at => {
+                (false, Some("trust_list_expired"), None)
+            }
+            (Ok(_), Some(_)) => (true, None, None),
+        };
+        Status {
+            now: at.0,
+            newest_time_seen: self.newest_seen.map(|t| t.0),
+            ready,
+            code,
+            reason,
+            policy: self.policy.name.clone(),
+            pinned_roots: self.lists.pinned.as_ref().map(|roots| PinnedRoots {
+                threshold: roots.threshold,
+                custodians: roots.keys.iter().map(|k| k.custodian.clone()).collect(),
+                fingerprint: fingerprint(roots),
+            }),
+            trust_list,
+            status_lists,
+        }
+    }
+}
+
+/// A code read from a camera frame, and the verdict on it.
+#[derive(Debug, Serialize)]
+struct Scanned {
+    text: String,
+    verdict: Verdict,
+}
+
+/// What the status screen shows: the command line's `status --json`, less
+/// the state directory, with the trust list's root set summarised.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    now: u64,
+    newest_time_seen: Option<u64>,
+    /// Passes can be decided: a believed clock and a current trust list.
+    ready: bool,
+    code: Option<&'static str>,
+    reason: Option<String>,
+    policy: String,
+    pinned_roots: Option<PinnedRoots>,
+    trust_list: Option<TrustListStatus>,
+    status_lists: Vec<StatusListStatus>,
+}
+
+#[derive(Debug, Serialize)]
+struct PinnedRoots {
+    threshold: u32,
+    custodians: Vec<String>,
+    fingerprint: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TrustListStatus {
+    sequence: u64,
+    issued_at: u64,
+    expires_at: u64,
+    age_seconds: u64,
+    expires_in_seconds: u64,
+    /// `fresh`, `expires_soon` (less than a quarter of its lifetime left:
+    /// `TrustedList::freshness`) or `expired`.
+    freshness: &'static str,
+    threshold: u32,
+    roots: usize,
+    issuer_keys: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct StatusListStatus {
+    issuer: String,
+    /// `current`, `expired` or `missing`.
+    state: &'static str,
+    issued_at: Option<u64>,
+    expires_at: Option<u64>,
+    entries: Option<u64>,
+}
+
+/// Unix seconds from `Date.now()`'s milliseconds; `None` before 1970 or not
+/// a number.
+fn timestamp(now_ms: f64) -> Option<Timestamp> {
+    (now_ms.is_finite() && now_ms >= 0.0).then(|| Timestamp((now_ms / 1000.0).floor() as u64))
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("reports serialise")
+}

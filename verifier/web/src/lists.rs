@@ -1,0 +1,307 @@
+//! The lists a phone holds: the root set pinned at first load, the trust
+//! list and each issuer's status list, accepted by the same rules as the
+//! command line's `sync` (docs/trust.md T0-T6, docs/verifier.md "sync") and
+//! re-checked whenever they are loaded from the phone's storage.
+
+use sealpass_core::{
+    KeyStatus, RootSet, StatusList, StatusListError, Timestamp, TrustList, TrustUpdate, TrustedList,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// What happened to one list in a sync: the object `sealpass-verifier sync
+/// --json` prints, with the same field names and codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListReport {
+    pub list: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    pub location: String,
+    /// `bootstrapped`, `replaced`, `accepted`, `unchanged`, `refused`, `unavailable`.
+    pub result: &'static str,
+    pub code: Option<&'static str>,
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_sequence: Option<u64>,
+    pub issued_at: Option<u64>,
+    pub expires_at: Option<u64>,
+}
+
+impl ListReport {
+    fn new(list: &'static str, issuer: Option<&str>, location: &str) -> ListReport {
+        ListReport {
+            list,
+            issuer: issuer.map(str::to_owned),
+            location: location.to_owned(),
+            result: "unavailable",
+            code: None,
+            reason: None,
+            sequence: None,
+            previous_sequence: None,
+            issued_at: None,
+            expires_at: None,
+        }
+    }
+
+    fn refused(mut self, code: &'static str, reason: String) -> ListReport {
+        self.result = "refused";
+        self.code = Some(code);
+        self.reason = Some(reason);
+        self
+    }
+
+    fn describe_trust(&mut self, held: Option<&TrustedList>) {
+        if let Some(list) = held.map(TrustedList::list) {
+            self.sequence = Some(list.sequence);
+            self.issued_at = Some(list.issued_at.0);
+            self.expires_at = Some(list.expires_at.0);
+        }
+    }
+
+    fn describe_status(&mut self, held: &StatusList) {
+        self.issued_at = Some(held.issued_at().0);
+        self.expires_at = Some(held.expires_at().0);
+    }
+}
+
+/// A status list held for an issuer, with the bytes it was checked from.
+#[derive(Debug, Clone)]
+pub struct HeldStatusList {
+    pub bytes: Vec<u8>,
+    pub list: StatusList,
+}
+
+/// Everything a phone trusts, as it was checked.
+#[derive(Debug, Clone, Default)]
+pub struct Lists {
+    pub pinned: Option<RootSet>,
+    pub trust: Option<TrustedList>,
+    pub status_lists: Vec<HeldStatusList>,
+}
+
+impl Lists {
+    /// Pin the root-set file (`RootSet::to_cbor`) served with the app at
+    /// first load. Only a phone that holds no roots yet pins.
+    pub fn pin_roots(&mut self, bytes: &[u8]) -> Result<String, (&'static str, String)> {
+        let roots = RootSet::from_cbor(bytes)
+            .map_err(|e| ("bad_roots", format!("the root-set file is not valid: {e}")))?;
+        let fingerprint = fingerprint(&roots);
+        self.pinned = Some(roots);
+        Ok(fingerprint)
+    }
+
+    /// Re-load the trust list this phone stored (`TrustedList::from_stored`).
+    pub fn load_trust_list(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let trusted = TrustedList::from_stored(bytes).map_err(|e| e.to_string())?;
+        self.trust = Some(trusted);
+        self.status_lists.clear();
+        Ok(())
+    }
+
+    /// Re-load a stored status list against the trust list held. An expired
+    /// one is still loaded, so that its issuer's passes are refused with
+    /// `status_list_expired` rather than accepted unchecked (as the CLI).
+    pub fn load_status_list(
+        &mut self,
+        issuer: &str,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> Result<(), String> {
+        let trust = self.trust.as_ref().ok_or("no trust list is held")?;
+        let list = check_stored_status_list(bytes, trust, now).map_err(|e| e.to_string())?;
+        if list.issuer() != issuer {
+            return Err(format!("it names issuer {}", list.issuer()));
+        }
+        self.hold_status_list(bytes, list);
+        Ok(())
+    }
+
+    /// Offer a downloaded trust list: bootstrap against the pinned roots,
+    /// or update the list held (T0-T6). Whatever is refused, the list held
+    /// before stays; a replaced trust list drops the status lists it no
+    /// longer vouches for.
+    pub fn offer_trust_list(&mut self, location: &str, bytes: &[u8], now: Timestamp) -> ListReport {
+        let mut report = ListReport::new("trust_list", None, location);
+        report.previous_sequence = self.trust.as_ref().map(|t| t.list().sequence);
+        let offered = match (&self.trust, &self.pinned) {
+            (Some(held), _) => held.update(bytes, now),
+            (None, Some(roots)) => {
+                TrustedList::bootstrap(roots, bytes, now).map(TrustUpdate::Replaced)
+            }
+            (None, None) => {
+                return report.refused(
+                    "no_roots",
+                    "nothing is trusted yet: reload the app from the issuer to pin its root set"
+                        .into(),
+                );
+            }
+        };
+        match offered {
+            Ok(TrustUpdate::Unchanged) => report.result = "unchanged",
+            Ok(TrustUpdate::Replaced(accepted)) => {
+                report.result = if self.trust.is_some() {
+                    "replaced"
+                } else {
+                    "bootstrapped"
+                };
+                let keep: Vec<HeldStatusList> = std::mem::take(&mut self.status_lists)
+                    .into_iter()
+                    .filter_map(|held| {
+                        let list = check_stored_status_list(&held.bytes, &accepted, now).ok()?;
+                        Some(HeldStatusList { list, ..held })
+                    })
+                    .collect();
+                self.trust = Some(accepted);
+                self.status_lists = keep;
+            }
+            Err(e) => report = report.refused(e.code(), e.to_string()),
+        }
+        report.describe_trust(self.trust.as_ref());
+        report
+    }
+
+    /// Offer one issuer's downloaded status list: it must verify against
+    /// the trust list held, name this issuer, and not be older than the one
+    /// held (a rollback would un-revoke passes).
+    pub fn offer_status_list(
+        &mut self,
+        issuer: &str,
+        location: &str,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> ListReport {
+        let mut report = ListReport::new("status_list", Some(issuer), location);
+        let Some(trust) = &self.trust else {
+            return report.refused("no_trust_list", "no trust list is held".into());
+        };
+        let held = self.held(issuer).cloned();
+        if let Some(held) = &held {
+            report.describe_status(&held.list);
+            if held.bytes == bytes {
+                report.result = "unchanged";
+                return report;
+            }
+        }
+        let list = match StatusList::verify(bytes, trust, now) {
+            Ok(list) => list,
+            Err(e) => return report.refused(e.code(), e.to_string()),
+        };
+        if list.issuer() != issuer {
+            let reason = format!("it is the status list of issuer {}", list.issuer());
+            return report.refused("issuer_mismatch", reason);
+        }
+        if let Some(held) = held.filter(|h| list.issued_at() < h.list.issued_at()) {
+            let reason = format!(
+                "issued {}, before the one held ({}): rollback refused",
+                list.issued_at(),
+                held.list.issued_at()
+            );
+            return report.refused("rollback", reason);
+        }
+        report.describe_status(&list);
+        report.result = "accepted";
+        self.hold_status_list(bytes, list);
+        report
+    }
+
+    /// A report for a list that could not be downloaded; the one held stays.
+    pub fn unavailable(
+        &self,
+        list: &'static str,
+        issuer: Option<&str>,
+        location: &str,
+        code: &'static str,
+        reason: String,
+    ) -> ListReport {
+        let mut report = ListReport::new(list, issuer, location);
+        report.code = Some(code);
+        report.reason = Some(reason);
+        match issuer.and_then(|issuer| self.held(issuer)) {
+            Some(held) => report.describe_status(&held.list),
+            None if issuer.is_none() => report.describe_trust(self.trust.as_ref()),
+            None => {}
+        }
+        report
+    }
+
+    pub fn held(&self, issuer: &str) -> Option<&HeldStatusList> {
+        self.status_lists.iter().find(|h| h.list.issuer() == issuer)
+    }
+
+    pub fn status_lists(&self) -> Vec<StatusList> {
+        self.status_lists.iter().map(|h| h.list.clone()).collect()
+    }
+
+    fn hold_status_list(&mut self, bytes: &[u8], list: StatusList) {
+        self.status_lists
+            .retain(|h| h.list.issuer() != list.issuer());
+        self.status_lists.push(HeldStatusList {
+            bytes: bytes.to_vec(),
+            list,
+        });
+    }
+}
+
+/// A stored status list re-checked against `trust`; an expired one is
+/// checked at the last second it was valid (the command line's rule).
+fn check_stored_status_list(
+    bytes: &[u8],
+    trust: &TrustedList,
+    now: Timestamp,
+) -> Result<StatusList, StatusListError> {
+    match StatusList::verify(bytes, trust, now) {
+        Err(StatusListError::Expired { expired_at, .. }) if expired_at.0 > 0 => {
+            StatusList::verify(bytes, trust, Timestamp(expired_at.0 - 1))
+        }
+        other => other,
+    }
+}
+
+/// The issuers a trust list admits passes from (a key that is not
+/// revoked), in list order, each with the status-list URL its keys name (an
+/// active key's before a retired key's), as the command line syncs them.
+pub fn issuers(list: &TrustList) -> Vec<(String, Option<String>)> {
+    let mut issuers: Vec<(String, Option<String>)> = Vec::new();
+    let mut keys: Vec<_> = list
+        .issuer_keys
+        .iter()
+        .filter(|key| key.status != KeyStatus::Revoked)
+        .collect();
+    keys.sort_by_key(|key| key.status != KeyStatus::Active);
+    for key in keys {
+        match issuers.iter_mut().find(|(issuer, _)| *issuer == key.issuer) {
+            Some((_, url)) => {
+                if url.is_none() {
+                    url.clone_from(&key.status_list_url);
+                }
+            }
+            None => issuers.push((key.issuer.clone(), key.status_list_url.clone())),
+        }
+    }
+    issuers
+}
+
+/// An issuer id as a URL path segment, as the command line's sync layout
+/// names it: letters, digits, `-` and `_` stay; other bytes become `%XX`.
+pub fn issuer_file_stem(issuer: &str) -> String {
+    let mut stem = String::with_capacity(issuer.len());
+    for byte in issuer.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
+            stem.push(byte as char);
+        } else {
+            stem.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    stem
+}
+
+/// SHA-256 (hex) of the root set's CBOR, as `sealpass-keys` and the
+/// command line print it.
+pub fn fingerprint(roots: &RootSet) -> String {
+    Sha256::digest(roots.to_cbor())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
