@@ -1,17 +1,11 @@
 //! QR codes in image files: PNG or JPEG decoded by `image`, codes found and
-//! read by rxing (a port of ZXing). A photo of a phone screen is blurred,
-//! tilted and noisy, so several ways of looking are tried, cheapest first,
-//! until one finds a code.
+//! read by sealpass-qr (rxing, a port of ZXing, with the settings the web
+//! app uses on camera frames). A photo of a phone screen is blurred, tilted
+//! and noisy, so several ways of looking are tried, cheapest first, until
+//! one finds a code.
 
 use image::{GrayImage, ImageReader, imageops};
-use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
-use rxing::multi::qrcode::QRCodeMultiReader;
-use rxing::multi::{GenericMultipleBarcodeReader, MultipleBarcodeReader};
-use rxing::qrcode::QRCodeReader;
-use rxing::{
-    BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8LuminanceSource, RXingResult,
-};
-use std::collections::HashSet;
+use sealpass_qr::{Frame, Look};
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -114,20 +108,19 @@ pub fn find_codes(grey: &GrayImage) -> Vec<String> {
                 2 => imageops::rotate180(&sized),
                 _ => imageops::rotate270(&sized),
             };
-            let mut found = multi_qr(hybrid(&turned));
+            let (width, height) = turned.dimensions();
+            let Some(frame) = Frame::new(turned.into_raw(), width, height) else {
+                continue;
+            };
+            let mut found = sealpass_qr::read(&frame, Look::Multi);
             if found.is_empty() {
-                found = generic_qr(hybrid(&turned));
+                found = sealpass_qr::read(&frame, Look::Generic);
             }
             if found.is_empty() && quarter_turns == 0 {
-                found = multi_qr(global(&turned));
+                found = sealpass_qr::read(&frame, Look::MultiGlobal);
             }
             if !found.is_empty() {
-                let mut seen = HashSet::new();
-                return found
-                    .into_iter()
-                    .map(|r| r.getText().to_owned())
-                    .filter(|text| seen.insert(text.clone()))
-                    .collect();
+                return found;
             }
         }
     }
@@ -141,47 +134,4 @@ fn scaled(grey: &GrayImage, numerator: u32, denominator: u32) -> GrayImage {
         (grey.height() * numerator / denominator).max(1),
         imageops::FilterType::Triangle,
     )
-}
-
-fn hints() -> DecodeHints {
-    DecodeHints {
-        TryHarder: Some(true),
-        AlsoInverted: Some(true),
-        PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
-        ..DecodeHints::default()
-    }
-}
-
-fn source(grey: &GrayImage) -> Option<Luma8LuminanceSource> {
-    Luma8LuminanceSource::new(grey.as_raw().clone(), grey.width(), grey.height()).ok()
-}
-
-fn hybrid(grey: &GrayImage) -> Option<BinaryBitmap<HybridBinarizer<Luma8LuminanceSource>>> {
-    source(grey).map(|s| BinaryBitmap::new(HybridBinarizer::new(s)))
-}
-
-fn global(
-    grey: &GrayImage,
-) -> Option<BinaryBitmap<GlobalHistogramBinarizer<Luma8LuminanceSource>>> {
-    source(grey).map(|s| BinaryBitmap::new(GlobalHistogramBinarizer::new(s)))
-}
-
-/// Finder-pattern search for several QR codes at once.
-fn multi_qr<B: Binarizer>(bitmap: Option<BinaryBitmap<B>>) -> Vec<RXingResult> {
-    let Some(mut bitmap) = bitmap else {
-        return Vec::new();
-    };
-    QRCodeMultiReader::new()
-        .decode_multiple_with_hints(&mut bitmap, &hints())
-        .unwrap_or_default()
-}
-
-/// One code at a time, searching the rest of the image around each find.
-fn generic_qr<B: Binarizer>(bitmap: Option<BinaryBitmap<B>>) -> Vec<RXingResult> {
-    let Some(mut bitmap) = bitmap else {
-        return Vec::new();
-    };
-    GenericMultipleBarcodeReader::new(QRCodeReader::new())
-        .decode_multiple_with_hints(&mut bitmap, &hints())
-        .unwrap_or_default()
 }
