@@ -236,6 +236,17 @@ test('frames without a code: decode time per frame', async () => {
     assert.match(await page.locator('#freshness').textContent(), /^Trust list OK/);
     await page.screenshot({ path: join(screenshots, 'web-verifier-scanner.png') });
     writeFileSync(join(out, 'decode-without-pass.json'), JSON.stringify(stats));
+    // A text that is no pass, typed: grey, "cannot decide".
+    await page.locator('summary', { hasText: 'Type or paste a pass' }).click();
+    await page.locator('#pass-text').fill('SP1:hello');
+    await page.locator('#typed button[type="submit"]').click();
+    await page.locator('#verdict:not([hidden])').waitFor();
+    const verdict = await page.evaluate(() => globalThis.sealpassLastVerdict);
+    assert.equal(verdict.verdict, 'undecided');
+    assert.equal(verdict.source, 'typed');
+    assert.equal(await page.locator('#verdict-word').textContent(), 'CANNOT DECIDE');
+    assert.equal(await page.locator('#verdict').evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(74, 79, 87)');
+    await page.screenshot({ path: join(screenshots, 'web-verifier-undecided.png') });
     const wasm = readFileSync(join(dist, 'pkg/sealpass_web_bg.wasm')).length;
     console.log(`wasm ${wasm} bytes; decode per frame: ${readFileSync(join(out, 'decode-with-pass.json'))} with a pass, ${JSON.stringify(stats)} without`);
   } finally {
