@@ -36,10 +36,13 @@
 //! ```
 
 pub mod api;
+pub mod demo;
 pub mod id_number;
 pub mod ingest;
 pub mod key;
 pub mod model;
+pub mod overload;
 pub mod population;
+pub mod public;
 pub mod signer;
 pub mod store;

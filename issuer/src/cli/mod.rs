@@ -1,8 +1,10 @@
 //! The subcommands, one module each, and what they share: the store URL,
 //! logging, the clock and progress bars.
 
+mod demo;
 mod import;
 mod population;
+mod public;
 mod serve;
 mod sign;
 mod stats;
@@ -72,6 +74,21 @@ pub struct Global {
         value_name = "LEVEL"
     )]
     pub log: tracing::Level,
+    /// Log format: text, or json (one object per line) [default: json for
+    /// `public`, text otherwise]
+    #[arg(
+        long,
+        global = true,
+        env = "SEALPASS_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -84,6 +101,13 @@ enum Command {
     Token(token::Command),
     /// Serve the admin ingestion API.
     Serve(serve::ServeArgs),
+    /// Serve the public API: passes to citizens, signed lists to
+    /// verifiers, the citizen page and the web verifier. Holds no key.
+    Public(public::PublicArgs),
+    /// Start the whole system in one command, for development and trying it
+    /// out: development keys, synthetic citizens, signer, public and admin
+    /// APIs, citizen page, web verifier, demo login. Never for real passes.
+    Demo(demo::DemoArgs),
     /// Import enrolments, status updates or revocations from a CSV or
     /// NDJSON file.
     Import(import::ImportArgs),
@@ -101,11 +125,25 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_max_level(cli.global.log)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let json = match cli.global.log_format {
+        Some(format) => format == LogFormat::Json,
+        None => matches!(cli.command, Command::Public(_)),
+    };
+    if json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_max_level(cli.global.log)
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_max_level(cli.global.log)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -139,6 +177,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Token(command) => token::run(command, global).await,
         Command::Serve(args) => serve::run(args, global).await,
+        Command::Public(args) => public::run(args, global).await,
+        Command::Demo(args) => demo::run(args, global).await,
         Command::Import(args) => import::run(args, global).await,
         Command::Sign(command) => sign::run(command, global).await,
         Command::Population(args) => population::run(args),

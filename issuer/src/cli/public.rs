@@ -1,0 +1,179 @@
+//! `public`: the public API (passes, lists, the citizen page, the web
+//! verifier). Holds no key; run as many as the load needs, behind a load
+//! balancer, over the same store.
+
+use super::{Global, open_store};
+use anyhow::{Context as _, Result, bail};
+use clap::Args;
+use sealpass_issuer::api::system_clock;
+use sealpass_issuer::overload::Limits;
+use sealpass_issuer::public::auth::IdentityProviders;
+use sealpass_issuer::public::config::{FileConfig, duration};
+use sealpass_issuer::public::page::VerifierApp;
+use sealpass_issuer::public::{PublicSettings, PublicState, app};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Flags and environment variables; each overrides the config file, which
+/// overrides the defaults (docs/public-api.md, "Configuration").
+#[derive(Args)]
+pub struct PublicArgs {
+    /// A TOML configuration file: limits, identity providers, login URL
+    #[arg(long, env = "SEALPASS_PUBLIC_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080] (port 0: any free
+    /// port; the address is printed)
+    #[arg(long, env = "SEALPASS_PUBLIC_LISTEN", value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    #[command(flatten)]
+    limits: LimitArgs,
+    /// The offline web verifier's built files (verifier/web/dist), served
+    /// at /verify/
+    #[arg(long, env = "SEALPASS_VERIFIER_APP", value_name = "DIR")]
+    verifier_app: Option<PathBuf>,
+    /// The key ceremony's root-set file, served as /verify/roots.cbor
+    #[arg(long, env = "SEALPASS_ROOTS", value_name = "FILE")]
+    roots: Option<PathBuf>,
+}
+
+/// The overload limits (defaults measured: docs/performance.md).
+#[derive(Args, Default)]
+pub struct LimitArgs {
+    /// Requests worked on at once; more are answered 503 at once [default: 256]
+    #[arg(long, env = "SEALPASS_MAX_IN_FLIGHT", value_name = "N")]
+    pub max_in_flight: Option<usize>,
+    /// Sustained requests per second from one client address [default: 10]
+    #[arg(long, env = "SEALPASS_CLIENT_RATE", value_name = "PER_SECOND")]
+    pub client_rate: Option<f64>,
+    /// Requests one client address may send in a burst [default: 40]
+    #[arg(long, env = "SEALPASS_CLIENT_BURST", value_name = "N")]
+    pub client_burst: Option<u32>,
+    /// Longest time a request is worked on before 503 [default: 10s]
+    #[arg(long, env = "SEALPASS_REQUEST_TIMEOUT", value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+    /// Retry-After of a refused request, before jitter [default: 2s]
+    #[arg(long, env = "SEALPASS_RETRY_AFTER", value_name = "DURATION")]
+    pub retry_after: Option<String>,
+}
+
+impl LimitArgs {
+    /// The flags over `base`.
+    pub fn apply(&self, mut base: Limits) -> Result<Limits> {
+        if let Some(n) = self.max_in_flight {
+            base.max_in_flight = n;
+        }
+        if let Some(rate) = self.client_rate {
+            if rate.is_nan() || rate <= 0.0 {
+                bail!("--client-rate must be above 0");
+            }
+            base.per_client_rate = rate;
+        }
+        if let Some(burst) = self.client_burst {
+            base.per_client_burst = burst;
+        }
+        if let Some(t) = &self.request_timeout {
+            base.request_timeout = Duration::from_secs(
+                duration(t, "--request-timeout")
+                    .map_err(anyhow::Error::msg)?
+                    .0,
+            );
+        }
+        if let Some(t) = &self.retry_after {
+            base.retry_after = duration(t, "--retry-after").map_err(anyhow::Error::msg)?.0;
+        }
+        Ok(base)
+    }
+}
+
+pub async fn run(args: PublicArgs, global: &Global) -> Result<ExitCode> {
+    let file = match &args.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let limits = args
+        .limits
+        .apply(file.limits().map_err(anyhow::Error::msg)?)?;
+    let providers = file.providers()?;
+    if providers.is_empty() {
+        tracing::warn!(
+            "no identity provider is configured: citizens cannot download passes (lists and pages are served)"
+        );
+    }
+    let listen: SocketAddr = match (args.listen, &file.listen) {
+        (Some(listen), _) => listen,
+        (None, Some(text)) => text
+            .parse()
+            .with_context(|| format!("listen = {text:?} in the config file is not an address"))?,
+        (None, None) => "127.0.0.1:8080".parse().expect("a valid address"),
+    };
+    let roots = match args
+        .roots
+        .clone()
+        .or_else(|| file.roots.as_ref().map(|p| file.resolve(p)))
+    {
+        Some(path) => {
+            Some(std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?)
+        }
+        None => None,
+    };
+    let verifier_app = match args
+        .verifier_app
+        .clone()
+        .or_else(|| file.verifier_app.as_ref().map(|p| file.resolve(p)))
+    {
+        Some(dir) => VerifierApp::load(&dir, roots)?,
+        None => VerifierApp::default(),
+    };
+    let mut settings = PublicSettings {
+        providers: IdentityProviders::new(providers),
+        limits,
+        login_url: file.login_url.clone(),
+        verifier_app,
+        ..PublicSettings::default()
+    };
+    if let Some(n) = file.passes.cache_entries {
+        settings.pass_cache_entries = n;
+    }
+    if let Some(t) = &file.passes.recheck {
+        settings.pass_recheck =
+            Duration::from_secs(duration(t, "passes.recheck").map_err(anyhow::Error::msg)?.0);
+    }
+    let store = open_store(global).await?;
+    let state = PublicState::new(store.clone(), settings, system_clock(), None);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    println!("public API listening on http://{address}");
+    tracing::info!(%address, backend = store.kind().name(), "public API listening");
+    serve(listener, state).await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Longest a shutdown waits for requests in flight.
+pub const DRAIN: Duration = Duration::from_secs(20);
+
+/// Serve until Ctrl-C or SIGTERM, then stop accepting and let requests in
+/// flight finish (at most [`DRAIN`]).
+pub async fn serve(listener: tokio::net::TcpListener, state: PublicState) -> Result<()> {
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        super::serve::shutdown().await;
+        let _ = stopping_tx.send(true);
+    });
+    let mut stopping = stopping_rx;
+    let drain_deadline = async move {
+        let _ = stopping.wait_for(|s| *s).await;
+        tokio::time::sleep(DRAIN).await;
+    };
+    tokio::select! {
+        result = server => result.context("the server failed")?,
+        () = drain_deadline => tracing::warn!("requests still in flight after {DRAIN:?}; stopping anyway"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! The public side of the issuer: what citizens' phones and checkpoints
+//! download. It holds no signing key and never signs or renders on a
+//! request's path: passes come from the [`PassBook`](passbook::PassBook)
+//! (rendered once per pass), the lists as signed (docs/public-api.md).
+//!
+//! ```no_run
+//! # async fn example(store: sealpass_issuer::store::Store) {
+//! use sealpass_issuer::api::system_clock;
+//! use sealpass_issuer::public::{PublicSettings, PublicState, app};
+//! let state = PublicState::new(store, PublicSettings::default(), system_clock(), None);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
+//! let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+//! axum::serve(listener, service).await.unwrap();
+//! # }
+//! ```
+
+pub mod auth;
+pub mod config;
+pub mod endpoints;
+pub mod errors;
+pub mod lists;
+pub mod metrics;
+pub mod ops;
+pub mod page;
+pub mod pass_api;
+pub mod passbook;
+pub mod reads;
+pub mod render;
+
+use crate::api::Clock;
+use crate::demo::idp::DemoIdentityProvider;
+use crate::overload::{Limits, protect};
+use crate::store::Store;
+use auth::IdentityProviders;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use endpoints::{Endpoint, Id, endpoints};
+use errors::ApiError;
+use metrics::Metrics;
+use page::{StaticFile, VerifierApp};
+use passbook::PassBook;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+/// How the public API is set up (from flags, environment and the config
+/// file: [`config`]).
+#[derive(Clone)]
+pub struct PublicSettings {
+    pub providers: IdentityProviders,
+    pub limits: Limits,
+    /// Most passes held in memory.
+    pub pass_cache_entries: usize,
+    /// How often a held pass is compared with the store.
+    pub pass_recheck: Duration,
+    /// Where the citizen page sends people to log in (the city's single
+    /// sign-on, which sends them back to `/#id_token=...`).
+    pub login_url: Option<String>,
+    pub verifier_app: VerifierApp,
+}
+
+impl Default for PublicSettings {
+    fn default() -> PublicSettings {
+        PublicSettings {
+            providers: IdentityProviders::default(),
+            limits: Limits::default(),
+            pass_cache_entries: 1_000_000,
+            pass_recheck: Duration::from_secs(2),
+            login_url: None,
+            verifier_app: VerifierApp::default(),
+        }
+    }
+}
+
+/// Everything the handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct PublicState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub store: Store,
+    pub book: PassBook,
+    pub lists: lists::ListCache,
+    pub providers: IdentityProviders,
+    pub clock: Clock,
+    pub metrics: Metrics,
+    pub limits: Limits,
+    pub page: HashMap<&'static str, StaticFile>,
+    pub verifier: VerifierApp,
+    pub login_url: Option<String>,
+    pub demo: Option<DemoIdentityProvider>,
+    pub request_counter: AtomicU64,
+    pub openapi: Vec<u8>,
+}
+
+impl PublicState {
+    /// The state of a public API over `store`. `demo` is the demo identity
+    /// provider, which only `sealpass-issuer demo` can make.
+    pub fn new(
+        store: Store,
+        settings: PublicSettings,
+        clock: Clock,
+        demo: Option<DemoIdentityProvider>,
+    ) -> PublicState {
+        let mut providers = settings.providers;
+        if let Some(demo) = &demo {
+            providers = demo.add_to(providers);
+        }
+        let openapi = serde_json::to_vec_pretty(&endpoints::openapi(demo.is_some()))
+            .expect("the OpenAPI document serializes");
+        PublicState {
+            inner: Arc::new(Inner {
+                book: PassBook::new(
+                    store.clone(),
+                    settings.pass_cache_entries,
+                    settings.pass_recheck,
+                ),
+                store,
+                lists: lists::ListCache::default(),
+                providers,
+                clock,
+                metrics: Metrics::new(),
+                limits: settings.limits,
+                page: page::citizen_page(),
+                verifier: settings.verifier_app,
+                login_url: settings.login_url,
+                demo,
+                request_counter: AtomicU64::new(0),
+                openapi,
+            }),
+        }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.inner.demo.is_some()
+    }
+}
+
+fn route_of(endpoint: &Endpoint) -> MethodRouter<PublicState> {
+    match endpoint.id {
+        Id::Pass => get(pass_api::pass_json),
+        Id::PassPng => get(pass_api::pass_png),
+        Id::PassSvg => get(pass_api::pass_svg),
+        Id::LoginOptions => get(login_options),
+        Id::TrustList => get(lists::trust_list),
+        Id::StatusList => get(lists::status_list),
+        Id::Healthz => get(ops::healthz),
+        Id::Readyz => get(ops::readyz),
+        Id::Metrics => get(ops::metrics),
+        Id::OpenApi => get(openapi),
+        Id::Page(index) => {
+            let path = page::CITIZEN_PAGE[index].0;
+            get(
+                move |State(state): State<PublicState>, headers: HeaderMap| async move {
+                    state.inner.page[path].send(&headers)
+                },
+            )
+        }
+        Id::VerifyRedirect => get(|| async { Redirect::permanent("/verify/") }),
+        Id::VerifyIndex => get(
+            |State(state): State<PublicState>, headers: HeaderMap| async move {
+                state.inner.verifier.send("", &headers)
+            },
+        ),
+        Id::VerifyFile => get(
+            |State(state): State<PublicState>, Path(file): Path<String>, headers: HeaderMap| async move {
+                state.inner.verifier.send(&file, &headers)
+            },
+        ),
+        Id::DemoCitizens => get(crate::demo::idp::citizens),
+        Id::DemoToken => post(crate::demo::idp::token),
+        Id::DemoJwks => get(crate::demo::idp::jwks),
+    }
+}
+
+/// The whole public API: every route of [`endpoints`], the overload limits
+/// around all but the operators' probes, and a request id, a log line and
+/// metrics around everything.
+pub fn app(state: PublicState) -> Router {
+    let demo = state.is_demo();
+    let mut limited = Router::new();
+    let mut open = Router::new();
+    for endpoint in endpoints().iter().filter(|e| demo || !e.demo_only) {
+        let route = route_of(endpoint);
+        if endpoint.limited {
+            limited = limited.route(endpoint.route, route);
+        } else {
+            open = open.route(endpoint.route, route);
+        }
+    }
+    let limited = protect(limited, &state.inner.limits, state.inner.metrics.clone());
+    open.merge(limited)
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::observe,
+        ))
+        .with_state(state)
+}
+
+/// `GET /api/v1/login-options`: what the citizen page offers.
+async fn login_options(State(state): State<PublicState>) -> Response {
+    let body = serde_json::json!({
+        "demo": state.inner.demo.is_some(),
+        "login_url": state.inner.login_url,
+    });
+    ([(header::CACHE_CONTROL, "no-cache")], axum::Json(body)).into_response()
+}
+
+/// `GET /openapi.json`
+async fn openapi(State(state): State<PublicState>) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        state.inner.openapi.clone(),
+    )
+        .into_response()
+}

@@ -1,0 +1,527 @@
+//! The public API through its real router (`app(state).oneshot(...)`),
+//! against real SQLite and PostgreSQL: passes in three forms with ETags,
+//! every authentication failure with a clear body that leaks nothing, the
+//! lists as signed, the operators' endpoints, the OpenAPI document naming
+//! every route, and passes kept through a store outage. Every test pins
+//! `now`.
+
+mod public_support;
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use public_support::*;
+use sealpass_core::testkit::NOW;
+use sealpass_core::{CheckpointPolicy, Colour, Seconds, StatusList, Verifier};
+use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
+use sealpass_issuer::public::auth::sign_eddsa;
+use sealpass_issuer::public::endpoints::{Id, endpoints, openapi};
+use serde_json::json;
+use support::{BACKENDS, Backend};
+
+fn any_colour() -> CheckpointPolicy {
+    CheckpointPolicy {
+        name: "any colour".into(),
+        colours: Colour::ALL.to_vec(),
+        max_test_age: None,
+        min_doses: None,
+    }
+}
+
+#[tokio::test]
+async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
+    for backend in BACKENDS {
+        let city = PublicCity::new(backend).await;
+
+        // The SSO's EdDSA token for "001" is subject XA-001.
+        let answer = city.pass(&token("001")).await;
+        assert_eq!(answer.status, StatusCode::OK, "{backend:?}");
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        assert_eq!(answer.header("cache-control"), Some("private, no-cache"));
+        assert_eq!(answer.header("vary"), Some("Authorization"));
+        assert!(answer.header("x-request-id").is_some());
+        let pass = answer.json();
+        let etag = answer.header("etag").unwrap().to_owned();
+        assert_eq!(etag, format!("\"{}\"", pass["version"].as_str().unwrap()));
+        assert_eq!(pass["colour"], "green");
+        assert_eq!(pass["masked_name"], "张*明");
+        assert_eq!(pass["masked_id"], "6101**********1231");
+        assert_eq!(pass["issuer"], ISSUER);
+        assert_eq!(pass["issued_at"], NOW.0);
+        assert!(pass["next_pass_at"].as_u64().unwrap() < pass["valid_until"].as_u64().unwrap());
+
+        // The pass text is what a checkpoint verifies.
+        let policy = any_colour();
+        let verified = Verifier::new(&city.ceremony.trusted, &policy)
+            .verify(pass["pass"].as_str().unwrap(), NOW)
+            .expect("the served pass verifies");
+        assert_eq!(verified.health().masked_name, "张*明");
+        assert_eq!(
+            verified.claims().expires_at.0,
+            pass["valid_until"].as_u64().unwrap()
+        );
+
+        // The same pass again: 304, no body.
+        let bearer = format!("Bearer {}", token("001"));
+        let again = city
+            .get(
+                "/api/v1/pass",
+                &[("authorization", &bearer), ("if-none-match", &etag)],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+        assert!(again.body.is_empty());
+        assert_eq!(again.header("etag"), Some(etag.as_str()));
+
+        // The ES256 mini-program login maps its sub as it is.
+        let es = sign_es256(
+            &es_key(),
+            "mp-1",
+            &json!({"iss": SSO_ES, "aud": [AUDIENCE, "other"], "sub": "XA-002", "exp": NOW.0 + 600}),
+        );
+        let yellow = city.pass(&es).await;
+        assert_eq!(
+            yellow.status,
+            StatusCode::OK,
+            "{backend:?}: {}",
+            String::from_utf8_lossy(&yellow.body)
+        );
+        assert_eq!(yellow.json()["colour"], "yellow");
+
+        // PNG and SVG of the same pass.
+        let png = city
+            .get("/api/v1/pass.png", &[("authorization", &bearer)])
+            .await;
+        assert_eq!(png.status, StatusCode::OK);
+        assert_eq!(png.header("content-type"), Some("image/png"));
+        assert_eq!(&png.body[1..4], b"PNG");
+        let png_etag = png.header("etag").unwrap().to_owned();
+        assert_ne!(png_etag, etag);
+        let svg = city
+            .get("/api/v1/pass.svg", &[("authorization", &bearer)])
+            .await;
+        assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
+        assert!(svg.body.starts_with(b"<svg"));
+        let png_again = city
+            .get(
+                "/api/v1/pass.png",
+                &[("authorization", &bearer), ("if-none-match", &png_etag)],
+            )
+            .await;
+        assert_eq!(png_again.status, StatusCode::NOT_MODIFIED);
+
+        // A status change: the signer makes a new pass; the old ETag no
+        // longer matches and the phone gets the new one.
+        let update = "key,subject,colour\ncdc-7,XA-001,yellow\n";
+        let report = ingest::ingest(
+            &city.store,
+            Kind::StatusUpdates,
+            Format::Csv,
+            ReaderSource::new(update.as_bytes()),
+            "cdc",
+            NOW,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.applied, 1);
+        let later = NOW.plus(Seconds(30));
+        city.set_now(later);
+        city.signer.round(later, &|_| {}).await.unwrap();
+        let fresh = city
+            .get(
+                "/api/v1/pass",
+                &[("authorization", &bearer), ("if-none-match", &etag)],
+            )
+            .await;
+        assert_eq!(fresh.status, StatusCode::OK, "{backend:?}");
+        assert_eq!(fresh.json()["colour"], "yellow");
+        assert_ne!(fresh.header("etag"), Some(etag.as_str()));
+    }
+}
+
+/// Every refusal: a 401/404 with a stable code and a sentence, and nothing
+/// from inside (no SQL, no key ids, no subject, no token, no Rust types).
+#[tokio::test]
+async fn authentication_failures_are_clear_and_leak_nothing() {
+    let city = PublicCity::new(Backend::Sqlite).await;
+    let good = token("001");
+    let mut tampered: Vec<&str> = good.split('.').collect();
+    let forged_payload = URL_SAFE_NO_PAD.encode(claims("002").to_string());
+    tampered[1] = &forged_payload;
+    let tampered = tampered.join(".");
+    let other_key = ed25519_dalek::SigningKey::from_bytes(&[99; 32]);
+    let with = |changes: serde_json::Value| {
+        let mut c = claims("001");
+        for (k, v) in changes.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        sign_eddsa(&ed_key(), "sso-2026", &c)
+    };
+    let none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","kid":"sso-2026"}"#),
+        URL_SAFE_NO_PAD.encode(claims("001").to_string())
+    );
+    let cases: Vec<(&str, Option<String>, StatusCode, &str, &str)> = vec![
+        (
+            "no token",
+            None,
+            StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "log in first",
+        ),
+        (
+            "bad signature",
+            Some(tampered),
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "signature does not verify",
+        ),
+        (
+            "another key",
+            Some(sign_eddsa(&other_key, "sso-2026", &claims("001"))),
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "signature does not verify",
+        ),
+        (
+            "unknown kid",
+            Some(sign_eddsa(&ed_key(), "sso-1999", &claims("001"))),
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "not accepted here",
+        ),
+        (
+            "alg none",
+            Some(none),
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "not accepted here",
+        ),
+        (
+            "wrong audience",
+            Some(with(json!({"aud": "someone-else"}))),
+            StatusCode::UNAUTHORIZED,
+            "wrong_audience",
+            "another service",
+        ),
+        (
+            "unknown issuer",
+            Some(with(json!({"iss": "https://evil.example"}))),
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "not accepted here",
+        ),
+        (
+            "expired",
+            Some(with(json!({"exp": NOW.0 - 600}))),
+            StatusCode::UNAUTHORIZED,
+            "token_expired",
+            "expired 10 min ago",
+        ),
+        (
+            "not yet valid",
+            Some(with(json!({"nbf": NOW.0 + 3600}))),
+            StatusCode::UNAUTHORIZED,
+            "token_not_yet_valid",
+            "phone's clock",
+        ),
+        (
+            "garbage",
+            Some("not-a-jwt".into()),
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "not accepted here",
+        ),
+        (
+            "unknown subject",
+            Some(token("404")),
+            StatusCode::NOT_FOUND,
+            "unknown_subject",
+            "not registered you",
+        ),
+    ];
+    for (what, token, status, code, says) in cases {
+        let answer = match &token {
+            Some(token) => city.pass(token).await,
+            None => city.get("/api/v1/pass", &[]).await,
+        };
+        assert_eq!(answer.status, status, "{what}");
+        let body = answer.json();
+        assert_eq!(body["error"], code, "{what}: {body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(says), "{what}: {message}");
+        assert_eq!(
+            body.as_object().unwrap().len(),
+            2,
+            "{what}: only error and message: {body}"
+        );
+        let text = String::from_utf8_lossy(&answer.body).to_lowercase();
+        for secret in [
+            "sqlx", "database", "select", "sso-2026", "xa-0", "kid", "error(", "{sub}",
+        ] {
+            assert!(!text.contains(secret), "{what} leaks {secret:?}: {text}");
+        }
+        if let Some(token) = &token {
+            assert!(
+                !text.contains(&token.to_lowercase()),
+                "{what} echoes the token"
+            );
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            assert!(
+                answer
+                    .header("www-authenticate")
+                    .unwrap()
+                    .starts_with("Bearer")
+            );
+        }
+        assert_eq!(answer.header("cache-control"), Some("no-store"), "{what}");
+    }
+}
+
+#[tokio::test]
+async fn a_subject_without_a_pass_yet_is_told_to_retry() {
+    let city = PublicCity::new(Backend::Sqlite).await;
+    let newcomer =
+        "subject,name,id_number,colour,doses\nXA-004,赵六明,610102199001011231,green,3\n";
+    ingest::ingest(
+        &city.store,
+        Kind::Enrolments,
+        Format::Csv,
+        ReaderSource::new(newcomer.as_bytes()),
+        "test",
+        NOW,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let answer = city.pass(&token("004")).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(answer.json()["error"], "pass_not_ready");
+    assert_eq!(answer.header("retry-after"), Some("60"));
+}
+
+#[tokio::test]
+async fn lists_are_served_exactly_as_signed_and_cacheable_on_both_backends() {
+    for backend in BACKENDS {
+        let city = PublicCity::new(backend).await;
+        let trust = city.get("/trust-list.cbor", &[]).await;
+        assert_eq!(trust.status, StatusCode::OK);
+        assert_eq!(trust.body, city.ceremony.signed, "{backend:?}");
+        assert_eq!(trust.header("cache-control"), Some("public, max-age=300"));
+        assert_eq!(trust.header("access-control-allow-origin"), Some("*"));
+        let etag = trust.header("etag").unwrap().to_owned();
+        let again = city
+            .get("/trust-list.cbor", &[("if-none-match", &etag)])
+            .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+
+        let status = city.get(&format!("/status/{ISSUER}.cbor"), &[]).await;
+        assert_eq!(status.status, StatusCode::OK, "{backend:?}");
+        assert_eq!(status.header("cache-control"), Some("public, max-age=60"));
+        let stored = city.store.status_list(ISSUER).await.unwrap().unwrap();
+        assert_eq!(status.body, stored.bytes);
+        StatusList::verify(&status.body, &city.ceremony.trusted, NOW)
+            .expect("the served status list verifies");
+
+        let none = city.get("/status/CN-999999.cbor", &[]).await;
+        assert_eq!(none.status, StatusCode::NOT_FOUND);
+        assert_eq!(none.json()["error"], "no_status_list");
+        assert_eq!(
+            city.get("/status/CN-610100.json", &[]).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_trust_list_yet_is_a_clear_404() {
+    let (store, _guard) = support::store(Backend::Sqlite).await;
+    let state = sealpass_issuer::public::PublicState::new(
+        store,
+        Default::default(),
+        sealpass_issuer::api::system_clock(),
+        None,
+    );
+    let answer = tower::ServiceExt::oneshot(
+        sealpass_issuer::public::app(state),
+        Request::get("/trust-list.cbor")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_held_pass_is_served_through_a_store_outage_and_readyz_says_so() {
+    let city = PublicCity::new(Backend::Sqlite).await;
+    let first = city.pass(&token("001")).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(city.get("/readyz", &[]).await.status, StatusCode::OK);
+
+    city.store.close().await;
+    let held = city.pass(&token("001")).await;
+    assert_eq!(held.status, StatusCode::OK, "served from memory");
+    assert_eq!(held.body, first.body);
+    // Nobody else's pass was held: an honest 503 with Retry-After.
+    let other = city.pass(&token("003")).await;
+    assert_eq!(other.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(other.json()["error"], "unavailable");
+    assert!(other.header("retry-after").is_some());
+    // The trust list read before is held too.
+    let ready = city.get("/readyz", &[]).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.json()["store"], "unreachable");
+    assert_eq!(city.get("/healthz", &[]).await.status, StatusCode::OK);
+    let metrics = String::from_utf8(city.get("/metrics", &[]).await.body).unwrap();
+    assert!(
+        metrics.contains("sealpass_public_passes_held_during_outage_total 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_latencies_and_pass_age() {
+    let city = PublicCity::new(Backend::Sqlite).await;
+    city.set_now(NOW.plus(Seconds(90)));
+    city.pass(&token("001")).await;
+    city.get("/api/v1/pass", &[]).await;
+    let answer = city.get("/metrics", &[]).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(
+        answer
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = String::from_utf8(answer.body).unwrap();
+    for expected in [
+        "sealpass_public_requests_total{route=\"/api/v1/pass\",status=\"200\"} 1",
+        "sealpass_public_requests_total{route=\"/api/v1/pass\",status=\"401\"} 1",
+        "sealpass_public_request_duration_seconds_bucket{route=\"/api/v1/pass\",le=\"0.5\"}",
+        "sealpass_public_pass_age_seconds_bucket{le=\"300\"} 1",
+        "sealpass_public_shed_total 0",
+        "sealpass_public_rate_limited_total 0",
+        "sealpass_public_passes_in_memory 1",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    assert!(!text.contains("XA-00"), "no subject in metrics");
+}
+
+/// A concrete path for every route of the table.
+fn example_path(route: &str) -> String {
+    route
+        .replace("{file}", "CN-610100.cbor")
+        .replace("{*file}", "index.html")
+}
+
+#[tokio::test]
+async fn every_route_is_in_the_openapi_document_and_answers() {
+    let city = PublicCity::new(Backend::Sqlite).await;
+    let answer = city.get("/openapi.json", &[]).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let document = answer.json();
+    assert_eq!(document, openapi(false));
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().unwrap();
+    let mounted: Vec<_> = endpoints().into_iter().filter(|e| !e.demo_only).collect();
+    for endpoint in &mounted {
+        let operation = &paths
+            .get(endpoint.doc_path)
+            .unwrap_or_else(|| panic!("{} is not in openapi.json", endpoint.doc_path))
+            [endpoint.method];
+        assert!(operation["summary"].is_string(), "{}", endpoint.doc_path);
+        assert!(operation["responses"].is_object(), "{}", endpoint.doc_path);
+        // Every documented route exists in the router (no 404/405).
+        let path = example_path(endpoint.route);
+        let bearer = format!("Bearer {}", token("001"));
+        let request = Request::builder()
+            .method(endpoint.method.to_uppercase().as_str())
+            .uri(&path)
+            .header("authorization", &bearer)
+            .body(Body::empty())
+            .unwrap();
+        let answer = city.request(request).await;
+        let expected_missing = matches!(endpoint.id, Id::VerifyIndex | Id::VerifyFile);
+        if expected_missing {
+            // No web verifier in this test: its routes say so.
+            assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+            assert!(
+                String::from_utf8_lossy(&answer.body).contains("not installed"),
+                "{path}"
+            );
+        } else {
+            assert!(
+                answer.status.is_success() || answer.status.is_redirection(),
+                "{} {path}: {}",
+                endpoint.method,
+                answer.status
+            );
+        }
+    }
+    // Nothing is documented that the router does not mount.
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(documented, mounted.len());
+    // The demo's routes are neither mounted nor documented here.
+    assert!(!paths.contains_key("/demo/idp/token"));
+    let demo = city
+        .request(
+            Request::post("/demo/idp/token")
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"login":"XA-001"}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(demo.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        city.get("/no/such/thing", &[]).await.json()["error"],
+        "not_found"
+    );
+}
+
+#[tokio::test]
+async fn the_citizen_page_is_served_with_a_strict_policy() {
+    let city = PublicCity::new(Backend::Sqlite).await;
+    let page = city.get("/", &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    assert!(
+        html.contains("<main") && html.contains("aria-live") && html.contains("role=\"timer\"")
+    );
+    let etag = page.header("etag").unwrap().to_owned();
+    assert_eq!(
+        city.get("/", &[("if-none-match", &etag)]).await.status,
+        StatusCode::NOT_MODIFIED
+    );
+    for (path, content_type) in [
+        ("/app.js", "text/javascript; charset=utf-8"),
+        ("/sw.js", "text/javascript; charset=utf-8"),
+        ("/vendor/qrcode.mjs", "text/javascript; charset=utf-8"),
+        ("/manifest.webmanifest", "application/manifest+json"),
+    ] {
+        let answer = city.get(path, &[]).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert_eq!(answer.header("content-type"), Some(content_type), "{path}");
+    }
+    let options = city.get("/api/v1/login-options", &[]).await.json();
+    assert_eq!(options, json!({"demo": false, "login_url": null}));
+    let redirect = city.get("/verify", &[]).await;
+    assert_eq!(redirect.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(redirect.header("location"), Some("/verify/"));
+}

@@ -1,0 +1,223 @@
+//! A test city for the public API: a real store (SQLite or PostgreSQL,
+//! through the issue-4 harness in `tests/support`), three people enrolled
+//! through the real ingestion code, their passes signed by the real signer
+//! with the test city's issuer key, the test ceremony's trust list
+//! published, and two identity providers (EdDSA and ES256) whose tokens
+//! the tests make. The clock is pinned.
+#![allow(dead_code)]
+
+pub mod http;
+
+use crate::support::{self, Backend, StoreGuard};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http_body_util::BodyExt;
+use sealpass_core::testkit::{Ceremony, NOW};
+use sealpass_core::{Seconds, Timestamp};
+use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
+use sealpass_issuer::public::auth::{
+    IdentityProvider, IdentityProviders, ed25519_jwk, parse_jwks, sign_eddsa,
+};
+use sealpass_issuer::public::{PublicSettings, PublicState, app};
+use sealpass_issuer::signer::{PassSigner, SignerConfig};
+use sealpass_issuer::store::Store;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tower::ServiceExt;
+
+pub const ISSUER: &str = "CN-610100";
+pub const SSO: &str = "https://sso.xian.example";
+pub const SSO_ES: &str = "https://mini-program.example";
+pub const AUDIENCE: &str = "sealpass-xian";
+
+pub const PEOPLE_CSV: &str = "\
+subject,name,id_number,colour,doses,last_dose,test_time,test_result
+XA-001,张三明,610102199001011231,green,3,2022-01-15,1795146000,negative
+XA-002,李四,11010519491231002X,yellow,2,,,
+XA-003,王小红,610113198505050001,green,1,,,
+";
+
+pub fn ed_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[21; 32])
+}
+
+pub fn es_key() -> p256::ecdsa::SigningKey {
+    p256::ecdsa::SigningKey::from_slice(&[22; 32]).expect("a valid P-256 scalar")
+}
+
+pub fn es_jwk(key: &p256::ecdsa::SigningKey, kid: &str) -> Value {
+    let point = key.verifying_key().to_sec1_point(false);
+    let bytes = point.as_bytes();
+    json!({"kty": "EC", "crv": "P-256", "alg": "ES256", "kid": kid,
+           "x": URL_SAFE_NO_PAD.encode(&bytes[1..33]), "y": URL_SAFE_NO_PAD.encode(&bytes[33..65])})
+}
+
+/// A compact JWS with ES256.
+pub fn sign_es256(key: &p256::ecdsa::SigningKey, kid: &str, claims: &Value) -> String {
+    use p256::ecdsa::signature::Signer as _;
+    let header = json!({"alg": "ES256", "typ": "JWT", "kid": kid});
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let signature: p256::ecdsa::Signature = key.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+}
+
+/// The two test identity providers: the city's SSO (EdDSA, subjects
+/// prefixed `XA-`) and a mini-program login (ES256, subjects as they are).
+pub fn providers() -> IdentityProviders {
+    let ed = json!({"keys": [ed25519_jwk(&ed_key().verifying_key(), "sso-2026")]});
+    let es = json!({"keys": [es_jwk(&es_key(), "mp-1")]});
+    IdentityProviders::new(vec![
+        IdentityProvider {
+            issuer: SSO.into(),
+            audience: AUDIENCE.into(),
+            keys: parse_jwks(ed.to_string().as_bytes()).unwrap(),
+            subject_template: "XA-{sub}".into(),
+            skew: Seconds(60),
+        },
+        IdentityProvider {
+            issuer: SSO_ES.into(),
+            audience: AUDIENCE.into(),
+            keys: parse_jwks(es.to_string().as_bytes()).unwrap(),
+            subject_template: "{sub}".into(),
+            skew: Seconds(60),
+        },
+    ])
+}
+
+/// Claims of a good SSO token for `sub` at NOW.
+pub fn claims(sub: &str) -> Value {
+    json!({"iss": SSO, "aud": AUDIENCE, "sub": sub, "iat": NOW.0 - 60, "exp": NOW.0 + 3600})
+}
+
+pub fn token(sub: &str) -> String {
+    sign_eddsa(&ed_key(), "sso-2026", &claims(sub))
+}
+
+pub struct PublicCity {
+    pub store: Store,
+    pub guard: StoreGuard,
+    pub clock: Arc<AtomicU64>,
+    pub state: PublicState,
+    pub app: Router,
+    pub ceremony: Ceremony,
+    pub signer: PassSigner,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl PublicCity {
+    pub async fn new(backend: Backend) -> PublicCity {
+        PublicCity::with(backend, |_| {}).await
+    }
+
+    pub async fn with(backend: Backend, adjust: impl FnOnce(&mut PublicSettings)) -> PublicCity {
+        let (store, guard) = support::store(backend).await;
+        let report = ingest::ingest(
+            &store,
+            Kind::Enrolments,
+            Format::Csv,
+            ReaderSource::new(PEOPLE_CSV.as_bytes()),
+            "test",
+            NOW,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.applied, 3, "{report:?}");
+        let ceremony = Ceremony::new();
+        store
+            .publish_trust_list(1, &ceremony.signed, NOW)
+            .await
+            .unwrap();
+        let signer = PassSigner::new(
+            store.clone(),
+            support::issuer_key(),
+            SignerConfig::new(ISSUER),
+        )
+        .unwrap();
+        assert_eq!(signer.round(NOW, &|_| {}).await.unwrap().stored, 3);
+        let clock = Arc::new(AtomicU64::new(NOW.0));
+        let read = clock.clone();
+        let mut settings = PublicSettings {
+            providers: providers(),
+            pass_recheck: Duration::ZERO,
+            ..PublicSettings::default()
+        };
+        adjust(&mut settings);
+        let state = PublicState::new(
+            store.clone(),
+            settings,
+            Arc::new(move || Timestamp(read.load(Ordering::SeqCst))),
+            None,
+        );
+        PublicCity {
+            app: app(state.clone()),
+            store,
+            guard,
+            clock,
+            state,
+            ceremony,
+            signer,
+        }
+    }
+
+    pub fn set_now(&self, now: Timestamp) {
+        self.clock.store(now.0, Ordering::SeqCst);
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> Answer {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut request = Request::get(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.request(request.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn pass(&self, token: &str) -> Answer {
+        let bearer = format!("Bearer {token}");
+        self.get("/api/v1/pass", &[("authorization", &bearer)])
+            .await
+    }
+}

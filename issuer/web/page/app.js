@@ -1,0 +1,295 @@
+// The citizen page: log in, show the pass as a large QR code drawn here
+// from the pass text, keep it fresh in the background, and keep showing
+// the last pass when the network is gone (localStorage for the pass, the
+// service worker for the page). docs/public-api.md, "The citizen page".
+
+import qrcode from '/vendor/qrcode.mjs';
+import { language, locale, setLanguage, t } from '/i18n.js';
+
+const $ = (id) => document.getElementById(id);
+const TOKEN = 'sealpass.token';
+const PASS = 'sealpass.pass';
+/** Check for a new pass at least this often while the page is open. */
+const CHECK_EVERY_MS = 5 * 60 * 1000;
+
+let pass = null; // the pass shown: the API's JSON plus saved_at
+let loginOptions = { demo: false, login_url: null };
+let timer = null;
+
+function savedPass() {
+  try {
+    const p = JSON.parse(localStorage.getItem(PASS) || 'null');
+    return p && typeof p.pass === 'string' && p.pass.startsWith('SP1:') ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+function formatTime(seconds, withDate = true) {
+  const options = withDate
+    ? { dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' }
+    : { timeStyle: 'medium', hourCycle: 'h23' };
+  return new Intl.DateTimeFormat(locale(), options).format(new Date(seconds * 1000));
+}
+
+function status(text) {
+  $('status').textContent = text;
+}
+
+// ---- the pass ------------------------------------------------------------
+
+/** Draw `text` as a QR code filling the canvas's box, sharp on any screen. */
+function drawQr(canvas, text) {
+  const qr = qrcode(0, 'M');
+  qr.addData(text, 'Alphanumeric');
+  qr.make();
+  const modules = qr.getModuleCount();
+  const quiet = 4;
+  const box = Math.min(canvas.parentElement.clientWidth || 300, 480);
+  const ratio = window.devicePixelRatio || 1;
+  const scale = Math.max(1, Math.floor((box * ratio) / (modules + 2 * quiet)));
+  const size = scale * (modules + 2 * quiet);
+  canvas.width = size;
+  canvas.height = size;
+  canvas.style.width = `${size / ratio}px`;
+  canvas.style.height = `${size / ratio}px`;
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, size, size);
+  g.fillStyle = '#000';
+  for (let row = 0; row < modules; row += 1) {
+    for (let col = 0; col < modules; col += 1) {
+      if (qr.isDark(row, col)) {
+        g.fillRect((col + quiet) * scale, (row + quiet) * scale, scale, scale);
+      }
+    }
+  }
+  canvas.dataset.text = text;
+  canvas.dataset.modules = String(modules);
+}
+
+function showPass(p) {
+  pass = p;
+  const now = Date.now() / 1000;
+  const expired = p.valid_until <= now;
+  const colourWord = t(`colour_${p.colour}`);
+  $('pass').hidden = false;
+  $('band').className = `band ${expired ? 'expired' : p.colour}`;
+  $('band-word').textContent = expired ? `${colourWord} · ${t('expired_word')}` : t('band_label', colourWord);
+  $('name').textContent = p.masked_name;
+  $('id-number').textContent = p.masked_id;
+  $('valid-until').textContent = formatTime(p.valid_until);
+  $('pass-text').textContent = p.pass;
+  const canvas = $('qr');
+  drawQr(canvas, p.pass);
+  canvas.setAttribute('aria-label', t('qr_label', colourWord, p.masked_name, formatTime(p.valid_until)));
+  canvas.classList.toggle('faded', expired);
+  $('expired').hidden = !expired;
+  $('expired').textContent = expired ? t('expired', formatTime(p.valid_until)) : '';
+}
+
+function keepPass(p) {
+  const saved = { ...p, saved_at: Math.floor(Date.now() / 1000) };
+  localStorage.setItem(PASS, JSON.stringify(saved));
+  return saved;
+}
+
+// ---- talking to the issuer ------------------------------------------------
+
+function schedule(ms) {
+  clearTimeout(timer);
+  timer = setTimeout(refresh, Math.max(5000, ms));
+}
+
+/** When to look again: every few minutes, and just after the signer renews. */
+function nextCheck(p) {
+  if (!p) return CHECK_EVERY_MS;
+  const renew = (p.next_pass_at + 30 + Math.random() * 60) * 1000 - Date.now();
+  return renew > 0 ? Math.min(CHECK_EVERY_MS, renew) : CHECK_EVERY_MS;
+}
+
+async function refresh() {
+  const token = localStorage.getItem(TOKEN);
+  if (!token) {
+    showLogin();
+    return;
+  }
+  const headers = { Authorization: `Bearer ${token}` };
+  if (pass && pass.version) headers['If-None-Match'] = `"${pass.version}"`;
+  let response;
+  try {
+    response = await fetch('/api/v1/pass', { headers, cache: 'no-store' });
+  } catch {
+    if (pass) status(t('offline', formatTime(pass.saved_at)));
+    schedule(60 * 1000);
+    return;
+  }
+  const clock = formatTime(Date.now() / 1000, false);
+  if (response.status === 304 && pass) {
+    status(t('checked', clock));
+    schedule(nextCheck(pass));
+  } else if (response.ok) {
+    const fresh = await response.json();
+    const changed = !pass || pass.version !== fresh.version;
+    showPass(keepPass(fresh));
+    $('login').hidden = true;
+    status(changed
+      ? `${t('updated', clock)} ${t('announce_pass', t(`colour_${fresh.colour}`), fresh.masked_name, formatTime(fresh.valid_until))}`
+      : t('checked', clock));
+    schedule(nextCheck(fresh));
+  } else if (response.status === 401) {
+    localStorage.removeItem(TOKEN);
+    showLogin(t('login_again'));
+  } else if (response.status === 429 || response.status === 503) {
+    const seconds = Number(response.headers.get('Retry-After')) || 5;
+    status(t('busy', seconds));
+    schedule(seconds * 1000 + Math.random() * 1000);
+  } else {
+    let code = '';
+    try {
+      code = (await response.json()).error;
+    } catch { /* not JSON */ }
+    if (code === 'unknown_subject') {
+      showLogin(t('unknown_subject'));
+    } else {
+      status(t('not_ready'));
+      schedule(60 * 1000);
+    }
+  }
+}
+
+// ---- logging in -----------------------------------------------------------
+
+function takeTokenFromFragment() {
+  // The city's single sign-on sends people back to /#id_token=...; the
+  // fragment never reaches any server.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get('id_token');
+  if (token) {
+    localStorage.setItem(TOKEN, token);
+    history.replaceState(null, '', location.pathname);
+  }
+}
+
+async function loadLoginOptions() {
+  try {
+    const response = await fetch('/api/v1/login-options', { cache: 'no-store' });
+    if (response.ok) loginOptions = await response.json();
+  } catch { /* offline: keep what we know */ }
+  $('demo-banner').hidden = !loginOptions.demo;
+}
+
+async function showLogin(message = '') {
+  $('login').hidden = false;
+  $('login-message').textContent = message;
+  $('login-sso').hidden = !loginOptions.login_url;
+  if (loginOptions.login_url) $('login-link').href = loginOptions.login_url;
+  $('login-demo').hidden = !loginOptions.demo;
+  $('login-none').hidden = !!(loginOptions.demo || loginOptions.login_url);
+  if (loginOptions.demo) await listDemoCitizens();
+}
+
+async function listDemoCitizens() {
+  const list = $('demo-citizens');
+  if (list.childElementCount > 0) return;
+  let citizens = [];
+  try {
+    citizens = (await (await fetch('/demo/idp/citizens', { cache: 'no-store' })).json()).citizens;
+  } catch {
+    return;
+  }
+  for (const citizen of citizens) {
+    const item = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = `citizen ${citizen.colour}`;
+    button.dataset.login = citizen.login;
+    button.textContent = t('demo_login_as', citizen.masked_name, t(`colour_${citizen.colour}`));
+    button.addEventListener('click', () => demoLogin(citizen.login));
+    item.append(button);
+    list.append(item);
+  }
+}
+
+async function demoLogin(login) {
+  $('login-message').textContent = t('logging_in');
+  try {
+    const response = await fetch('/demo/idp/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ login }),
+    });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.message || response.statusText);
+    localStorage.setItem(TOKEN, body.id_token);
+    localStorage.removeItem(PASS);
+    pass = null;
+    $('login-message').textContent = '';
+    await refresh();
+  } catch (error) {
+    $('login-message').textContent = t('login_failed', error.message);
+  }
+}
+
+function logout() {
+  localStorage.removeItem(TOKEN);
+  localStorage.removeItem(PASS);
+  pass = null;
+  clearTimeout(timer);
+  $('pass').hidden = true;
+  showLogin(t('logged_out'));
+}
+
+// ---- the page -------------------------------------------------------------
+
+/** A clock that ticks every second: a live screen, not a screenshot. */
+function tick() {
+  const now = new Date();
+  $('clock-time').textContent = new Intl.DateTimeFormat(locale(), { timeStyle: 'medium', hourCycle: 'h23' }).format(now);
+  $('clock-date').textContent = new Intl.DateTimeFormat(locale(), { dateStyle: 'full' }).format(now);
+  const shownExpired = !$('expired').hidden;
+  if (pass && shownExpired !== pass.valid_until <= now.getTime() / 1000) showPass(pass);
+  setTimeout(tick, 1000 - (Date.now() % 1000) + 5);
+}
+
+function applyLanguage() {
+  const lang = language();
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.title = `sealpass · ${t('title')}`;
+  for (const element of document.querySelectorAll('[data-i18n]')) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  const other = lang === 'zh' ? 'en' : 'zh';
+  $('lang').textContent = t('lang_button');
+  $('lang').lang = other === 'zh' ? 'zh-CN' : 'en';
+  document.querySelector('.clock').setAttribute('aria-label', t('time_now'));
+  $('demo-citizens').replaceChildren();
+  if (pass) showPass(pass);
+  if (!$('login').hidden) showLogin($('login-message').textContent);
+}
+
+async function main() {
+  applyLanguage();
+  $('lang').addEventListener('click', () => {
+    setLanguage(language() === 'zh' ? 'en' : 'zh');
+    applyLanguage();
+  });
+  $('refresh').addEventListener('click', refresh);
+  $('logout').addEventListener('click', logout);
+  window.addEventListener('online', refresh);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') refresh();
+  });
+  window.addEventListener('resize', () => pass && drawQr($('qr'), pass.pass));
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js').catch(() => { /* still works online */ });
+  }
+  takeTokenFromFragment();
+  pass = savedPass();
+  if (pass) showPass(pass);
+  tick();
+  await loadLoginOptions();
+  await refresh();
+}
+
+main();
