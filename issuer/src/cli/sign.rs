@@ -126,6 +126,10 @@ pub async fn run(command: Command, global: &Global) -> Result<ExitCode> {
                     String::new()
                 }
             );
+            println!(
+                "stages busy: reading and reserving indices {:.1} s, signing {:.1} s, storing {:.1} s",
+                report.read_seconds, report.sign_seconds, report.write_seconds
+            );
         }
         Command::Daemon { args, interval } => {
             let signer = signer(&args, global).await?;

@@ -149,7 +149,7 @@ pub enum SignError {
 }
 
 /// What one round did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RoundReport {
     /// Passes signed and stored.
     pub stored: u64,
@@ -158,6 +158,12 @@ pub struct RoundReport {
     pub stale: u64,
     /// Whether the status list was signed anew.
     pub status_list_signed: bool,
+    /// Time each pipeline stage was busy, in seconds: reading pages and
+    /// reserving indices, signing, storing. The stages overlap, so the
+    /// round takes about as long as the busiest one when they do.
+    pub read_seconds: f64,
+    pub sign_seconds: f64,
+    pub write_seconds: f64,
 }
 
 /// The signer of one issuer over one store.
@@ -201,7 +207,9 @@ impl PassSigner {
 
         let read = async {
             let mut after = (i64::MIN, i64::MIN);
+            let mut busy = std::time::Duration::ZERO;
             loop {
+                let started = std::time::Instant::now();
                 let subjects = self
                     .store
                     .due_subjects(now, after, self.config.page)
@@ -216,15 +224,18 @@ impl PassSigner {
                     .max()
                     .unwrap_or(0);
                 list_signed |= self.ensure_capacity(highest, now).await?;
+                busy += started.elapsed();
                 if plan_tx.send(plan).await.is_err() {
                     break;
                 }
             }
             drop(plan_tx);
-            Ok::<_, SignError>(())
+            Ok::<_, SignError>(busy)
         };
         let sign = async {
+            let mut busy = std::time::Duration::ZERO;
             while let Some(plan) = plan_rx.recv().await {
+                let started = std::time::Instant::now();
                 let key = self.key.clone();
                 let threads = self.config.threads;
                 let renew_before = self.config.renew_before;
@@ -234,27 +245,35 @@ impl PassSigner {
                 })
                 .await
                 .map_err(|e| SignError::Thread(e.to_string()))??;
+                busy += started.elapsed();
                 if signed_tx.send(signed).await.is_err() {
                     break;
                 }
             }
             drop(signed_tx);
-            Ok::<_, SignError>(())
+            Ok::<_, SignError>(busy)
         };
         let write = async {
             let mut stored = 0;
             let mut stale = 0;
+            let mut busy = std::time::Duration::ZERO;
             while let Some((passes, superseded)) = signed_rx.recv().await {
+                let started = std::time::Instant::now();
                 let n = self.store.store_passes(&passes, &superseded, now).await?;
+                busy += started.elapsed();
                 stored += n;
                 stale += passes.len() as u64 - n;
                 progress(passes.len() as u64);
             }
-            Ok::<_, SignError>((stored, stale))
+            Ok::<_, SignError>((stored, stale, busy))
         };
-        let ((), (), (stored, stale)) = tokio::try_join!(read, sign, write)?;
+        let (read_busy, sign_busy, (stored, stale, write_busy)) =
+            tokio::try_join!(read, sign, write)?;
         report.stored = stored;
         report.stale = stale;
+        report.read_seconds = read_busy.as_secs_f64();
+        report.sign_seconds = sign_busy.as_secs_f64();
+        report.write_seconds = write_busy.as_secs_f64();
         report.status_list_signed = self.maintain_status_list(now).await? || list_signed;
         Ok(report)
     }
