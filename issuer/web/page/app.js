@@ -9,12 +9,14 @@ import { language, locale, setLanguage, t } from '/i18n.js';
 const $ = (id) => document.getElementById(id);
 const TOKEN = 'sealpass.token';
 const PASS = 'sealpass.pass';
+const OPTIONS = 'sealpass.login-options';
 /** Check for a new pass at least this often while the page is open. */
 const CHECK_EVERY_MS = 5 * 60 * 1000;
 
 let pass = null; // the pass shown: the API's JSON plus saved_at
 let loginOptions = { demo: false, login_url: null };
 let timer = null;
+let lastStatus = null; // [key, ...args], re-said in the other language
 
 function savedPass() {
   try {
@@ -32,8 +34,11 @@ function formatTime(seconds, withDate = true) {
   return new Intl.DateTimeFormat(locale(), options).format(new Date(seconds * 1000));
 }
 
-function status(text) {
-  $('status').textContent = text;
+/** Say `key` in the polite live region; `args` may be functions, so that
+ * times are formatted anew when the language changes. */
+function status(key, ...args) {
+  lastStatus = [key, ...args];
+  $('status').textContent = t(key, ...args.map((a) => (typeof a === 'function' ? a() : a)));
 }
 
 // ---- the pass ------------------------------------------------------------
@@ -120,29 +125,35 @@ async function refresh() {
   try {
     response = await fetch('/api/v1/pass', { headers, cache: 'no-store' });
   } catch {
-    if (pass) status(t('offline', formatTime(pass.saved_at)));
+    if (pass) {
+      const savedAt = pass.saved_at;
+      status('offline', () => formatTime(savedAt));
+    }
     schedule(60 * 1000);
     return;
   }
-  const clock = formatTime(Date.now() / 1000, false);
+  const at = Date.now() / 1000;
+  const clock = () => formatTime(at, false);
   if (response.status === 304 && pass) {
-    status(t('checked', clock));
+    status('checked', clock);
     schedule(nextCheck(pass));
   } else if (response.ok) {
     const fresh = await response.json();
     const changed = !pass || pass.version !== fresh.version;
     showPass(keepPass(fresh));
     $('login').hidden = true;
-    status(changed
-      ? `${t('updated', clock)} ${t('announce_pass', t(`colour_${fresh.colour}`), fresh.masked_name, formatTime(fresh.valid_until))}`
-      : t('checked', clock));
+    if (changed) {
+      status('updated', clock, fresh.masked_name, () => formatTime(fresh.valid_until));
+    } else {
+      status('checked', clock);
+    }
     schedule(nextCheck(fresh));
   } else if (response.status === 401) {
     localStorage.removeItem(TOKEN);
     showLogin(t('login_again'));
   } else if (response.status === 429 || response.status === 503) {
     const seconds = Number(response.headers.get('Retry-After')) || 5;
-    status(t('busy', seconds));
+    status('busy', seconds);
     schedule(seconds * 1000 + Math.random() * 1000);
   } else {
     let code = '';
@@ -152,7 +163,7 @@ async function refresh() {
     if (code === 'unknown_subject') {
       showLogin(t('unknown_subject'));
     } else {
-      status(t('not_ready'));
+      status('not_ready');
       schedule(60 * 1000);
     }
   }
@@ -173,8 +184,14 @@ function takeTokenFromFragment() {
 
 async function loadLoginOptions() {
   try {
+    loginOptions = JSON.parse(localStorage.getItem(OPTIONS)) || loginOptions;
+  } catch { /* nothing saved */ }
+  try {
     const response = await fetch('/api/v1/login-options', { cache: 'no-store' });
-    if (response.ok) loginOptions = await response.json();
+    if (response.ok) {
+      loginOptions = await response.json();
+      localStorage.setItem(OPTIONS, JSON.stringify(loginOptions));
+    }
   } catch { /* offline: keep what we know */ }
   $('demo-banner').hidden = !loginOptions.demo;
 }
@@ -244,12 +261,16 @@ function logout() {
 
 /** A clock that ticks every second: a live screen, not a screenshot. */
 function tick() {
+  showClock();
+  setTimeout(tick, 1000 - (Date.now() % 1000) + 5);
+}
+
+function showClock() {
   const now = new Date();
   $('clock-time').textContent = new Intl.DateTimeFormat(locale(), { timeStyle: 'medium', hourCycle: 'h23' }).format(now);
   $('clock-date').textContent = new Intl.DateTimeFormat(locale(), { dateStyle: 'full' }).format(now);
   const shownExpired = !$('expired').hidden;
   if (pass && shownExpired !== pass.valid_until <= now.getTime() / 1000) showPass(pass);
-  setTimeout(tick, 1000 - (Date.now() % 1000) + 5);
 }
 
 function applyLanguage() {
@@ -264,6 +285,8 @@ function applyLanguage() {
   $('lang').lang = other === 'zh' ? 'zh-CN' : 'en';
   document.querySelector('.clock').setAttribute('aria-label', t('time_now'));
   $('demo-citizens').replaceChildren();
+  showClock();
+  if (lastStatus) status(...lastStatus);
   if (pass) showPass(pass);
   if (!$('login').hidden) showLogin($('login-message').textContent);
 }
