@@ -96,6 +96,13 @@ impl SignedTrustList {
             });
         }
         let sign = cose::parse_sign(bytes)?;
+        // T1: signatures are counted over an empty body header, so no other
+        // body header may stand in the bytes that are stored and served.
+        if !sign.body_protected.is_empty() {
+            return Err(
+                CoseError::Malformed("a trust list's body protected header must be empty").into(),
+            );
+        }
         let list = TrustList::from_cbor(sign.payload)?;
         let signatures = sign
             .signatures

@@ -13,6 +13,7 @@ use thiserror::Error;
 pub struct TrustedList {
     list: TrustList,
     bytes: Vec<u8>,
+    payload: Vec<u8>,
     keys: HashMap<Kid, ResolvedKey>,
 }
 
@@ -76,7 +77,7 @@ impl TrustUpdateError {
 /// The result of offering a candidate list.
 #[derive(Debug, Clone)]
 pub enum TrustUpdate {
-    /// The candidate is byte for byte the trusted list (T0).
+    /// The candidate signs the same content as the trusted list (T0).
     Unchanged,
     /// The candidate replaces the trusted list.
     Replaced(TrustedList),
@@ -106,7 +107,13 @@ impl TrustedList {
         candidate: &[u8],
         now: Timestamp,
     ) -> Result<TrustedList, TrustUpdateError> {
-        accept(pinned, 0, candidate, now)
+        accept(
+            pinned,
+            0,
+            &SignedTrustList::from_bytes(candidate)?,
+            candidate,
+            now,
+        )
     }
 
     /// Offer a newer list (rules T0-T6).
@@ -115,11 +122,20 @@ impl TrustedList {
         candidate: &[u8],
         now: Timestamp,
     ) -> Result<TrustUpdate, TrustUpdateError> {
-        // T0: the same bytes again are not an update, and not a rollback.
-        if candidate == self.bytes {
+        // T1, T2: structure and internal consistency.
+        let signed = SignedTrustList::from_bytes(candidate)?;
+        // T0: the same content again is not an update, and not a rollback.
+        if signed.payload() == self.payload {
             return Ok(TrustUpdate::Unchanged);
         }
-        accept(&self.list.roots, self.list.sequence, candidate, now).map(TrustUpdate::Replaced)
+        accept(
+            &self.list.roots,
+            self.list.sequence,
+            &signed,
+            candidate,
+            now,
+        )
+        .map(TrustUpdate::Replaced)
     }
 
     /// Re-load a list this verifier accepted and stored itself. T1 and T2
@@ -169,14 +185,14 @@ impl TrustedList {
     }
 }
 
+/// T3-T6 for a candidate that passed T1 and T2.
 fn accept(
     roots: &RootSet,
     current_sequence: u64,
+    signed: &SignedTrustList,
     candidate: &[u8],
     now: Timestamp,
 ) -> Result<TrustedList, TrustUpdateError> {
-    // T1, T2: structure and internal consistency.
-    let signed = SignedTrustList::from_bytes(candidate)?;
     let list = signed.list();
     // T3: the threshold of the roots trusted now.
     let tally = signed.count_root_signatures(roots);
@@ -234,6 +250,7 @@ fn trusted(signed: &SignedTrustList, bytes: &[u8]) -> TrustedList {
     TrustedList {
         list: list.clone(),
         bytes: bytes.to_vec(),
+        payload: signed.payload().to_vec(),
         keys,
     }
 }

@@ -120,6 +120,27 @@ pub fn signed_list(payload: &[u8], keys: &[SigningKey]) -> Vec<u8> {
     cose::encode_sign(payload, &signatures)
 }
 
+/// A trust-list payload signed by each of `keys` under a non-empty body
+/// protected header `body`, each signature covering it as COSE says.
+pub fn signed_list_with_body_header(payload: &[u8], keys: &[SigningKey], body: &[u8]) -> Vec<u8> {
+    cbor(|e| {
+        e.tag(cose::TAG_COSE_SIGN)
+            .array(4)
+            .bytes(body)
+            .map(0)
+            .bytes(payload)
+            .array(keys.len());
+        for key in keys {
+            let protected = cose::encode_protected(ALG_ED25519, key.kid());
+            let signature = sign(
+                key,
+                &cose::sig_structure(body, &protected, AAD_TRUST_LIST, payload),
+            );
+            e.array(3).bytes(&protected).map(0).bytes(&signature);
+        }
+    })
+}
+
 /// `S + L`: the same signature to a verifier that does not insist on a
 /// canonical scalar (RFC 8032, section 5.1.7).
 pub fn malleate(signature: &[u8; 64]) -> [u8; 64] {

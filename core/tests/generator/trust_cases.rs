@@ -3,7 +3,7 @@
 //! ceremony (`pinned-roots:`). Rules T0-T6 of docs/trust.md.
 
 use super::city::{City, ROOTS, TRUST_LIST, TRUST_LIST_ROTATED, TRUST_LIST_SEQ2, claims};
-use super::raw::{RawSign1, root_signature, signed_list};
+use super::raw::{RawSign1, cbor, root_signature, signed_list, signed_list_with_body_header};
 use super::{Case, Kind, hex};
 use sealpass_core::cose::encode_sign;
 use sealpass_core::testkit::{NOW, root_set, sign_list};
@@ -33,14 +33,22 @@ fn bootstrap(
 }
 
 pub fn cases(city: &City) -> Vec<Case> {
-    let mut cases = accepted();
+    let mut cases = accepted(city);
     cases.extend(refused_signatures(city));
     cases.extend(refused_contents(city));
     cases
 }
 
-fn accepted() -> Vec<Case> {
+fn accepted(city: &City) -> Vec<Case> {
+    let more_signatures = hex(&sign_list(&city.list(1), &city.custodians(&[1, 2, 3, 4])));
     vec![
+        update(
+            "valid-same-content-more-signatures",
+            "valid",
+            "the trusted list's content again, now signed by custodians 1-4: same payload, no update and no rollback (T0)",
+            TRUST_LIST,
+            &more_signatures,
+        ),
         update(
             "valid-next-sequence",
             "valid",
@@ -108,7 +116,42 @@ fn refused_signatures(city: &City) -> Vec<Case> {
         roots: root_set(&city.custodians(&[1, 2, 3, 4, 5]), 1),
         ..seq2.clone()
     };
+    let body_header = cbor(|e| {
+        e.map(1).int(3).int(0);
+    });
+    // Custodians 1-3 sign sequence 2 over the usual empty body header; a
+    // body header {1: -32} is slipped in afterwards, outside the signatures.
+    let genuine = signed_list(&payload, &city.custodians(&[1, 2, 3]));
+    assert_eq!(
+        &genuine[..4],
+        &[0xd8, 0x62, 0x84, 0x40],
+        "tag 98, array(4), empty body header"
+    );
+    let slipped_in = [
+        &genuine[..3],
+        &[0x43, 0xa1, 0x01, 0x38, 0x1f],
+        &genuine[4..],
+    ]
+    .concat();
     vec![
+        update(
+            "body-header-added-after-signing",
+            "malformed_trust_list",
+            "custodians 1-3 signed sequence 2 over an empty body header, then {1: -32} was put into it: the stored bytes would not be what they signed (T1)",
+            TRUST_LIST,
+            &hex(&slipped_in),
+        ),
+        update(
+            "body-protected-header-not-empty",
+            "malformed_trust_list",
+            "sequence 2 signed by custodians 1-3 over a body protected header {3: 0}; sealpass lists carry an empty one (T1)",
+            TRUST_LIST,
+            &hex(&signed_list_with_body_header(
+                &payload,
+                &city.custodians(&[1, 2, 3]),
+                &body_header,
+            )),
+        ),
         update(
             "below-threshold",
             "below_threshold",
