@@ -16,9 +16,11 @@
 //! `renew_before` of it is left.
 
 pub mod index;
+mod leases;
 mod status_list;
 
 use crate::store::{DueSubject, SignedPass, Store, StoreError, SupersededPass};
+use leases::Leases;
 use sealpass_core::{
     HealthStatus, Kid, PassClaims, Seconds, Signer, SignerError, Timestamp, sign_pass,
 };
@@ -207,6 +209,7 @@ impl PassSigner {
 
         let read = async {
             let mut after = (i64::MIN, i64::MIN);
+            let mut leases = Leases::default();
             let mut busy = std::time::Duration::ZERO;
             loop {
                 let started = std::time::Instant::now();
@@ -216,7 +219,7 @@ impl PassSigner {
                     .await?;
                 let Some(last) = subjects.last() else { break };
                 after = (last.due_at, last.id);
-                let plan = self.plan(subjects, now).await?;
+                let plan = self.plan(subjects, &mut leases, now).await?;
                 let highest = plan
                     .claims
                     .iter()
@@ -278,29 +281,30 @@ impl PassSigner {
         Ok(report)
     }
 
-    /// Claims for a page, with revocation indices reserved per expiry day.
-    async fn plan(&self, subjects: Vec<DueSubject>, now: Timestamp) -> Result<Plan, SignError> {
+    /// Claims for a page, with revocation indices from `leases`.
+    async fn plan(
+        &self,
+        subjects: Vec<DueSubject>,
+        leases: &mut Leases,
+        now: Timestamp,
+    ) -> Result<Plan, SignError> {
         let expiries: Vec<Timestamp> = subjects
             .iter()
             .map(|s| self.config.expiry(s.id, s.status_version, now))
             .collect();
         let mut days: Vec<i64> = expiries.iter().map(|&e| index::expiry_day(e)).collect();
         days.sort_unstable();
-        days.dedup();
-        let mut next_offset = Vec::with_capacity(days.len());
-        for &day in &days {
-            let count = expiries
-                .iter()
-                .filter(|&&e| index::expiry_day(e) == day)
-                .count() as i64;
-            next_offset.push(self.store.reserve_offsets(day, count).await?);
+        let mut start = 0;
+        while start < days.len() {
+            let day = days[start];
+            let count = days[start..].iter().take_while(|&&d| d == day).count();
+            leases.ensure(&self.store, day, count as i64).await?;
+            start += count;
         }
         let mut claims = Vec::with_capacity(subjects.len());
         for (subject, &expires_at) in subjects.iter().zip(&expiries) {
             let day = index::expiry_day(expires_at);
-            let slot = days.binary_search(&day).expect("every day reserved");
-            let offset = next_offset[slot];
-            next_offset[slot] += 1;
+            let offset = leases.take(day);
             let revocation_index =
                 index::revocation_index(day, offset).ok_or(SignError::IndexSpace(offset))?;
             claims.push(PassClaims {

@@ -3,7 +3,7 @@
 //! version they were signed from.
 
 use super::events::health_of;
-use super::{Backend, Store, StoreError, WritePool, on_backend, values_placeholders};
+use super::{Backend, BackendKind, Store, StoreError, WritePool, on_backend, values_placeholders};
 use crate::model::Health;
 use sealpass_core::Timestamp;
 use sqlx::{AssertSqlSafe, Row};
@@ -84,43 +84,78 @@ where
     Ok(x.zip(y))
 }
 
+fn due_subject<R: Row>(row: &R) -> Result<DueSubject, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(DueSubject {
+        id: row.try_get("id")?,
+        masked_name: row.try_get("masked_name")?,
+        masked_id: row.try_get("masked_id")?,
+        health: health_of(row)?,
+        status_version: row.try_get("status_version")?,
+        due_at: row.try_get("due_at")?,
+        pass: opt_pair(row, "pass_index", "pass_exp")?,
+        prev: opt_pair(row, "prev_index", "prev_exp")?,
+    })
+}
+
+/// Passes per SQLite UPDATE statement (8 parameters each, within SQLite's
+/// 32,766).
+const SQLITE_PASSES_PER_STATEMENT: usize = 500;
+
 impl Store {
     /// Up to `limit` subjects due at `now`, in (due_at, id) order after
-    /// `after` (keyset pagination over the `subjects_due_at` index).
+    /// `after` (keyset pagination), read in two index range scans of
+    /// `subjects_due`: the rest of the cursor's `due_at`, then later ones.
+    /// Each page costs its own rows whatever its position. A single
+    /// `(due_at, id) > (cursor)` would do on PostgreSQL, but SQLite seeks
+    /// only on its `due_at` part and walks every entry before the cursor,
+    /// as it does for the `due_at > x OR (due_at = x AND id > y)` form.
     pub async fn due_subjects(
         &self,
         now: Timestamp,
         after: (i64, i64),
         limit: usize,
     ) -> Result<Vec<DueSubject>, StoreError> {
-        on_backend!(self, pool => {
-            let rows = sqlx::query(
-                "SELECT id, masked_name, masked_id, colour, doses, last_dose, test_time, test_result, \
-                 status_version, due_at, pass_index, pass_exp, prev_index, prev_exp FROM subjects \
-                 WHERE due_at <= $1 AND (due_at > $2 OR (due_at = $2 AND id > $3)) \
-                 ORDER BY due_at, id LIMIT $4",
-            )
-            .bind(now.0 as i64)
+        const COLUMNS: &str = "SELECT id, masked_name, masked_id, colour, doses, last_dose, \
+            test_time, test_result, status_version, due_at, pass_index, pass_exp, prev_index, \
+            prev_exp FROM subjects";
+        let now = now.0 as i64;
+        let mut rows = on_backend!(self, pool => {
+            sqlx::query(AssertSqlSafe(format!(
+                "{COLUMNS} WHERE due_at = $1 AND id > $2 AND due_at <= $3 ORDER BY due_at, id LIMIT $4"
+            )))
             .bind(after.0)
             .bind(after.1)
+            .bind(now)
             .bind(limit as i64)
             .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|row| {
-                    Ok(DueSubject {
-                        id: row.try_get("id")?,
-                        masked_name: row.try_get("masked_name")?,
-                        masked_id: row.try_get("masked_id")?,
-                        health: health_of(row)?,
-                        status_version: row.try_get("status_version")?,
-                        due_at: row.try_get("due_at")?,
-                        pass: opt_pair(row, "pass_index", "pass_exp")?,
-                        prev: opt_pair(row, "prev_index", "prev_exp")?,
-                    })
-                })
-                .collect()
-        })
+            .await?
+            .iter()
+            .map(due_subject)
+            .collect::<Result<Vec<_>, _>>()?
+        });
+        if rows.len() < limit {
+            let more = on_backend!(self, pool => {
+                sqlx::query(AssertSqlSafe(format!(
+                    "{COLUMNS} WHERE due_at > $1 AND due_at <= $2 ORDER BY due_at, id LIMIT $3"
+                )))
+                .bind(after.0)
+                .bind(now)
+                .bind((limit - rows.len()) as i64)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(due_subject)
+                .collect::<Result<Vec<_>, _>>()?
+            });
+            rows.extend(more);
+        }
+        Ok(rows)
     }
 
     /// How many subjects are due at `now`.
@@ -182,7 +217,7 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(pool) => {
                 let mut tx = pool.begin_write().await?;
-                for part in passes.chunks(400) {
+                for part in passes.chunks(SQLITE_PASSES_PER_STATEMENT) {
                     let sql = format!(
                         "UPDATE subjects SET pass_text = v.column2, pass_kid = v.column3, \
                          pass_iat = v.column4, pass_exp = v.column5, pass_index = v.column6, \
@@ -190,7 +225,7 @@ impl Store {
                          prev_exp = subjects.pass_exp, due_at = v.column8 \
                          FROM (VALUES {}) AS v \
                          WHERE subjects.id = v.column1 AND subjects.status_version = v.column7",
-                        values_placeholders(part.len(), 8)
+                        values_placeholders(BackendKind::Sqlite, part.len(), 8)
                     );
                     let mut query = sqlx::query(AssertSqlSafe(sql));
                     for p in part {
@@ -214,6 +249,9 @@ impl Store {
                 for part in passes.chunks(5000) {
                     let column =
                         |f: fn(&SignedPass) -> i64| part.iter().map(f).collect::<Vec<i64>>();
+                    // `s.id = ANY($1)` as well as the join: without it the
+                    // planner merge-joins along the whole primary key from
+                    // its first entry, so a page's cost grows with its ids.
                     stored += sqlx::query(
                         "UPDATE subjects AS s SET pass_text = v.text, pass_kid = v.kid, pass_iat = v.iat, \
                          pass_exp = v.exp, pass_index = v.idx, pass_version = v.version, \
@@ -221,11 +259,11 @@ impl Store {
                          FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], \
                                      $6::bigint[], $7::bigint[], $8::bigint[]) \
                               AS v(id, text, kid, iat, exp, idx, version, due) \
-                         WHERE s.id = v.id AND s.status_version = v.version",
+                         WHERE s.id = ANY($1) AND s.id = v.id AND s.status_version = v.version",
                     )
                     .bind(column(|p| p.subject_id))
-                    .bind(part.iter().map(|p| p.text.clone()).collect::<Vec<String>>())
-                    .bind(part.iter().map(|p| p.kid.clone()).collect::<Vec<String>>())
+                    .bind(part.iter().map(|p| p.text.as_str()).collect::<Vec<&str>>())
+                    .bind(part.iter().map(|p| p.kid.as_str()).collect::<Vec<&str>>())
                     .bind(column(|p| p.issued_at))
                     .bind(column(|p| p.expires_at))
                     .bind(column(|p| p.revocation_index))
@@ -321,4 +359,100 @@ where
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A SQLite store holding subjects `1..=due.len()` with these `due_at`.
+    async fn store_with(due: &[i64]) -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("passes.db").to_str().unwrap())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let Backend::Sqlite(pool) = &store.backend else {
+            unreachable!()
+        };
+        for (i, due_at) in due.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO subjects (id, subject, masked_name, masked_id, colour, doses, \
+                 status_version, status_updated_at, due_at) VALUES ($1, $2, '张*明', '6101**********1234', 0, 0, 1, 0, $3)",
+            )
+            .bind(i as i64 + 1)
+            .bind(format!("S{i}"))
+            .bind(due_at)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        (store, dir)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn due_pages_follow_due_at_then_id_across_due_times() {
+        let due = [5, 0, 9, 5, 0, 70, 5, 0, 9, 50, 5, 0];
+        let (store, _dir) = store_with(&due).await;
+        let mut expected: Vec<(i64, i64)> = (1..)
+            .zip(due)
+            .map(|(id, due_at)| (due_at, id))
+            .filter(|&(due_at, _)| due_at <= 50)
+            .collect();
+        expected.sort();
+        for limit in [1, 2, 3, 4, 11, 100] {
+            let mut seen = Vec::new();
+            let mut after = (i64::MIN, i64::MIN);
+            loop {
+                let page = store
+                    .due_subjects(Timestamp(50), after, limit)
+                    .await
+                    .unwrap();
+                assert!(page.len() <= limit);
+                let Some(last) = page.last() else { break };
+                after = (last.due_at, last.id);
+                seen.extend(page.iter().map(|s| (s.due_at, s.id)));
+            }
+            assert_eq!(seen, expected, "pages of {limit}");
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn passes_land_on_their_subjects_only_from_the_current_status() {
+        let n = 1_234;
+        let (store, _dir) = store_with(&vec![0; n]).await;
+        let passes: Vec<SignedPass> = (1..=n as i64)
+            .map(|id| SignedPass {
+                subject_id: id,
+                text: format!("SP1:{id}"),
+                kid: "1f51fa5b853a9f0d".into(),
+                issued_at: 1_000,
+                expires_at: 2_000 + id,
+                revocation_index: 4 * id,
+                // Every seventh was signed from an older status.
+                status_version: if id % 7 == 0 { 0 } else { 1 },
+                due_at: 1_500 + id,
+            })
+            .collect();
+        let stored = store
+            .store_passes(&passes, &[], Timestamp(1_000))
+            .await
+            .unwrap();
+        assert_eq!(stored, n as u64 - n as u64 / 7);
+        for id in [1, 7, 500, 501, 1_000, 1_234] {
+            let view = store
+                .subject(&format!("S{}", id - 1))
+                .await
+                .unwrap()
+                .unwrap();
+            if id % 7 == 0 {
+                assert_eq!((view.pass_text, view.due_at), (None, 0));
+            } else {
+                assert_eq!(view.pass_text.as_deref(), Some(&*format!("SP1:{id}")));
+                assert_eq!(view.pass_index, Some(4 * id));
+                assert_eq!(view.pass_expires_at, Some(2_000 + id));
+                assert_eq!(view.due_at, 1_500 + id);
+            }
+        }
+    }
 }

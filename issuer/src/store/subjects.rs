@@ -1,7 +1,7 @@
 //! Enrolment: new subjects, written many rows per statement so that a city
 //! of millions imports in minutes on either backend.
 
-use super::{Store, StoreError, WritePool, on_backend, values_placeholders};
+use super::{Store, StoreError, WritePool, on_backend, placeholders, values_placeholders};
 use crate::model::{Enrolment, colour_code, test_columns};
 use sealpass_core::Timestamp;
 use sqlx::{AssertSqlSafe, Row};
@@ -32,6 +32,7 @@ impl Store {
     ) -> Result<Vec<EnrolOutcome>, StoreError> {
         let now = now.0 as i64;
         let bodies: Vec<String> = rows.iter().map(Enrolment::body).collect();
+        let kind = self.kind();
         on_backend!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let mut outcomes: Vec<Option<EnrolOutcome>> = vec![None; rows.len()];
@@ -41,7 +42,7 @@ impl Store {
             for part in rows.chunks(ROWS_PER_STATEMENT) {
                 let sql = format!(
                     "SELECT idempotency_key, body FROM status_events WHERE idempotency_key IN ({})",
-                    (1..=part.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                    placeholders(kind, 0, part.len())
                 );
                 let mut query = sqlx::query(AssertSqlSafe(sql));
                 for row in part {
@@ -80,7 +81,7 @@ impl Store {
                     "INSERT INTO subjects (subject, masked_name, masked_id, colour, doses, last_dose, \
                      test_time, test_result, status_version, status_updated_at, due_at) VALUES {} \
                      ON CONFLICT (subject) DO NOTHING RETURNING id, subject",
-                    values_placeholders(part.len(), 11)
+                    values_placeholders(kind, part.len(), 11)
                 );
                 let mut query = sqlx::query(AssertSqlSafe(sql));
                 for &i in part {
@@ -113,7 +114,7 @@ impl Store {
             for part in created.chunks(ROWS_PER_STATEMENT) {
                 let sql = format!(
                     "INSERT INTO status_events (idempotency_key, subject_id, kind, body, received_at, token) VALUES {}",
-                    values_placeholders(part.len(), 6)
+                    values_placeholders(kind, part.len(), 6)
                 );
                 let mut query = sqlx::query(AssertSqlSafe(sql));
                 for &(i, id) in part {
