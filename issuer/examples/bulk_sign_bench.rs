@@ -47,12 +47,13 @@ impl ByteSource for PopulationSource {
 }
 
 /// Raw Ed25519 signatures per second on `threads` threads over a message
-/// the size of a pass's Sig_structure.
-fn raw_signing_rate(threads: usize, duration: Duration) -> f64 {
+/// the size of a pass's Sig_structure, and the CPU seconds each took.
+fn raw_signing_rate(threads: usize, duration: Duration) -> (f64, f64) {
     let key = testkit::key("issuer CN-610100 2026");
     let message = testkit::sample_claims(NOW).to_cbor();
     let mut sig_structure = b"\x84\x6aSignature1\x4d\xa2\x01\x32\x04\x48\x1f\x51\xfa\x5b\x85\x3a\x9f\x0d\x50sealpass pass v1\x58\x5b".to_vec();
     sig_structure.extend_from_slice(&message);
+    let cpu = process_cpu("self");
     let started = Instant::now();
     let total: u64 = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -73,10 +74,133 @@ fn raw_signing_rate(threads: usize, duration: Duration) -> f64 {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).sum()
     });
-    total as f64 / started.elapsed().as_secs_f64()
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    (rate, (process_cpu("self") - cpu) / total as f64)
 }
 
-async fn bench(name: &str, store: Store, subjects: u64) {
+/// CPU time (user + system) a process has used, in seconds, from /proc.
+fn process_cpu(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name: state is the first,
+    // ppid the second, utime and stime the 12th and 13th.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap_or(0) + 2..]
+        .split(' ')
+        .collect();
+    let ticks: f64 =
+        fields[11].parse::<f64>().unwrap_or(0.0) + fields[12].parse::<f64>().unwrap_or(0.0);
+    // SAFETY: sysconf has no preconditions.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+fn parent_of(pid: u32) -> u32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat[stat.rfind(')').unwrap_or(0) + 2..]
+        .split(' ')
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time of a PostgreSQL server: the postmaster and its children.
+fn server_cpu(postmaster: u32) -> f64 {
+    server_cpu_by_role(postmaster).values().sum()
+}
+
+/// CPU time of a PostgreSQL server's processes by their title: the
+/// sessions, and each background process (`checkpointer`, `walwriter`,
+/// `autovacuum worker`, ...).
+fn server_cpu_by_role(postmaster: u32) -> std::collections::BTreeMap<String, f64> {
+    let mut roles = std::collections::BTreeMap::new();
+    roles.insert(
+        "postmaster".to_string(),
+        process_cpu(&postmaster.to_string()),
+    );
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        if let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+            && parent_of(pid) == postmaster
+        {
+            let title = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let title = title
+                .trim_end_matches('\0')
+                .trim_start_matches("postgres: ");
+            let role = if title.starts_with("sealpass ") {
+                "sessions"
+            } else {
+                title.split(' ').next().unwrap_or("?")
+            };
+            *roles.entry(role.to_string()).or_insert(0.0) += process_cpu(&pid.to_string());
+        }
+    }
+    roles
+}
+
+/// Busy and total CPU time of the whole machine, in seconds (/proc/stat).
+fn machine_cpu() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    let total: f64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3).unwrap_or(&0.0) + ticks.get(4).unwrap_or(&0.0);
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    ((total - idle) / hz, total / hz)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// CPU used during the round: by this process, by the database server
+/// (PostgreSQL), and by everything else on the machine.
+struct CpuMeter {
+    postmaster: Option<u32>,
+    ours: f64,
+    server: f64,
+    machine: (f64, f64),
+}
+
+impl CpuMeter {
+    fn start(postmaster: Option<u32>) -> CpuMeter {
+        CpuMeter {
+            postmaster,
+            ours: process_cpu("self"),
+            server: postmaster.map_or(0.0, server_cpu),
+            machine: machine_cpu(),
+        }
+    }
+
+    /// (ours, server, others, machine total) seconds since `start`.
+    fn stop(&self) -> (f64, f64, f64, f64) {
+        let ours = process_cpu("self") - self.ours;
+        let server = self.postmaster.map_or(0.0, server_cpu) - self.server;
+        let (busy, total) = machine_cpu();
+        let busy = busy - self.machine.0;
+        (
+            ours,
+            server,
+            (busy - ours - server).max(0.0),
+            total - self.machine.1,
+        )
+    }
+}
+
+async fn bench(name: &str, store: Store, subjects: u64, postmaster: Option<u32>) {
     let started = Instant::now();
     let source = PopulationSource {
         people: Population::new(2026, subjects, NOW),
@@ -96,19 +220,33 @@ async fn bench(name: &str, store: Store, subjects: u64) {
     assert_eq!(report.applied, subjects);
     let import_seconds = started.elapsed().as_secs_f64();
 
-    let raw_before = raw_signing_rate(THREADS, Duration::from_secs(5));
+    let (raw_before, raw_cpu_before) = raw_signing_rate(THREADS, Duration::from_secs(5));
     let mut config = SignerConfig::new(testkit::ISSUER);
     config.threads = THREADS;
     let signer = PassSigner::new(store.clone(), support::issuer_key(), config).unwrap();
+    let load_before = load_average();
+    let roles_before = postmaster.map(server_cpu_by_role).unwrap_or_default();
+    let meter = CpuMeter::start(postmaster);
     let started = Instant::now();
     let round = signer
         .round(NOW, &|_| {})
         .await
         .expect("the bulk round succeeds");
     let sign_seconds = started.elapsed().as_secs_f64();
+    let (ours, server, others, machine) = meter.stop();
+    let load_after = load_average();
+    if let Some(postmaster) = postmaster {
+        for (role, cpu) in server_cpu_by_role(postmaster) {
+            eprintln!(
+                "  {role}: {:.1} s",
+                cpu - roles_before.get(&role).unwrap_or(&0.0)
+            );
+        }
+    }
     assert_eq!(round.stored, subjects);
-    let raw_after = raw_signing_rate(THREADS, Duration::from_secs(5));
+    let (raw_after, raw_cpu_after) = raw_signing_rate(THREADS, Duration::from_secs(5));
     let raw = (raw_before + raw_after) / 2.0;
+    let raw_cpu = (raw_cpu_before + raw_cpu_after) / 2.0;
     let rate = subjects as f64 / sign_seconds;
     println!(
         "| {name} | {subjects} | {import_seconds:.1} s ({:.0}/s) | {sign_seconds:.1} s | {rate:.0}/s | {raw:.0}/s ({raw_before:.0} before, {raw_after:.0} after) | **{:.2}** |",
@@ -118,6 +256,16 @@ async fn bench(name: &str, store: Store, subjects: u64) {
     eprintln!(
         "{name}: stages busy: read+reserve {:.1} s, sign {:.1} s, store {:.1} s (of {sign_seconds:.1} s)",
         round.read_seconds, round.sign_seconds, round.write_seconds
+    );
+    let per_pass = |seconds: f64| seconds * 1e6 / subjects as f64;
+    eprintln!(
+        "{name}: CPU per stored pass: {:.1} µs in the signer process, {:.1} µs in the database server; \
+         raw signing {:.1} µs CPU per signature. Other processes used {:.0}% of the machine's CPU \
+         during the round; load average {load_before} before, {load_after} after",
+        per_pass(ours),
+        per_pass(server),
+        raw_cpu * 1e6,
+        100.0 * others / machine.max(1e-9),
     );
     // A pass from the store verifies, so the figures are of real passes.
     let person = Population::new(2026, subjects, NOW).person(subjects / 2);
@@ -156,17 +304,27 @@ fn main() {
                         .await
                         .unwrap();
                     store.migrate().await.unwrap();
-                    bench("SQLite (WAL, synchronous=FULL)", store, subjects).await;
+                    bench("SQLite (WAL, synchronous=FULL)", store, subjects, None).await;
                 }
                 "postgres" => {
                     let cluster = support::Cluster::start(true);
                     let url = cluster.fresh_database().await;
                     let store = Store::open(&url).await.unwrap();
                     store.migrate().await.unwrap();
+                    let postmaster = {
+                        use sqlx::Connection;
+                        let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+                        let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                            .fetch_one(&mut connection)
+                            .await
+                            .unwrap();
+                        parent_of(backend as u32)
+                    };
                     bench(
                         "PostgreSQL 15 (fsync on, same machine)",
                         store.clone(),
                         subjects,
+                        Some(postmaster),
                     )
                     .await;
                     store.close().await;

@@ -223,9 +223,24 @@ where
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<i64>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let colour: i64 = row.try_get("colour")?;
-    let doses: i64 = row.try_get("doses")?;
-    let last_dose: Option<i64> = row.try_get("last_dose")?;
+    health_from_columns(
+        row.try_get("colour")?,
+        row.try_get("doses")?,
+        row.try_get("last_dose")?,
+        row.try_get("test_time")?,
+        row.try_get("test_result")?,
+    )
+}
+
+/// The health status from the `subjects` columns `colour`, `doses`,
+/// `last_dose`, `test_time` and `test_result`.
+pub(crate) fn health_from_columns(
+    colour: i64,
+    doses: i64,
+    last_dose: Option<i64>,
+    test_time: Option<i64>,
+    test_result: Option<i64>,
+) -> Result<Health, StoreError> {
     Ok(Health {
         colour: colour_from_code(colour)
             .ok_or_else(|| StoreError::Inconsistent(format!("colour code {colour}")))?,
@@ -234,6 +249,6 @@ where
                 .map_err(|_| StoreError::Inconsistent(format!("{doses} doses")))?,
             last_dose: last_dose.and_then(|d| u32::try_from(d).ok()).map(Date),
         },
-        last_test: test_from_columns(row.try_get("test_time")?, row.try_get("test_result")?),
+        last_test: test_from_columns(test_time, test_result),
     })
 }

@@ -9,15 +9,17 @@
 //! half-way for another process's lock. PostgreSQL's defaults
 //! (`synchronous_commit = on`, `fsync = on`) give the same guarantee.
 
+mod due;
 mod events;
 mod lists;
 mod passes;
 mod subjects;
 mod tokens;
 
+pub use due::DueSubject;
 pub use events::{Applied, EventOutcome};
 pub use lists::{StoredStatusList, StoredTrustList};
-pub use passes::{DueSubject, SignedPass, StoreStats, SubjectView, SupersededPass};
+pub use passes::{SignedPass, StoreStats, SubjectView, SupersededPass};
 pub use subjects::EnrolOutcome;
 pub use tokens::{ApiToken, NewToken, Scope, TokenError};
 
@@ -244,8 +246,46 @@ pub(crate) fn placeholders(kind: BackendKind, after: usize, count: usize) -> Str
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A SQLite store holding subjects `1..=due.len()` (subject ids `S0`,
+    /// `S1`, ...) with these `due_at`, and health and pass columns that vary
+    /// with the id: colour `id % 3`, doses `id % 4`, a last dose on even
+    /// ids, a test (positive every third) and a current pass on odd ids.
+    pub(crate) async fn store_with_due(due: &[i64]) -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store.db").to_str().unwrap())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let Backend::Sqlite(pool) = &store.backend else {
+            unreachable!()
+        };
+        for (i, due_at) in due.iter().enumerate() {
+            let id = i as i64 + 1;
+            let odd = id % 2 == 1;
+            sqlx::query(
+                "INSERT INTO subjects (id, subject, masked_name, masked_id, colour, doses, last_dose, \
+                 test_time, test_result, status_version, status_updated_at, pass_index, pass_exp, due_at) \
+                 VALUES ($1, $2, '张*明', '6101**********1234', $3, $4, $5, $6, $7, 1, 0, $8, $9, $10)",
+            )
+            .bind(id)
+            .bind(format!("S{i}"))
+            .bind(id % 3)
+            .bind(id % 4)
+            .bind((!odd).then_some(20_000 + id))
+            .bind(odd.then_some(1_795_000_000 + id))
+            .bind(odd.then_some(i64::from(id % 3 == 0)))
+            .bind(odd.then_some(4 * id))
+            .bind(odd.then_some(1_795_300_000 + id))
+            .bind(due_at)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        (store, dir)
+    }
 
     #[test]
     fn placeholders_number_rows_then_columns() {

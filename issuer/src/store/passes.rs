@@ -1,27 +1,12 @@
-//! The signer's side of the store: which subjects are due, revocation-index
-//! reservations, and storing signed passes conditionally on the status
-//! version they were signed from.
+//! The signer's side of the store: revocation-index reservations, and
+//! storing signed passes conditionally on the status version they were
+//! signed from (which subjects are due: `due.rs`).
 
 use super::events::health_of;
 use super::{Backend, BackendKind, Store, StoreError, WritePool, on_backend, values_placeholders};
 use crate::model::Health;
 use sealpass_core::Timestamp;
 use sqlx::{AssertSqlSafe, Row};
-
-/// A subject the signer must (re)sign, with what the pass will say.
-#[derive(Debug, Clone)]
-pub struct DueSubject {
-    pub id: i64,
-    pub masked_name: String,
-    pub masked_id: String,
-    pub health: Health,
-    pub status_version: i64,
-    pub due_at: i64,
-    /// The current pass, if any: revocation index and expiry.
-    pub pass: Option<(i64, i64)>,
-    /// The pass before it, if any.
-    pub prev: Option<(i64, i64)>,
-}
 
 /// A pass signed for a subject, ready to store.
 #[derive(Debug, Clone)]
@@ -74,101 +59,11 @@ pub struct StoreStats {
     pub revoked: i64,
 }
 
-fn opt_pair<R: Row>(row: &R, a: &str, b: &str) -> Result<Option<(i64, i64)>, sqlx::Error>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    Option<i64>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let x: Option<i64> = row.try_get(a)?;
-    let y: Option<i64> = row.try_get(b)?;
-    Ok(x.zip(y))
-}
-
-fn due_subject<R: Row>(row: &R) -> Result<DueSubject, StoreError>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<i64>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(DueSubject {
-        id: row.try_get("id")?,
-        masked_name: row.try_get("masked_name")?,
-        masked_id: row.try_get("masked_id")?,
-        health: health_of(row)?,
-        status_version: row.try_get("status_version")?,
-        due_at: row.try_get("due_at")?,
-        pass: opt_pair(row, "pass_index", "pass_exp")?,
-        prev: opt_pair(row, "prev_index", "prev_exp")?,
-    })
-}
-
 /// Passes per SQLite UPDATE statement (8 parameters each, within SQLite's
 /// 32,766).
 const SQLITE_PASSES_PER_STATEMENT: usize = 500;
 
 impl Store {
-    /// Up to `limit` subjects due at `now`, in (due_at, id) order after
-    /// `after` (keyset pagination), read in two index range scans of
-    /// `subjects_due`: the rest of the cursor's `due_at`, then later ones.
-    /// Each page costs its own rows whatever its position. A single
-    /// `(due_at, id) > (cursor)` would do on PostgreSQL, but SQLite seeks
-    /// only on its `due_at` part and walks every entry before the cursor,
-    /// as it does for the `due_at > x OR (due_at = x AND id > y)` form.
-    pub async fn due_subjects(
-        &self,
-        now: Timestamp,
-        after: (i64, i64),
-        limit: usize,
-    ) -> Result<Vec<DueSubject>, StoreError> {
-        const COLUMNS: &str = "SELECT id, masked_name, masked_id, colour, doses, last_dose, \
-            test_time, test_result, status_version, due_at, pass_index, pass_exp, prev_index, \
-            prev_exp FROM subjects";
-        let now = now.0 as i64;
-        let mut rows = on_backend!(self, pool => {
-            sqlx::query(AssertSqlSafe(format!(
-                "{COLUMNS} WHERE due_at = $1 AND id > $2 AND due_at <= $3 ORDER BY due_at, id LIMIT $4"
-            )))
-            .bind(after.0)
-            .bind(after.1)
-            .bind(now)
-            .bind(limit as i64)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(due_subject)
-            .collect::<Result<Vec<_>, _>>()?
-        });
-        if rows.len() < limit {
-            let more = on_backend!(self, pool => {
-                sqlx::query(AssertSqlSafe(format!(
-                    "{COLUMNS} WHERE due_at > $1 AND due_at <= $2 ORDER BY due_at, id LIMIT $3"
-                )))
-                .bind(after.0)
-                .bind(now)
-                .bind((limit - rows.len()) as i64)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(due_subject)
-                .collect::<Result<Vec<_>, _>>()?
-            });
-            rows.extend(more);
-        }
-        Ok(rows)
-    }
-
-    /// How many subjects are due at `now`.
-    pub async fn count_due(&self, now: Timestamp) -> Result<u64, StoreError> {
-        let n: i64 = on_backend!(self, pool => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM subjects WHERE due_at <= $1")
-                .bind(now.0 as i64)
-                .fetch_one(pool)
-                .await?
-        });
-        Ok(n as u64)
-    }
-
     /// Reserve `count` consecutive offsets of expiry day `day`; returns the
     /// first. Committed before signing, so two signers never share one; a
     /// crash between reserving and storing leaves a harmless gap.
@@ -365,62 +260,10 @@ where
 mod tests {
     use super::*;
 
-    /// A SQLite store holding subjects `1..=due.len()` with these `due_at`.
-    async fn store_with(due: &[i64]) -> (Store, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("passes.db").to_str().unwrap())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let Backend::Sqlite(pool) = &store.backend else {
-            unreachable!()
-        };
-        for (i, due_at) in due.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO subjects (id, subject, masked_name, masked_id, colour, doses, \
-                 status_version, status_updated_at, due_at) VALUES ($1, $2, '张*明', '6101**********1234', 0, 0, 1, 0, $3)",
-            )
-            .bind(i as i64 + 1)
-            .bind(format!("S{i}"))
-            .bind(due_at)
-            .execute(pool)
-            .await
-            .unwrap();
-        }
-        (store, dir)
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn due_pages_follow_due_at_then_id_across_due_times() {
-        let due = [5, 0, 9, 5, 0, 70, 5, 0, 9, 50, 5, 0];
-        let (store, _dir) = store_with(&due).await;
-        let mut expected: Vec<(i64, i64)> = (1..)
-            .zip(due)
-            .map(|(id, due_at)| (due_at, id))
-            .filter(|&(due_at, _)| due_at <= 50)
-            .collect();
-        expected.sort();
-        for limit in [1, 2, 3, 4, 11, 100] {
-            let mut seen = Vec::new();
-            let mut after = (i64::MIN, i64::MIN);
-            loop {
-                let page = store
-                    .due_subjects(Timestamp(50), after, limit)
-                    .await
-                    .unwrap();
-                assert!(page.len() <= limit);
-                let Some(last) = page.last() else { break };
-                after = (last.due_at, last.id);
-                seen.extend(page.iter().map(|s| (s.due_at, s.id)));
-            }
-            assert_eq!(seen, expected, "pages of {limit}");
-        }
-    }
-
     #[tokio::test(flavor = "current_thread")]
     async fn passes_land_on_their_subjects_only_from_the_current_status() {
         let n = 1_234;
-        let (store, _dir) = store_with(&vec![0; n]).await;
+        let (store, _dir) = super::super::tests::store_with_due(&vec![0; n]).await;
         let passes: Vec<SignedPass> = (1..=n as i64)
             .map(|id| SignedPass {
                 subject_id: id,
