@@ -170,8 +170,9 @@ pub struct RoundReport {
     /// Whether the status list was signed anew.
     pub status_list_signed: bool,
     /// Time each pipeline stage was busy, in seconds: reading pages and
-    /// reserving indices, signing, storing. The stages overlap, so the
-    /// round takes about as long as the busiest one when they do.
+    /// reserving indices, signing, storing (summed over the pages stored at
+    /// once on PostgreSQL). The stages overlap, so the round takes about as
+    /// long as the busiest one when they do.
     pub read_seconds: f64,
     pub sign_seconds: f64,
     pub write_seconds: f64,

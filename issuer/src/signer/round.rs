@@ -6,6 +6,7 @@
 use super::leases::Leases;
 use super::{IssuerKey, PassSigner, RoundReport, SignError, index};
 use crate::store::{DueSubject, SignedPass, SupersededPass};
+use futures_util::StreamExt;
 use sealpass_core::{HealthStatus, PassClaims, Seconds, SignerError, Timestamp, sign_pass};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -32,7 +33,7 @@ impl PassSigner {
     ) -> Result<RoundReport, SignError> {
         let mut report = RoundReport::default();
         let (plan_tx, mut plan_rx) = tokio::sync::mpsc::channel::<Plan>(2);
-        let (signed_tx, mut signed_rx) = tokio::sync::mpsc::channel::<SignedPage>(2);
+        let (signed_tx, signed_rx) = tokio::sync::mpsc::channel::<SignedPage>(2);
         let mut list_signed = false;
 
         let read = async {
@@ -92,13 +93,23 @@ impl PassSigner {
             let mut stored = 0;
             let mut stale = 0;
             let mut busy = std::time::Duration::ZERO;
-            while let Some((passes, superseded)) = signed_rx.recv().await {
-                let started = std::time::Instant::now();
-                let n = self.store.store_passes(&passes, &superseded, now).await?;
-                busy += started.elapsed();
+            let pages = futures_util::stream::unfold(signed_rx, |mut pages| async move {
+                pages.recv().await.map(|page| (page, pages))
+            });
+            let writes = pages
+                .map(|(passes, superseded)| async move {
+                    let started = std::time::Instant::now();
+                    let n = self.store.store_passes(&passes, &superseded, now).await?;
+                    Ok::<_, SignError>((passes.len() as u64, n, started.elapsed()))
+                })
+                .buffer_unordered(self.store.page_writers());
+            let mut writes = std::pin::pin!(writes);
+            while let Some(written) = writes.next().await {
+                let (signed, n, took) = written?;
+                busy += took;
                 stored += n;
-                stale += passes.len() as u64 - n;
-                progress(passes.len() as u64);
+                stale += signed - n;
+                progress(signed);
             }
             Ok::<_, SignError>((stored, stale, busy))
         };

@@ -96,6 +96,16 @@ impl Store {
         })
     }
 
+    /// How many pages of passes the signer stores at once: one on SQLite
+    /// (one writer at a time), two on PostgreSQL, whose sessions store
+    /// pages of different subjects side by side.
+    pub fn page_writers(&self) -> usize {
+        match self.kind() {
+            BackendKind::Sqlite => 1,
+            BackendKind::Postgres => 2,
+        }
+    }
+
     /// Store signed passes in one transaction. A pass is stored only if its
     /// subject's status is still the one it was signed from; otherwise it is
     /// dropped and the subject stays due. `superseded` are live passes that
