@@ -19,8 +19,16 @@ struct Rank {
 
 /// A page planned for signing.
 struct Plan {
-    subjects: Vec<DueSubject>,
+    subjects: Vec<Planned>,
     claims: Vec<PassClaims>,
+}
+
+/// What storing a subject's new pass needs to know of the subject.
+struct Planned {
+    id: i64,
+    status_version: i64,
+    pass: Option<(i64, i64)>,
+    prev: Option<(i64, i64)>,
 }
 
 impl PassSigner {
@@ -150,7 +158,8 @@ impl PassSigner {
             start += count;
         }
         let mut claims = Vec::with_capacity(subjects.len());
-        for (subject, &expires_at) in subjects.iter().zip(&expiries) {
+        let mut planned = Vec::with_capacity(subjects.len());
+        for (subject, &expires_at) in subjects.into_iter().zip(&expiries) {
             let day = index::expiry_day(expires_at);
             let offset = leases.take(day);
             let revocation_index =
@@ -163,14 +172,23 @@ impl PassSigner {
                 revocation_index,
                 health: HealthStatus {
                     colour: subject.health.colour,
-                    masked_name: subject.masked_name.clone(),
-                    masked_id: subject.masked_id.clone(),
+                    masked_name: subject.masked_name,
+                    masked_id: subject.masked_id,
                     vaccination: subject.health.vaccination,
                     last_test: subject.health.last_test,
                 },
             });
+            planned.push(Planned {
+                id: subject.id,
+                status_version: subject.status_version,
+                pass: subject.pass,
+                prev: subject.prev,
+            });
         }
-        Ok(Plan { subjects, claims })
+        Ok(Plan {
+            subjects: planned,
+            claims,
+        })
     }
 }
 
