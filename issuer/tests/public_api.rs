@@ -404,7 +404,7 @@ async fn metrics_count_requests_latencies_and_pass_age() {
     for expected in [
         "sealpass_public_requests_total{route=\"/api/v1/pass\",status=\"200\"} 1",
         "sealpass_public_requests_total{route=\"/api/v1/pass\",status=\"401\"} 1",
-        "sealpass_public_request_duration_seconds_bucket{route=\"/api/v1/pass\",le=\"0.5\"}",
+        "sealpass_public_request_duration_seconds_bucket{route=\"/api/v1/pass\",status=\"200\",le=\"0.5\"}",
         "sealpass_public_pass_age_seconds_bucket{le=\"300\"} 1",
         "sealpass_public_shed_total 0",
         "sealpass_public_rate_limited_total 0",

@@ -3,12 +3,14 @@
 //! through the public API verifies with sealpass-core against the demo's
 //! trust list, bootstrapped from the demo's root-set file, with its status
 //! list; SIGTERM stops it cleanly; run again, it reuses what it made. And
-//! the demo identity provider cannot be switched on anywhere else.
+//! the demo identity provider cannot be switched on anywhere else. (The
+//! demo runs with its default overload limits; on a busy test machine it
+//! may answer "busy", and the test then waits and asks again, as phones do.)
 
 mod public_support;
 mod support;
 
-use public_support::http::{get_request, loopback, post_json, send};
+use public_support::http::{get_request, loopback, post_json, send_patiently as send};
 use sealpass_core::{
     CheckpointPolicy, Colour, RootSet, StatusList, Timestamp, TrustedList, Verifier,
 };

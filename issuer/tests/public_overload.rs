@@ -11,9 +11,10 @@ use axum::Router;
 use axum::routing::{get, post};
 use public_support::http::{Reply, get_request, loopback, send};
 use public_support::{PublicCity, token};
-use sealpass_issuer::overload::{Limits, protect};
+use sealpass_issuer::overload::{ClientAddr, Door, Limits, QueueDelay, protect};
 use sealpass_issuer::public::metrics::Metrics;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::Backend;
 
@@ -34,6 +35,7 @@ async fn serve(router: Router) -> SocketAddr {
 fn generous(max_in_flight: usize) -> Limits {
     Limits {
         max_in_flight,
+        max_queue_delay: Duration::ZERO,
         per_client_burst: 100_000,
         per_client_rate: 100_000.0,
         ..Limits::default()
@@ -116,7 +118,13 @@ async fn the_excess_is_answered_at_once_while_the_slots_are_busy() {
             "done"
         }),
     );
-    let addr = serve(protect(slow, &generous(3), metrics.clone())).await;
+    let addr = serve(protect(
+        slow,
+        &generous(3),
+        QueueDelay::new(Duration::ZERO, metrics.clone()),
+        metrics.clone(),
+    ))
+    .await;
     let replies = futures_util::future::join_all(
         (0..40).map(|i| tokio::spawn(send(addr, loopback(2 + i), get_request("/slow", None)))),
     )
@@ -210,7 +218,13 @@ async fn slow_requests_time_out_and_large_bodies_are_refused() {
             post(|body: String| async move { body.len().to_string() }),
         );
     let metrics = Metrics::new();
-    let addr = serve(protect(routes, &limits, metrics.clone())).await;
+    let addr = serve(protect(
+        routes,
+        &limits,
+        QueueDelay::new(limits.max_queue_delay, metrics.clone()),
+        metrics.clone(),
+    ))
+    .await;
     let slow = send(addr, loopback(2), get_request("/slow", None)).await;
     assert_eq!(slow.status, 503);
     assert!(slow.took < Duration::from_secs(2));
@@ -230,4 +244,150 @@ async fn slow_requests_time_out_and_large_bodies_are_refused() {
             .render()
             .contains("sealpass_public_timeouts_total 1")
     );
+}
+
+/// Serve `routes` behind the limits and the door, as `public` does.
+async fn serve_with_door(
+    routes: Router,
+    limits: &Limits,
+    delay: Arc<QueueDelay>,
+    metrics: Metrics,
+) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let door = Door::open(listener, delay.clone(), limits.retry_after, metrics.clone()).unwrap();
+    let addr = axum::serve::Listener::local_addr(&door).unwrap().addr;
+    let app =
+        protect(routes, limits, delay, metrics).into_make_service_with_connect_info::<ClientAddr>();
+    tokio::spawn(async move { axum::serve(door, app).await.unwrap() });
+    addr
+}
+
+/// When the machine is saturated (here: the server's one worker thread
+/// blocked for half a second while requests keep arriving), the requests
+/// that waited too long are answered busy once there are enough of them to
+/// be a queue, the door refuses new connections for a moment, and the
+/// service recovers as soon as the queue has drained.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn requests_that_waited_too_long_in_the_queue_are_shed() {
+    let limits = Limits {
+        max_queue_delay: Duration::from_millis(20),
+        ..generous(64)
+    };
+    let routes = Router::new()
+        .route(
+            "/hog",
+            get(|| async {
+                // Blocks the worker thread, as CPU-bound work does.
+                std::thread::sleep(Duration::from_millis(500));
+                "hogged"
+            }),
+        )
+        .route("/fast", get(|| async { "fast" }));
+    let metrics = Metrics::new();
+    let delay = QueueDelay::new(limits.max_queue_delay, metrics.clone());
+    let addr = serve_with_door(routes, &limits, delay, metrics.clone()).await;
+    assert_eq!(
+        send(addr, loopback(2), get_request("/fast", None))
+            .await
+            .status,
+        200
+    );
+    // The clients run on a runtime of their own: the server's is blocked.
+    let client = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let replies = client
+        .spawn(async move {
+            let hog = tokio::spawn(send(addr, loopback(3), get_request("/hog", None)));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let mut waiting = Vec::new();
+            for i in 0..20 {
+                waiting.push(tokio::spawn(send(
+                    addr,
+                    loopback(10 + i),
+                    get_request("/fast", None),
+                )));
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let mut replies = vec![hog.await.unwrap()];
+            for task in waiting {
+                replies.push(task.await.unwrap());
+            }
+            replies
+        })
+        .await
+        .unwrap();
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(statuses[0], 200, "the hog was admitted");
+    assert!(
+        statuses[1..].iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    let shed = statuses[1..].iter().filter(|s| **s == 503).count();
+    assert!(
+        (10..=13).contains(&shed),
+        "after the first 7 waits the queue stands and the rest are shed: {statuses:?}"
+    );
+    for reply in replies[1..].iter().filter(|r| r.status == 503) {
+        assert_eq!(reply.json()["error"], "busy");
+        assert!(reply.headers.contains_key("retry-after"));
+    }
+    assert!(
+        metrics
+            .render()
+            .contains(&format!("sealpass_public_shed_queue_delay_total {shed}"))
+    );
+    // The queue has drained: served again.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        send(addr, loopback(2), get_request("/fast", None))
+            .await
+            .status,
+        200
+    );
+    client.shutdown_background();
+}
+
+/// While the door is closed (the queue delay over its limit), the door's
+/// own thread answers new connections at once with a complete 503 busy;
+/// otherwise connections go through to the router.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_door_refuses_at_once_while_saturated_and_admits_otherwise() {
+    let routes = Router::new().route("/fast", get(|| async { "fast" }));
+    let limits = Limits {
+        retry_after: 3,
+        ..generous(64)
+    };
+    let metrics = Metrics::new();
+    let saturated = serve_with_door(
+        routes.clone(),
+        &limits,
+        QueueDelay::pinned(true, metrics.clone()),
+        metrics.clone(),
+    )
+    .await;
+    for i in 0..20 {
+        let reply = send(saturated, loopback(2 + i), get_request("/fast", None)).await;
+        assert_eq!(reply.status, 503);
+        let retry: u64 = reply.headers["retry-after"].parse().unwrap();
+        assert!((3..=6).contains(&retry), "{retry}");
+        assert_eq!(reply.json()["error"], "busy");
+        assert!(reply.took < Duration::from_millis(500), "{:?}", reply.took);
+    }
+    assert!(
+        metrics
+            .render()
+            .contains("sealpass_public_shed_queue_delay_total 20")
+    );
+    let calm = serve_with_door(
+        routes,
+        &limits,
+        QueueDelay::pinned(false, metrics.clone()),
+        metrics,
+    )
+    .await;
+    let reply = send(calm, loopback(2), get_request("/fast", None)).await;
+    assert_eq!((reply.status, reply.text().as_str()), (200, "fast"));
 }

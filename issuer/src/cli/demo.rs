@@ -8,7 +8,7 @@ use clap::Args;
 use sealpass_issuer::api::{AdminState, admin_router, system_clock};
 use sealpass_issuer::demo::idp::{DemoIdentityProvider, pick_citizens};
 use sealpass_issuer::demo::{DemoDir, POPULATION_SEED, prepare};
-use sealpass_issuer::overload::Limits;
+use sealpass_issuer::overload::{ClientAddr, Limits};
 use sealpass_issuer::public::page::VerifierApp;
 use sealpass_issuer::public::{PublicSettings, PublicState, app};
 use sha2::{Digest, Sha256};
@@ -82,14 +82,12 @@ pub async fn run(args: DemoArgs, global: &Global) -> Result<ExitCode> {
     };
     let state = PublicState::new(prepared.store.clone(), settings, system_clock(), Some(demo));
 
-    let public = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {} (another demo running? try --listen 127.0.0.1:0)",
-                args.listen
-            )
-        })?;
+    let public = sealpass_issuer::overload::door::bind(args.listen).with_context(|| {
+        format!(
+            "cannot listen on {} (another demo running? try --listen 127.0.0.1:0)",
+            args.listen
+        )
+    })?;
     let admin = tokio::net::TcpListener::bind(args.admin_listen)
         .await
         .with_context(|| {
@@ -105,9 +103,10 @@ pub async fn run(args: DemoArgs, global: &Global) -> Result<ExitCode> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
+    let door = state.open_door(public).context("cannot open the door")?;
     let public_server = axum::serve(
-        public,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        door,
+        app(state).into_make_service_with_connect_info::<ClientAddr>(),
     )
     .with_graceful_shutdown(stopped(stop_rx.clone()));
     let admin_server = axum::serve(
@@ -118,27 +117,28 @@ pub async fn run(args: DemoArgs, global: &Global) -> Result<ExitCode> {
         }),
     )
     .with_graceful_shutdown(stopped(stop_rx.clone()));
-    let signer = prepared.signer;
-    let mut signer_stop = stop_rx.clone();
-    let signer_loop = async move {
-        loop {
-            match signer.round(now(), &|_| {}).await {
-                Ok(report) if report.stored > 0 || report.status_list_signed => {
-                    tracing::info!(
-                        stored = report.stored,
-                        status_list = report.status_list_signed,
-                        "demo signer round"
-                    );
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "demo signer round failed"),
-            }
-            tokio::select! {
-                _ = signer_stop.wait_for(|s| *s) => break,
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            }
-        }
-    };
+    // The signer runs on a thread and runtime of its own, as `sign daemon`
+    // would in a process of its own: its rounds never delay a request.
+    let signer_key = prepared.ceremony.key.clone();
+    let signer_issuer = prepared.ceremony.issuer.clone();
+    let signer_store = prepared.store_url.clone();
+    let signer_stop = stop_rx.clone();
+    let signer_thread = std::thread::Builder::new()
+        .name("sealpass-demo-signer".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the signer's runtime")?;
+            runtime.block_on(sign_every_second(
+                signer_store,
+                signer_key,
+                signer_issuer,
+                signer_stop,
+            ))
+        })
+        .context("cannot start the signer")?;
+    drop(prepared.signer);
 
     let ceremony = &prepared.ceremony;
     let base = format!("http://{public_address}");
@@ -194,10 +194,51 @@ pub async fn run(args: DemoArgs, global: &Global) -> Result<ExitCode> {
         super::serve::shutdown().await;
         let _ = stop_tx.send(true);
     };
-    let (public_result, admin_result, (), ()) =
-        tokio::join!(public_server, admin_server, signer_loop, stop);
+    let (public_result, admin_result, ()) = tokio::join!(public_server, admin_server, stop);
     public_result.context("the public API failed")?;
     admin_result.context("the admin API failed")?;
+    match signer_thread.join() {
+        Ok(result) => result?,
+        Err(_) => bail!("the demo signer panicked"),
+    }
     prepared.store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's signer: a round every second until `stop`, over its own
+/// connection to the demo's store.
+async fn sign_every_second(
+    store_url: String,
+    key: sealpass_issuer::signer::IssuerKey,
+    issuer: String,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<()> {
+    let store = sealpass_issuer::store::Store::open(&store_url)
+        .await
+        .context("the signer cannot open the store")?;
+    let signer = sealpass_issuer::signer::PassSigner::new(
+        store.clone(),
+        key,
+        sealpass_issuer::signer::SignerConfig::new(&issuer),
+    )
+    .map_err(anyhow::Error::msg)?;
+    loop {
+        match signer.round(now(), &|_| {}).await {
+            Ok(report) if report.stored > 0 || report.status_list_signed => {
+                tracing::info!(
+                    stored = report.stored,
+                    status_list = report.status_list_signed,
+                    "demo signer round"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "demo signer round failed"),
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+    store.close().await;
+    Ok(())
 }

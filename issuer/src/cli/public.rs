@@ -6,9 +6,9 @@ use super::{Global, open_store};
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use sealpass_issuer::api::system_clock;
-use sealpass_issuer::overload::Limits;
+use sealpass_issuer::overload::{ClientAddr, Limits};
 use sealpass_issuer::public::auth::IdentityProviders;
-use sealpass_issuer::public::config::{FileConfig, duration};
+use sealpass_issuer::public::config::{FileConfig, duration, fine_duration};
 use sealpass_issuer::public::page::VerifierApp;
 use sealpass_issuer::public::{PublicSettings, PublicState, app};
 use std::net::SocketAddr;
@@ -44,6 +44,10 @@ pub struct LimitArgs {
     /// Requests worked on at once; more are answered 503 at once [default: 256]
     #[arg(long, env = "SEALPASS_MAX_IN_FLIGHT", value_name = "N")]
     pub max_in_flight: Option<usize>,
+    /// Answer 503 at once while requests wait longer than this to be
+    /// worked on (the machine is saturated); 0 never [default: 20ms]
+    #[arg(long, env = "SEALPASS_MAX_QUEUE_DELAY", value_name = "DURATION")]
+    pub max_queue_delay: Option<String>,
     /// Sustained requests per second from one client address [default: 10]
     #[arg(long, env = "SEALPASS_CLIENT_RATE", value_name = "PER_SECOND")]
     pub client_rate: Option<f64>,
@@ -63,6 +67,13 @@ impl LimitArgs {
     pub fn apply(&self, mut base: Limits) -> Result<Limits> {
         if let Some(n) = self.max_in_flight {
             base.max_in_flight = n;
+        }
+        if let Some(t) = &self.max_queue_delay {
+            base.max_queue_delay = if t.trim() == "0" {
+                std::time::Duration::ZERO
+            } else {
+                fine_duration(t, "--max-queue-delay").map_err(anyhow::Error::msg)?
+            };
         }
         if let Some(rate) = self.client_rate {
             if rate.is_nan() || rate <= 0.0 {
@@ -142,8 +153,7 @@ pub async fn run(args: PublicArgs, global: &Global) -> Result<ExitCode> {
     }
     let store = open_store(global).await?;
     let state = PublicState::new(store.clone(), settings, system_clock(), None);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
+    let listener = sealpass_issuer::overload::door::bind(listen)
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     println!("public API listening on http://{address}");
@@ -159,9 +169,10 @@ pub const DRAIN: Duration = Duration::from_secs(20);
 /// Serve until Ctrl-C or SIGTERM, then stop accepting and let requests in
 /// flight finish (at most [`DRAIN`]).
 pub async fn serve(listener: tokio::net::TcpListener, state: PublicState) -> Result<()> {
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let door = state.open_door(listener).context("cannot open the door")?;
+    let service = app(state).into_make_service_with_connect_info::<ClientAddr>();
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+    let server = axum::serve(door, service).with_graceful_shutdown(async move {
         super::serve::shutdown().await;
         let _ = stopping_tx.send(true);
     });

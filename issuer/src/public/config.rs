@@ -62,6 +62,7 @@ pub struct FileConfig {
 #[serde(deny_unknown_fields)]
 pub struct FileLimits {
     pub max_in_flight: Option<usize>,
+    pub max_queue_delay: Option<String>,
     pub retry_after: Option<String>,
     pub per_client_rate: Option<f64>,
     pub per_client_burst: Option<u32>,
@@ -110,6 +111,18 @@ pub fn redact_url(url: &str) -> String {
 /// Default tolerance for identity tokens' times.
 pub const DEFAULT_TOKEN_SKEW: Seconds = Seconds(60);
 
+/// A duration that may be in milliseconds: `20ms`, or as [`duration`].
+pub fn fine_duration(text: &str, what: &str) -> Result<Duration, String> {
+    match text.trim().strip_suffix("ms") {
+        Some(ms) => ms
+            .trim()
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| format!("{what}: {text:?} is not a duration (e.g. 20ms, 2s)")),
+        None => duration(text, what).map(|s| Duration::from_secs(s.0)),
+    }
+}
+
 pub fn duration(text: &str, what: &str) -> Result<Seconds, String> {
     parse_duration(text)
         .ok_or_else(|| format!("{what}: {text:?} is not a duration (e.g. 2s, 90s, 5m)"))
@@ -149,6 +162,10 @@ impl FileConfig {
         let l = &self.limits;
         Ok(Limits {
             max_in_flight: l.max_in_flight.unwrap_or(d.max_in_flight),
+            max_queue_delay: match &l.max_queue_delay {
+                Some(t) => fine_duration(t, "limits.max_queue_delay")?,
+                None => d.max_queue_delay,
+            },
             retry_after: match &l.retry_after {
                 Some(t) => duration(t, "limits.retry_after")?.0,
                 None => d.retry_after,
@@ -216,11 +233,14 @@ mod tests {
 
     #[test]
     fn file_limits_override_defaults() {
-        let config =
-            FileConfig::parse("[limits]\nmax_in_flight = 8\nrequest_timeout = \"3s\"").unwrap();
+        let config = FileConfig::parse(
+            "[limits]\nmax_in_flight = 8\nrequest_timeout = \"3s\"\nmax_queue_delay = \"50ms\"",
+        )
+        .unwrap();
         let limits = config.limits().unwrap();
         assert_eq!(limits.max_in_flight, 8);
         assert_eq!(limits.request_timeout, Duration::from_secs(3));
+        assert_eq!(limits.max_queue_delay, Duration::from_millis(50));
         assert_eq!(limits.per_client_burst, Limits::default().per_client_burst);
     }
 }

@@ -5,8 +5,10 @@
 //! | metric | type | labels |
 //! |---|---|---|
 //! | `sealpass_public_requests_total` | counter | `route`, `status` |
-//! | `sealpass_public_request_duration_seconds` | histogram | `route` |
-//! | `sealpass_public_shed_total` | counter | (503 busy: over the concurrency limit) |
+//! | `sealpass_public_request_duration_seconds` | histogram | `route`, `status` |
+//! | `sealpass_public_shed_total` | counter | (503 busy: over the concurrency limit or the queue delay) |
+//! | `sealpass_public_shed_queue_delay_total` | counter | (of which for queue delay) |
+//! | `sealpass_public_queue_delay_seconds` | gauge | (how long the last new connection's first request waited to be read) |
 //! | `sealpass_public_timeouts_total` | counter | |
 //! | `sealpass_public_rate_limited_total` | counter | (429) |
 //! | `sealpass_public_rate_limiter_full_total` | counter | (clients let through unlimited: table full) |
@@ -70,6 +72,7 @@ impl Metrics {
         // Present from the start, at zero, so that alerts can rate() them.
         for name in [
             "sealpass_public_shed_total",
+            "sealpass_public_shed_queue_delay_total",
             "sealpass_public_timeouts_total",
             "sealpass_public_rate_limited_total",
             "sealpass_public_rate_limiter_full_total",
@@ -98,7 +101,10 @@ impl Metrics {
             .register_histogram(
                 &Key::from_parts(
                     "sealpass_public_request_duration_seconds",
-                    vec![Label::new("route", route.to_owned())],
+                    vec![
+                        Label::new("route", route.to_owned()),
+                        Label::new("status", status.to_string()),
+                    ],
                 ),
                 &METADATA,
             )
@@ -108,6 +114,21 @@ impl Metrics {
     pub fn shed(&self) {
         self.counter("sealpass_public_shed_total", vec![])
             .increment(1);
+    }
+
+    pub fn shed_for_delay(&self) {
+        self.shed();
+        self.counter("sealpass_public_shed_queue_delay_total", vec![])
+            .increment(1);
+    }
+
+    pub fn queue_delay(&self, delay: Duration) {
+        self.0
+            .register_gauge(
+                &Key::from_name("sealpass_public_queue_delay_seconds"),
+                &METADATA,
+            )
+            .set(delay.as_secs_f64());
     }
 
     pub fn timed_out(&self) {

@@ -29,7 +29,7 @@ pub mod render;
 
 use crate::api::Clock;
 use crate::demo::idp::DemoIdentityProvider;
-use crate::overload::{Limits, protect};
+use crate::overload::{Door, Limits, QueueDelay, protect};
 use crate::store::Store;
 use auth::IdentityProviders;
 use axum::Router;
@@ -90,6 +90,7 @@ pub(crate) struct Inner {
     pub clock: Clock,
     pub metrics: Metrics,
     pub limits: Limits,
+    pub delay: Arc<QueueDelay>,
     pub page: HashMap<&'static str, StaticFile>,
     pub verifier: VerifierApp,
     pub login_url: Option<String>,
@@ -113,6 +114,8 @@ impl PublicState {
         }
         let openapi = serde_json::to_vec_pretty(&endpoints::openapi(demo.is_some()))
             .expect("the OpenAPI document serializes");
+        let metrics = Metrics::new();
+        let delay = QueueDelay::new(settings.limits.max_queue_delay, metrics.clone());
         PublicState {
             inner: Arc::new(Inner {
                 book: PassBook::new(
@@ -124,8 +127,9 @@ impl PublicState {
                 lists: lists::ListCache::default(),
                 providers,
                 clock,
-                metrics: Metrics::new(),
+                metrics,
                 limits: settings.limits,
+                delay,
                 page: page::citizen_page(),
                 verifier: settings.verifier_app,
                 login_url: settings.login_url,
@@ -142,6 +146,19 @@ impl PublicState {
 
     pub fn is_demo(&self) -> bool {
         self.inner.demo.is_some()
+    }
+
+    /// Open the [`Door`] on `listener` for this state's limits: connections
+    /// are accepted on a thread of their own, stamped, and refused there at
+    /// once while the server is saturated. Serve with
+    /// `app(state).into_make_service_with_connect_info::<ClientAddr>()`.
+    pub fn open_door(&self, listener: tokio::net::TcpListener) -> std::io::Result<Door> {
+        Door::open(
+            listener,
+            self.inner.delay.clone(),
+            self.inner.limits.retry_after,
+            self.inner.metrics.clone(),
+        )
     }
 }
 
@@ -197,7 +214,12 @@ pub fn app(state: PublicState) -> Router {
             open = open.route(endpoint.route, route);
         }
     }
-    let limited = protect(limited, &state.inner.limits, state.inner.metrics.clone());
+    let limited = protect(
+        limited,
+        &state.inner.limits,
+        state.inner.delay.clone(),
+        state.inner.metrics.clone(),
+    );
     open.merge(limited)
         .fallback(|| async { ApiError::not_found() })
         .layer(axum::middleware::from_fn_with_state(

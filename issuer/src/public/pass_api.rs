@@ -42,8 +42,8 @@ impl Form {
     fn bytes(self, pass: &RenderedPass) -> &[u8] {
         match self {
             Form::Json => &pass.json,
-            Form::Png => &pass.png,
-            Form::Svg => &pass.svg,
+            Form::Png => &pass.images().png,
+            Form::Svg => &pass.images().svg,
         }
     }
 }
@@ -121,6 +121,18 @@ async fn pass(State(state): State<PublicState>, headers: HeaderMap, form: Form) 
         source == Source::HeldDuringOutage,
     );
     let etag = form.etag(&pass.version);
+    if !matches!(form, Form::Json) && !pass.has_images() {
+        // Once per pass: rendering takes milliseconds, off the async threads.
+        let rendering = pass.clone();
+        if tokio::task::spawn_blocking(move || {
+            rendering.images();
+        })
+        .await
+        .is_err()
+        {
+            return ApiError::unavailable().into_response();
+        }
+    }
     let mut response = if not_modified(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

@@ -1,9 +1,11 @@
 //! The pass book: citizens' current passes, ready to send, in memory.
 //!
 //! A pass is loaded from the store (one indexed read) the first time it is
-//! asked for, and rendered then, once: its JSON, its PNG and its SVG. Every
-//! later request for the same pass is answered from memory with bytes made
-//! before it arrived; nothing is signed or rendered per request. An entry
+//! asked for, and its JSON made then, once; its PNG and SVG are rendered
+//! once too, the first time either is asked for (the citizen page draws
+//! the QR itself and never asks). Every later request for the same pass is
+//! answered from memory with bytes made before it arrived; nothing is
+//! signed or rendered per request. An entry
 //! is re-checked against the store at most every `recheck` (default 2 s), so a
 //! pass the signer replaced reaches the phone within seconds; a check that
 //! finds the same pass touches nothing else. When the store cannot be
@@ -11,7 +13,8 @@
 //! keep their passes through a database failover.
 //!
 //! Memory is bounded: past `capacity` entries, an arbitrary sixteenth is
-//! dropped (they are reloaded on their next request). About 3 KiB a pass.
+//! dropped (they are reloaded on their next request). About 1 KiB a pass,
+//! 7 KiB once its images were asked for.
 
 use super::reads::{PassLookup, StoredPass};
 use super::render::Modules;
@@ -20,7 +23,7 @@ use sealpass_core::{PassClaims, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A pass with everything a response needs, made when it was loaded.
@@ -31,10 +34,41 @@ pub struct RenderedPass {
     /// Hex of the first 16 bytes of SHA-256 of the text: the ETag.
     pub version: String,
     pub json: Vec<u8>,
-    pub png: Vec<u8>,
-    pub svg: Vec<u8>,
     pub issued_at: u64,
     pub expires_at: u64,
+    images: OnceLock<Images>,
+}
+
+/// The pass as QR code images.
+#[derive(Debug)]
+pub struct Images {
+    pub png: Vec<u8>,
+    pub svg: Vec<u8>,
+}
+
+impl RenderedPass {
+    /// Whether the images were rendered already.
+    pub fn has_images(&self) -> bool {
+        self.images.get().is_some()
+    }
+
+    /// The images, rendered on the first call (about 2 ms: run it off the
+    /// async threads), held after.
+    pub fn images(&self) -> &Images {
+        self.images.get_or_init(|| {
+            // The text was encoded when the pass was loaded; it fits.
+            match Modules::of(&self.text) {
+                Ok(modules) => Images {
+                    png: modules.png(),
+                    svg: modules.svg().into_bytes(),
+                },
+                Err(_) => Images {
+                    png: Vec::new(),
+                    svg: Vec::new(),
+                },
+            }
+        })
+    }
 }
 
 /// The JSON of `GET /api/v1/pass` (docs/public-api.md).
@@ -74,11 +108,14 @@ fn claims_of(text: &str) -> Result<PassClaims, PassError> {
     PassClaims::from_cbor(sign1.payload).map_err(|e| bad(&e))
 }
 
-/// Render a stored pass: JSON, PNG and SVG.
+/// Prepare a stored pass: its claims read, its JSON made. The images wait
+/// for [`RenderedPass::images`].
 pub fn render(stored: &StoredPass) -> Result<RenderedPass, PassError> {
     let claims = claims_of(&stored.text)?;
+    if stored.text.len() > MAX_QR_TEXT {
+        return Err(PassError::Unreadable("too long for a QR code".into()));
+    }
     let version = hex::encode(&Sha256::digest(stored.text.as_bytes())[..16]);
-    let modules = Modules::of(&stored.text).map_err(|e| PassError::Unreadable(e.to_string()))?;
     let json = serde_json::to_vec(&PassJson {
         pass: &stored.text,
         colour: claims.health.colour.name(),
@@ -95,12 +132,15 @@ pub fn render(stored: &StoredPass) -> Result<RenderedPass, PassError> {
         text: stored.text.clone(),
         version,
         json,
-        png: modules.png(),
-        svg: modules.svg().into_bytes(),
         issued_at: claims.issued_at.0,
         expires_at: claims.expires_at.0,
+        images: OnceLock::new(),
     })
 }
+
+/// Longest pass text that surely fits a QR code at level M (version 40
+/// holds 3,391 alphanumeric characters); verifiers refuse more than 2,048.
+const MAX_QR_TEXT: usize = 2048;
 
 struct Slot {
     pass: Arc<RenderedPass>,

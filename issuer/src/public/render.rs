@@ -106,7 +106,7 @@ impl Modules {
             let mut encoder = png::Encoder::new(&mut out, pixels as u32, pixels as u32);
             encoder.set_color(png::ColorType::Grayscale);
             encoder.set_depth(png::BitDepth::One);
-            encoder.set_compression(png::Compression::High);
+            encoder.set_compression(png::Compression::Fast);
             let mut writer = encoder.write_header().expect("writing to a Vec");
             writer
                 .write_image_data(&data)

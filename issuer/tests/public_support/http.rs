@@ -60,6 +60,25 @@ impl Reply {
     }
 }
 
+/// [`send`], and while the answer is "busy" (503) or "too many" (429),
+/// wait its Retry-After and ask again, as phones do (at most 5 times).
+pub async fn send_patiently(addr: SocketAddr, from: IpAddr, request: String) -> Reply {
+    let mut reply = send(addr, from, request.clone()).await;
+    for _ in 0..5 {
+        if reply.status != 503 && reply.status != 429 {
+            break;
+        }
+        let wait: u64 = reply
+            .headers
+            .get("retry-after")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+        reply = send(addr, from, request.clone()).await;
+    }
+    reply
+}
+
 pub fn get_request(path: &str, bearer: Option<&str>) -> String {
     let auth = bearer
         .map(|t| format!("Authorization: Bearer {t}\r\n"))

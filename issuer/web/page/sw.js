@@ -1,6 +1,7 @@
 // The citizen page's service worker: the page's own files are fetched from
 // the network when it answers (and the copy kept up to date), and from the
-// copy when it does not, so the page opens with no network and shows the
+// copy when it does not or says it is busy, so the page opens with no
+// network and shows the
 // pass saved on the phone. It touches nothing else: not the API (the page
 // keeps the pass itself), not /verify/ (the web verifier has its own).
 
@@ -34,8 +35,12 @@ async function networkFirst(request) {
       fetch(request),
       new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), NETWORK_TIMEOUT_MS)),
     ]);
-    if (response.ok) await cache.put(request, response.clone());
-    return response;
+    if (response.ok) {
+      await cache.put(request, response.clone());
+      return response;
+    }
+    // Busy (503) or another failure: the copy, if there is one, is better.
+    return (await cache.match(request, { ignoreSearch: true })) || response;
   } catch (error) {
     const copy = await cache.match(request, { ignoreSearch: true });
     if (copy) return copy;

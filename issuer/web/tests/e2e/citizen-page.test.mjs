@@ -13,7 +13,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -34,14 +34,17 @@ let demo;
 let base;
 let roots;
 let context;
+const serverLog = [];
 
 /** Start `sealpass-issuer demo` on free ports; resolve once its banner is printed. */
 function startDemo(dataDir) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(issuerBin, [
       'demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--citizens', '300',
-    ], { env: { ...process.env, SEALPASS_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    ], { env: { ...process.env, SEALPASS_LOG: process.env.E2E_SERVER_LOG || 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = [];
+    // The server's log, shown if the test fails.
+    createInterface({ input: child.stderr }).on('line', (line) => serverLog.push(line));
     const timeout = setTimeout(() => reject(new Error(`the demo did not start: ${lines.join('\n')}`)), 180_000);
     child.on('exit', (code) => reject(new Error(`the demo exited with ${code}: ${lines.join('\n')}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -115,13 +118,24 @@ function darkPixels(page) {
 test('log in, the QR appears and verifies, and the pass survives the server going away', async () => {
   const page = context.pages()[0] || await context.newPage();
   const errors = [];
+  const failures = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  page.on('response', (r) => r.status() >= 400 && failures.push(`${r.status()} ${r.url()}`));
+  page.on('requestfailed', (r) => failures.push(`${r.failure()?.errorText} ${r.url()}`));
+  const step = async (what, promise) => {
+    try {
+      return await promise;
+    } catch (error) {
+      writeFileSync(join(out, 'server.log'), serverLog.join('\n'));
+      throw new Error(`${what}: ${error.message}\nfailed requests: ${failures.join('; ')}\npage errors: ${errors.join('; ')}\nserver log (all of it in out/server.log):\n${serverLog.slice(-40).join('\n')}`);
+    }
+  };
 
   await page.goto(base);
   // Landmarks and live regions for screen readers.
   assert.equal(await page.locator('header, main, footer').count(), 3);
   assert.equal(await page.getAttribute('#status', 'aria-live'), 'polite');
-  await page.waitForSelector('#demo-banner:not([hidden])');
+  await step('the demo banner', page.waitForSelector('#demo-banner:not([hidden])'));
 
   // Log in as the first demo citizen (green).
   const citizen = page.locator('#demo-citizens button').first();
@@ -161,9 +175,9 @@ test('log in, the QR appears and verifies, and the pass survives the server goin
   assert.equal(verdict.revocation_checked, true);
 
   // The service worker keeps the page; make sure it controls it.
-  await page.evaluate(() => navigator.serviceWorker.ready);
+  await step('the service worker', page.waitForFunction(() => navigator.serviceWorker.ready.then(() => true)));
   await page.reload();
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await step('the page under the service worker', page.waitForFunction(() => navigator.serviceWorker.controller !== null));
   await page.waitForFunction(() => document.querySelector('#qr')?.dataset.text?.startsWith('SP1:'));
 
   // The server goes away; the page still opens and shows the last pass.

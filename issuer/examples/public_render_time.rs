@@ -1,0 +1,68 @@
+//! How long the public API takes to load one pass into its pass book:
+//! read the claims, render the JSON, the PNG and the SVG (docs/public-api.md,
+//! "The pass book"; figures in docs/performance.md).
+//!
+//!   cargo run --release -p sealpass-issuer --example public_render_time
+
+use sealpass_core::{
+    Colour, Date, HealthStatus, PassClaims, Seconds, TestRecord, TestResult, Timestamp,
+    Vaccination, mask_id, mask_name, sign_pass,
+};
+use sealpass_issuer::public::passbook::render;
+use sealpass_issuer::public::reads::StoredPass;
+use std::time::Instant;
+
+fn main() {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let now = Timestamp(1_795_218_000);
+    let passes: Vec<StoredPass> = (0..2000u32)
+        .map(|i| {
+            let claims = PassClaims {
+                issuer: "CN-610100".into(),
+                issued_at: now,
+                not_before: now,
+                expires_at: now.plus(Seconds::hours(24)),
+                revocation_index: 1_000_000 + i,
+                health: HealthStatus {
+                    colour: Colour::Green,
+                    masked_name: mask_name("张三明"),
+                    masked_id: mask_id("610102199001011234"),
+                    vaccination: Vaccination {
+                        doses: 3,
+                        last_dose: Date::from_ymd(2022, 1, 15),
+                    },
+                    last_test: Some(TestRecord {
+                        taken_at: now.minus(Seconds::hours(20)),
+                        result: TestResult::Negative,
+                    }),
+                },
+            };
+            StoredPass {
+                text: sign_pass(&claims, &key).expect("signs"),
+                issued_at: now.0 as i64,
+                expires_at: now.0 as i64 + 86_400,
+                due_at: now.0 as i64 + 57_600,
+            }
+        })
+        .collect();
+    let started = Instant::now();
+    let loaded: Vec<_> = passes.iter().map(|p| render(p).expect("loads")).collect();
+    let load = started.elapsed() / passes.len() as u32;
+    let held: usize = loaded
+        .iter()
+        .map(|p| p.json.len() + p.text.len())
+        .sum::<usize>()
+        / passes.len();
+    let started = Instant::now();
+    let images: usize = loaded
+        .iter()
+        .map(|p| p.images().png.len() + p.images().svg.len())
+        .sum::<usize>()
+        / passes.len();
+    let render_images = started.elapsed() / passes.len() as u32;
+    println!(
+        "{} passes: {load:?} each to load (claims, JSON; {held} bytes held), \
+         {render_images:?} each to render the PNG and SVG ({images} bytes more)",
+        passes.len()
+    );
+}

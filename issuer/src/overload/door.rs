@@ -1,0 +1,281 @@
+//! The door: connections are accepted by a thread of their own, so that a
+//! saturated server still takes every connection at once and can say
+//! "busy" at once.
+//!
+//! Measured on the rush (docs/performance.md): when the async runtime is
+//! saturated, its accept loop runs late, the kernel's listen backlog
+//! overflows, and the kernel drops new connections' SYNs; phones retry
+//! the handshake after 1 s, then 3 s: seconds of silence before any
+//! application code runs. So a dedicated thread with its own small runtime
+//! accepts, waits for each connection's first bytes, and stamps it with
+//! that moment (its first request measures its wait from it:
+//! [`QueueDelay`]; a browser's connection opened ahead of need waits at the
+//! door, not in the server's queue). While the
+//! queue delay is over its limit, or the hand-over queue to the serving
+//! runtime is full, the door answers the connection itself with `503 busy`
+//! and a `Retry-After` (after reading the request, so the answer is not
+//! lost to a reset) and closes it; otherwise it hands the connection over.
+//! Refusals at the door count as shed requests.
+
+use super::QueueDelay;
+use crate::public::metrics::Metrics;
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+/// Connections accepted but not yet taken by the serving runtime.
+const HANDOVER: usize = 1024;
+/// Connections the kernel may hold before the door accepts them (capped
+/// by `net.core.somaxconn`).
+const BACKLOG: u32 = 4096;
+
+/// Listen on `addr` with a long backlog, so that a burst of phones
+/// connecting at once is not dropped by the kernel before the door sees it
+/// (the usual 1,024 overflowed in the rush measurement).
+pub fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+/// How long a refused connection may take to send its request.
+const READ_REQUEST: Duration = Duration::from_millis(500);
+/// How long a new connection may stay silent before it is closed.
+const IDLE_BEFORE_REQUEST: Duration = Duration::from_secs(60);
+
+/// A connection as the door accepted it.
+#[derive(Debug, Clone, Copy)]
+pub struct Accepted {
+    pub addr: SocketAddr,
+    pub at: Instant,
+}
+
+/// What the router learns of a connection (`ConnectInfo<ClientAddr>`): the
+/// client's address, when the door accepted it, and whether its first
+/// request is still to come.
+#[derive(Debug, Clone)]
+pub struct ClientAddr {
+    pub addr: SocketAddr,
+    pub accepted: Instant,
+    pub first_request: Arc<AtomicBool>,
+}
+
+impl Connected<IncomingStream<'_, Door>> for ClientAddr {
+    fn connect_info(stream: IncomingStream<'_, Door>) -> Self {
+        let accepted = stream.remote_addr();
+        ClientAddr {
+            addr: accepted.addr,
+            accepted: accepted.at,
+            first_request: Arc::new(AtomicBool::new(true)),
+        }
+    }
+}
+
+type Handed = (std::net::TcpStream, Accepted);
+
+/// The serving side of the door: an axum [`Listener`].
+pub struct Door {
+    handed: mpsc::Receiver<Handed>,
+    local: SocketAddr,
+}
+
+impl Door {
+    /// Open the door on `listener`. `retry_after` is the base of the
+    /// jittered `Retry-After` (N to 2N seconds).
+    pub fn open(
+        listener: tokio::net::TcpListener,
+        delay: Arc<QueueDelay>,
+        retry_after: u64,
+        metrics: Metrics,
+    ) -> std::io::Result<Door> {
+        let local = listener.local_addr()?;
+        let listener = listener.into_std()?;
+        let (handover, handed) = mpsc::channel(HANDOVER);
+        let answers: Arc<Vec<Vec<u8>>> = Arc::new(
+            (retry_after.max(1)..=2 * retry_after.max(1))
+                .map(busy_answer)
+                .collect(),
+        );
+        std::thread::Builder::new()
+            .name("sealpass-door".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the door cannot start");
+                        return;
+                    }
+                };
+                runtime.block_on(door(listener, handover, delay, answers, metrics));
+            })?;
+        Ok(Door { handed, local })
+    }
+}
+
+async fn door(
+    listener: std::net::TcpListener,
+    handover: mpsc::Sender<Handed>,
+    delay: Arc<QueueDelay>,
+    answers: Arc<Vec<Vec<u8>>>,
+    metrics: Metrics,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::error!(error = %e, "the door cannot listen");
+            return;
+        }
+    };
+    let gate = Arc::new(Gate {
+        handover,
+        delay,
+        answers,
+        metrics,
+        turn: AtomicUsize::new(0),
+    });
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: wait, do not spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if gate.handover.is_closed() {
+            return;
+        }
+        tokio::spawn(gate.clone().admit(stream, addr));
+    }
+}
+
+/// What the door decides with.
+struct Gate {
+    handover: mpsc::Sender<Handed>,
+    delay: Arc<QueueDelay>,
+    answers: Arc<Vec<Vec<u8>>>,
+    metrics: Metrics,
+    turn: AtomicUsize,
+}
+
+impl Gate {
+    /// Wait for the connection's first bytes (browsers open connections
+    /// ahead of need: their wait is not ours), then hand it over, stamped
+    /// with that moment, or refuse it.
+    async fn admit(self: Arc<Self>, stream: TcpStream, addr: SocketAddr) {
+        if tokio::time::timeout(IDLE_BEFORE_REQUEST, stream.readable())
+            .await
+            .is_err()
+        {
+            return;
+        }
+        if self.delay.is_over() {
+            self.refuse(stream).await;
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        let Ok(std_stream) = stream.into_std() else {
+            return;
+        };
+        let accepted = Accepted {
+            addr,
+            at: Instant::now(),
+        };
+        if let Err(mpsc::error::TrySendError::Full((s, _))) =
+            self.handover.try_send((std_stream, accepted))
+            && let Ok(stream) = TcpStream::from_std(s)
+        {
+            self.refuse(stream).await;
+        }
+    }
+
+    async fn refuse(&self, stream: TcpStream) {
+        self.metrics.shed_for_delay();
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
+        refuse(stream, &self.answers[turn % self.answers.len()]).await;
+    }
+}
+
+/// Read the request head (briefly), answer busy, close gently.
+async fn refuse(mut stream: TcpStream, answer: &[u8]) {
+    let mut buffer = [0u8; 4096];
+    let mut seen = 0usize;
+    let _ = tokio::time::timeout(READ_REQUEST, async {
+        loop {
+            match stream.read(&mut buffer[seen.min(4092)..]).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    seen = (seen + n).min(4096);
+                    if buffer[..seen].windows(4).any(|w| w == b"\r\n\r\n") || seen >= 4092 {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    if stream.write_all(answer).await.is_ok() {
+        let _ = stream.shutdown().await;
+        // Let the client read the answer before the socket closes.
+        let _ = tokio::time::timeout(Duration::from_millis(200), async {
+            while let Ok(n) = stream.read(&mut buffer).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// The whole HTTP answer of a refusal, with `Retry-After: seconds`.
+fn busy_answer(seconds: u64) -> Vec<u8> {
+    let body = format!(
+        "{{\"error\":\"busy\",\"message\":\"sealpass is busy right now: please retry in {seconds} s\",\"retry_after_seconds\":{seconds}}}"
+    );
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncache-control: no-store\r\n\
+         retry-after: {seconds}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+impl Listener for Door {
+    type Io = TcpStream;
+    type Addr = Accepted;
+
+    async fn accept(&mut self) -> (TcpStream, Accepted) {
+        loop {
+            let Some((stream, addr)) = self.handed.recv().await else {
+                // The door thread ended: accept nothing more.
+                std::future::pending::<()>().await;
+                unreachable!()
+            };
+            if let Ok(stream) = TcpStream::from_std(stream) {
+                return (stream, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Accepted> {
+        Ok(Accepted {
+            addr: self.local,
+            at: Instant::now(),
+        })
+    }
+}

@@ -1,0 +1,204 @@
+//! Overload protection for the public API: the 151st person at the morning
+//! rush gets a fast, honest "busy, retry in N s" while the first 150 keep
+//! their speed (docs/public-api.md, "Overload").
+//!
+//! - **Concurrency limit with load shedding.** At most `max_in_flight`
+//!   requests are worked on at once (tower's global concurrency limit); a
+//!   request beyond that is not queued but answered at once (tower's load
+//!   shed) with 503 and `Retry-After`. A queue would only make everyone
+//!   slow and time out together.
+//! - **Queue-delay shedding** ([`delay`], [`door`]): when the machine is
+//!   saturated and requests wait longer than `max_queue_delay` before they
+//!   are read, they are answered 503 busy, and for a moment the door
+//!   refuses new connections itself, at once, so the queue drains.
+//! - **Per-client rate limit.** A token bucket per client address (an IPv6
+//!   client by its /64) refuses a client that sends more than its share
+//!   with 429 and the seconds until its next token. The table of buckets is
+//!   bounded: when full, buckets that have refilled are forgotten, and if
+//!   none has, new clients pass unlimited (the global limit still holds).
+//! - **Request timeout**: a request worked on longer is answered 503.
+//! - **Body size limit**: bodies over `max_body_bytes` are refused (413).
+//!
+//! `Retry-After` is jittered between N and 2N seconds so that refused
+//! phones do not all come back in the same second.
+
+pub mod delay;
+pub mod door;
+pub mod rate;
+
+pub use delay::QueueDelay;
+pub use door::{ClientAddr, Door};
+pub use rate::RateLimiter;
+
+use crate::public::errors::ApiError;
+use crate::public::metrics::Metrics;
+use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tower::ServiceBuilder;
+
+/// The limits; every one is configurable (flags, environment, config file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Requests worked on at once; more are shed with 503.
+    pub max_in_flight: usize,
+    /// Shed while requests wait longer than this to be worked on (zero:
+    /// never for delay).
+    pub max_queue_delay: Duration,
+    /// Base of the `Retry-After` of a shed request, in seconds.
+    pub retry_after: u64,
+    /// Sustained requests per second per client.
+    pub per_client_rate: f64,
+    /// Requests a client may send in a burst.
+    pub per_client_burst: u32,
+    /// Clients whose buckets are remembered at once.
+    pub tracked_clients: usize,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    /// Take the client address from this header (the last address of
+    /// `X-Forwarded-For`), for a server behind a trusted reverse proxy.
+    pub client_ip_header: Option<String>,
+}
+
+impl Default for Limits {
+    /// Measured on a 2-core machine (docs/performance.md, "Public API
+    /// under overload").
+    fn default() -> Limits {
+        Limits {
+            max_in_flight: 256,
+            max_queue_delay: Duration::from_millis(20),
+            retry_after: 2,
+            per_client_rate: 10.0,
+            per_client_burst: 40,
+            tracked_clients: 100_000,
+            request_timeout: Duration::from_secs(10),
+            max_body_bytes: 16 * 1024,
+            client_ip_header: None,
+        }
+    }
+}
+
+/// Wrap `routes` in the limits: rate limit, then shed for queue delay,
+/// then shed-or-admit by concurrency, then the timeout and body limit,
+/// then the routes.
+pub fn protect<S>(
+    routes: Router<S>,
+    limits: &Limits,
+    delay: Arc<QueueDelay>,
+    metrics: Metrics,
+) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let jitter = Arc::new(Jitter::default());
+    let retry_after = limits.retry_after.max(1);
+    let busy = Busy {
+        jitter: jitter.clone(),
+        retry_after,
+        delay,
+        metrics: metrics.clone(),
+    };
+    let shed_metrics = metrics.clone();
+    let handle = move |error: tower::BoxError| {
+        let metrics = shed_metrics.clone();
+        let jitter = jitter.clone();
+        async move {
+            let seconds = jitter.around(retry_after);
+            if error.is::<tower::load_shed::error::Overloaded>() {
+                metrics.shed();
+                busy_answer(seconds)
+            } else if error.is::<tower::timeout::error::Elapsed>() {
+                metrics.timed_out();
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    format!("sealpass took too long to answer: please retry in {seconds} s"),
+                )
+                .retry_after(seconds)
+                .into_response()
+            } else {
+                tracing::error!(error = %error, "request failed in the overload layers");
+                ApiError::unavailable().into_response()
+            }
+        }
+    };
+    let limiter = Arc::new(RateLimiter::new(limits, metrics));
+    routes
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(handle))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    limits.max_in_flight.max(1),
+                ))
+                .timeout(limits.request_timeout),
+        )
+        .layer(middleware::from_fn_with_state(busy, shed_on_queue_delay))
+        .layer(middleware::from_fn_with_state(limiter, rate::rate_limit))
+}
+
+fn busy_answer(seconds: u64) -> Response {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        format!("sealpass is busy right now: please retry in {seconds} s"),
+    )
+    .retry_after(seconds)
+    .into_response()
+}
+
+#[derive(Clone)]
+struct Busy {
+    jitter: Arc<Jitter>,
+    retry_after: u64,
+    delay: Arc<QueueDelay>,
+    metrics: Metrics,
+}
+
+async fn shed_on_queue_delay(State(busy): State<Busy>, request: Request, next: Next) -> Response {
+    let waited_too_long = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<ClientAddr>>()
+        .filter(|c| c.0.first_request.swap(false, Ordering::Relaxed))
+        .is_some_and(|c| busy.delay.waited(c.0.accepted, std::time::Instant::now()));
+    if waited_too_long {
+        tracing::debug!(
+            waited_micros = busy.delay.current().as_micros() as u64,
+            "shed: the request waited too long to be read"
+        );
+        busy.metrics.shed_for_delay();
+        return busy_answer(busy.jitter.around(busy.retry_after));
+    }
+    next.run(request).await
+}
+
+/// A cheap spread of `Retry-After` values: `base` to `2 * base` seconds.
+#[derive(Default)]
+struct Jitter(AtomicU64);
+
+impl Jitter {
+    fn around(&self, base: u64) -> u64 {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        base + crate::signer::mix(n) % (base + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_spread_between_n_and_2n() {
+        let j = Jitter::default();
+        let values: Vec<u64> = (0..200).map(|_| j.around(3)).collect();
+        assert!(values.iter().all(|v| (3..=6).contains(v)));
+        assert!(values.contains(&3) && values.contains(&6));
+    }
+}
