@@ -226,7 +226,7 @@ fn accept(
             now,
         });
     }
-    Ok(trusted(&signed, candidate))
+    Ok(trusted(signed, candidate))
 }
 
 fn trusted(signed: &SignedTrustList, bytes: &[u8]) -> TrustedList {
