@@ -24,6 +24,7 @@ pub mod ops;
 pub mod page;
 pub mod pass_api;
 pub mod passbook;
+pub mod qr;
 pub mod reads;
 pub mod render;
 

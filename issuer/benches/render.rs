@@ -1,0 +1,100 @@
+//! A pass's QR code, the `qrcode` crate's way (what the issuer used before)
+//! beside ours, measured in the same run so that their ratio means something
+//! on a shared, noisy machine. `scripts/render-ratios` prints the ratios;
+//! figures in docs/performance.md, "QR rendering".
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use sealpass_issuer::public::render::Modules;
+use std::hint::black_box;
+
+/// The pass with every claim (version 10 at level M), as the issuer signs it.
+fn full_pass() -> String {
+    sealpass_core::sign_pass(
+        &sealpass_core::testkit::sample_claims(sealpass_core::testkit::NOW),
+        &sealpass_core::testkit::key("issuer CN-610100 2026"),
+    )
+    .expect("signs")
+}
+
+/// The `qrcode` crate's modules, row by row, `true` for dark.
+fn qrcode_modules(text: &str) -> (usize, Vec<bool>) {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .expect("fits");
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    (code.width(), dark)
+}
+
+/// The issuer's PNG writer as it was with the `qrcode` crate: module by
+/// module, pixel by pixel, into a 1-bit PNG, `png::Compression::Fast`.
+fn old_png(width: usize, dark: &[bool]) -> Vec<u8> {
+    const QUIET: usize = 4;
+    const SCALE: usize = 4;
+    let pixels = (width + 2 * QUIET) * SCALE;
+    let row_bytes = pixels.div_ceil(8);
+    let mut data = vec![0xff_u8; row_bytes * pixels];
+    for y in 0..width {
+        for x in 0..width {
+            if !dark[y * width + x] {
+                continue;
+            }
+            for dy in 0..SCALE {
+                let py = (y + QUIET) * SCALE + dy;
+                for dx in 0..SCALE {
+                    let px = (x + QUIET) * SCALE + dx;
+                    data[py * row_bytes + px / 8] &= !(0x80 >> (px % 8));
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(1024);
+    {
+        let mut encoder = png::Encoder::new(&mut out, pixels as u32, pixels as u32);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::One);
+        encoder.set_compression(png::Compression::Fast);
+        let mut writer = encoder.write_header().expect("writing to a Vec");
+        writer.write_image_data(&data).expect("the header's size");
+    }
+    out
+}
+
+fn render(c: &mut Criterion) {
+    let text = full_pass();
+    let mut group = c.benchmark_group("qr");
+    group.bench_function("qrcode crate matrix", |b| {
+        b.iter(|| qrcode_modules(black_box(&text)))
+    });
+    group.bench_function("qrcode crate matrix + PNG", |b| {
+        b.iter(|| {
+            let (width, dark) = qrcode_modules(black_box(&text));
+            old_png(width, &dark)
+        })
+    });
+    group.bench_function("sealpass matrix", |b| {
+        b.iter(|| Modules::of(black_box(&text)).expect("fits"))
+    });
+    group.bench_function("sealpass matrix + PNG", |b| {
+        b.iter(|| Modules::of(black_box(&text)).expect("fits").png())
+    });
+    group.bench_function("sealpass matrix + SVG", |b| {
+        b.iter(|| Modules::of(black_box(&text)).expect("fits").svg())
+    });
+    group.bench_function("sealpass matrix + PNG + SVG", |b| {
+        b.iter(|| {
+            let modules = Modules::of(black_box(&text)).expect("fits");
+            (modules.png(), modules.svg())
+        })
+    });
+    let modules = Modules::of(&text).expect("fits");
+    group.bench_function("sealpass PNG alone", |b| {
+        b.iter(|| black_box(&modules).png())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, render);
+criterion_main!(benches);

@@ -1,0 +1,200 @@
+//! A QR code encoder for exactly what the issuer draws: one text, error
+//! correction level M, the smallest version (1 to 40) that holds it, in
+//! alphanumeric mode (every pass text: `SP1:` and Base45) or else byte
+//! mode, and the mask ISO/IEC 18004:2015 §7.8 chooses.
+//!
+//! ```
+//! use sealpass_issuer::public::qr;
+//!
+//! let symbol = qr::encode("SP1:HELLO").unwrap();
+//! assert_eq!(symbol.version(), 1);
+//! assert_eq!(symbol.width(), 21);
+//! assert!(symbol.is_dark(0, 0), "a finder pattern's corner");
+//! ```
+//!
+//! It replaced the `qrcode` crate, which took 1.6 ms for a pass (version
+//! 10), almost all of it choosing the mask: here the rows and columns are
+//! words of bits, a mask is applied a line at a time and its penalty is
+//! counted by runs and with word operations (figures in
+//! docs/performance.md, "QR rendering"). The tests compare every module
+//! with the `qrcode` crate's for the same mask, and read the images back
+//! with the verifier's decoder.
+
+mod codewords;
+mod mask;
+mod matrix;
+mod penalty;
+
+use matrix::{Grid, Line, bit};
+
+/// Why a text cannot be a QR code (longer than a version-40 code holds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the pass text does not fit in a QR code")]
+pub struct TooLong;
+
+/// A QR code's modules, without its quiet zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Symbol {
+    version: u8,
+    mask: u8,
+    rows: Vec<Line>,
+}
+
+/// Encode `text` at level M with the mask of lowest penalty.
+pub fn encode(text: &str) -> Result<Symbol, TooLong> {
+    let (version, grid) = unmasked(text)?;
+    let (mask, rows) = mask::best(&grid);
+    Ok(Symbol {
+        version,
+        mask,
+        rows,
+    })
+}
+
+/// Encode `text` at level M with the given mask (0 to 7), whatever its
+/// penalty: for comparing with other encoders.
+pub fn encode_with_mask(text: &str, mask: u8) -> Result<Symbol, TooLong> {
+    assert!(mask < 8, "QR masks are 0 to 7");
+    let (version, grid) = unmasked(text)?;
+    Ok(Symbol {
+        version,
+        mask,
+        rows: mask::masked(&grid, mask),
+    })
+}
+
+fn unmasked(text: &str) -> Result<(u8, Grid), TooLong> {
+    let codewords = codewords::encode(text.as_bytes())?;
+    let mut grid = Grid::new(codewords.version);
+    grid.place(&codewords.bytes);
+    Ok((codewords.version, grid))
+}
+
+impl Symbol {
+    pub fn version(&self) -> u8 {
+        self.version
+    }
+
+    pub fn mask(&self) -> u8 {
+        self.mask
+    }
+
+    /// Modules per side: 17 + 4 × version.
+    pub fn width(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the module in column `x`, row `y` is dark.
+    pub fn is_dark(&self, x: usize, y: usize) -> bool {
+        bit(&self.rows[y], x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qrcode::bits::Bits;
+    use qrcode::canvas::{Canvas, MaskPattern};
+    use qrcode::{EcLevel, Version};
+
+    const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+
+    /// Texts of every length class: in alphanumeric mode, one to several
+    /// per version 1 to 40 (pseudo-random characters, so digit runs and all
+    /// the symbols occur), and a few in byte mode.
+    fn texts() -> Vec<String> {
+        let mut state = 2026u32;
+        let mut next = move || {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (state >> 16) as usize
+        };
+        let mut texts = Vec::new();
+        let mut len = 1;
+        while len <= 3391 {
+            texts.push(
+                (0..len)
+                    .map(|_| ALPHANUMERIC[next() % ALPHANUMERIC.len()] as char)
+                    .collect(),
+            );
+            len += 1 + len / 40 + next() % (1 + len / 40);
+        }
+        texts.push("A".repeat(3391));
+        texts.push("sp1:lowercase is byte mode".into());
+        texts.push("ünïcödé, UTF-8 in byte mode".repeat(40));
+        texts
+    }
+
+    /// The `qrcode` crate's symbol for the same segment, version and mask.
+    fn theirs(text: &str, version: u8, mask: u8) -> Vec<bool> {
+        let mut bits = Bits::new(Version::Normal(version.into()));
+        if text.bytes().all(|b| ALPHANUMERIC.contains(&b)) {
+            bits.push_alphanumeric_data(text.as_bytes()).unwrap();
+        } else {
+            bits.push_byte_data(text.as_bytes()).unwrap();
+        }
+        bits.push_terminator(EcLevel::M).unwrap();
+        let version = bits.version();
+        let (data, ec) =
+            qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M).unwrap();
+        let mut canvas = Canvas::new(version, EcLevel::M);
+        canvas.draw_all_functional_patterns();
+        canvas.draw_data(&data, &ec);
+        canvas.apply_mask(
+            [
+                MaskPattern::Checkerboard,
+                MaskPattern::HorizontalLines,
+                MaskPattern::VerticalLines,
+                MaskPattern::DiagonalLines,
+                MaskPattern::LargeCheckerboard,
+                MaskPattern::Fields,
+                MaskPattern::Diamonds,
+                MaskPattern::Meadow,
+            ][usize::from(mask)],
+        );
+        canvas
+            .into_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect()
+    }
+
+    fn modules(symbol: &Symbol) -> Vec<bool> {
+        let w = symbol.width();
+        (0..w * w).map(|i| symbol.is_dark(i % w, i / w)).collect()
+    }
+
+    #[test]
+    fn every_module_is_the_qrcode_crates_in_every_version_and_mask() {
+        let texts = texts();
+        let mut versions = std::collections::BTreeSet::new();
+        for text in &texts {
+            for mask in 0..8 {
+                let ours = encode_with_mask(text, mask).unwrap();
+                versions.insert(ours.version());
+                assert_eq!(ours.width(), 17 + 4 * usize::from(ours.version()));
+                assert!(
+                    modules(&ours) == theirs(text, ours.version(), mask),
+                    "{} characters, version {}, mask {mask}",
+                    text.len(),
+                    ours.version()
+                );
+            }
+        }
+        assert_eq!(versions.len(), 40, "every version: {versions:?}");
+    }
+
+    #[test]
+    fn the_chosen_mask_is_one_of_the_eight() {
+        for text in texts().iter().step_by(7) {
+            let best = encode(text).unwrap();
+            assert_eq!(best, encode_with_mask(text, best.mask()).unwrap());
+        }
+    }
+
+    #[test]
+    fn too_long_for_version_40() {
+        assert_eq!(encode(&"A".repeat(3392)), Err(TooLong));
+        assert_eq!(encode(&"a".repeat(2332)), Err(TooLong));
+        assert_eq!(encode(&"a".repeat(2331)).unwrap().version(), 40);
+    }
+}
