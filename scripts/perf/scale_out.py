@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Helpers of scripts/perf/scale-out (see its header): the admin-API writer
+whose acknowledged events must survive a node's death, the per-second
+timeline of the kill run from nginx's log, and processes' CPU time.
+
+  scale_out.py writer ADMIN_A ADMIN_B TOKEN_FILE SUBJECTS_FILE OUT_DIR
+  scale_out.py timeline NGINX_LOG OPEN_LOOP_JSON LOAD_STARTED KILLED_AT NODE_A NODE_B
+  scale_out.py cpu PID...            (user+system CPU seconds of the processes)
+"""
+
+import http.client
+import json
+import os
+import sys
+import time
+
+
+def post(conns, address, token, body):
+    """POST a status batch; the report on 200, None if the node did not answer
+    or refused (the batch is then not acknowledged)."""
+    conn = conns.get(address)
+    if conn is None:
+        host, port = address.rsplit(":", 1)
+        conn = conns[address] = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request(
+            "POST",
+            "/admin/v1/status",
+            body=body,
+            headers={"Authorization": "Bearer " + token, "Content-Type": "application/x-ndjson"},
+        )
+        response = conn.getresponse()
+        text = response.read()
+        if response.status == 200:
+            return json.loads(text)
+        print(f"writer: {address} answered {response.status}: {text[:200]!r}", file=sys.stderr)
+    except (OSError, http.client.HTTPException):
+        pass
+    conn.close()
+    conns.pop(address, None)
+    return None
+
+
+def writer(admin_a, admin_b, token_file, subjects_file, out_dir):
+    """Status-update batches (50 events, each with its own idempotency key) to
+    node A and node B in turn, at most 5 batches a second, until OUT_DIR/stop
+    exists. A batch a node does not acknowledge (killed, refused) is sent again
+    as it was, to the other node, until one acknowledges it: what a health
+    authority's client does. Every acknowledged key goes to OUT_DIR/acked.txt."""
+    token = open(token_file).read().strip()
+    pool = open(subjects_file).read().split()
+    nodes = [admin_a, admin_b]
+    conns = {}
+    run = int(time.time())
+    stats = {"batches": 0, "events": 0, "acknowledged_by_a": 0, "acknowledged_by_b": 0,
+             "resent_to_other_node": 0, "applied": 0, "duplicates": 0, "rejected": 0,
+             "first_unanswered_at": None}
+    acked = open(os.path.join(out_dir, "acked.txt"), "w")
+    sent = open(os.path.join(out_dir, "sent.txt"), "w")
+    cursor = 0
+    batch = 0
+    while not os.path.exists(os.path.join(out_dir, "stop")):
+        started = time.monotonic()
+        now = int(time.time())
+        keys, lines = [], []
+        for _ in range(50):
+            subject = pool[cursor % len(pool)]
+            cursor += 1
+            key = f"scale-{run}-{batch}-{len(keys)}"
+            keys.append(key)
+            # Each subject comes round again only after len(pool) events, so
+            # every event carries a newer test than the subject holds.
+            lines.append(json.dumps({"key": key, "subject": subject, "test_time": now,
+                                     "test_result": "negative"}))
+        body = ("\n".join(lines) + "\n").encode()
+        sent.write("\n".join(keys) + "\n")
+        sent.flush()
+        attempt = 0
+        while True:
+            address = nodes[(batch + attempt) % 2]
+            report = post(conns, address, token, body)
+            if report is not None:
+                break
+            if stats["first_unanswered_at"] is None:
+                stats["first_unanswered_at"] = time.time()
+            attempt += 1
+            stats["resent_to_other_node"] += 1
+            if attempt % 2 == 0:
+                time.sleep(0.2)
+            if attempt > 100:
+                sys.exit("writer: no node acknowledged a batch for 20 s")
+        stats["acknowledged_by_a" if address == admin_a else "acknowledged_by_b"] += 1
+        for k in ("applied", "duplicates", "rejected"):
+            stats[k] += report[k]
+        if report["rejected"]:
+            print(f"writer: rows refused: {report['errors'][:3]}", file=sys.stderr)
+        acked.write("\n".join(keys) + "\n")
+        acked.flush()
+        stats["batches"] += 1
+        stats["events"] += len(keys)
+        batch += 1
+        time.sleep(max(0.0, 0.2 - (time.monotonic() - started)))
+    acked.close()
+    sent.close()
+    with open(os.path.join(out_dir, "writer.json"), "w") as f:
+        json.dump(stats, f)
+    print(json.dumps(stats))
+
+
+def timeline(log, load_json, load_started, killed_at, node_a, node_b):
+    """Per second of the kill run: what the load generator (open_loop's JSON)
+    offered and got back, with its p99, beside nginx's log of who answered:
+    node A, node B, or A after nginx's try on B failed (retried). Seconds
+    count from the start of the load; B is killed during second KILL."""
+    load = json.load(open(load_json))
+    start = float(load_started)
+    kill = float(killed_at) - start
+    nodes = {}
+    for line in open(log):
+        parts = line.split(" ", 2)
+        if len(parts) < 3:
+            continue
+        t, upstreams = float(parts[0]), parts[2].strip()
+        n = nodes.setdefault(int(t - start) if t >= start else -1, {"A": 0, "B": 0, "retried": 0, "status": {}})
+        tried = [u.strip() for u in upstreams.split(",")]
+        if tried[-1] == node_a:
+            n["A"] += 1
+        elif tried[-1] == node_b:
+            n["B"] += 1
+        if len(tried) > 1:
+            n["retried"] += 1
+        n["status"][parts[1]] = n["status"].get(parts[1], 0) + 1
+    print(f"Node B killed {kill:.2f} s into the load (the second marked kill).\n")
+    print("| second | offered | 200 | refused or failed | p99 of 200s | answered by A | by B | B failed, retried on A |")
+    print("|---|---|---|---|---|---|---|---|")
+    total = {"offered": 0, "ok": 0, "bad": 0, "A": 0, "B": 0, "retried": 0}
+    for s in load["per_second"]:
+        t = s["t"]
+        n = nodes.get(t, {"A": 0, "B": 0, "retried": 0})
+        bad = s["shed"] + s["failed"]
+        for k, v in (("offered", s["offered"]), ("ok", s["ok"]), ("bad", bad), ("A", n["A"]),
+                     ("B", n["B"]), ("retried", n["retried"])):
+            total[k] += v
+        mark = " (kill)" if int(kill) == t else ""
+        print(f"| {t}{mark} | {s['offered']:,} | {s['ok']:,} | {bad:,} | {s['ok_p99_ms']} ms"
+              f" | {n['A']:,} | {n['B']:,} | {n['retried']:,} |")
+    print(f"| all | {total['offered']:,} | {total['ok']:,} | {total['bad']:,} | "
+          f"{load['phases'][0]['ok_p99_ms']} ms | {total['A']:,} | {total['B']:,} | {total['retried']:,} |")
+    statuses = {}
+    for n in nodes.values():
+        for k, v in n["status"].items():
+            statuses[k] = statuses.get(k, 0) + v
+    print("\nStatuses nginx answered: " + ", ".join(f"{k}: {v:,}" for k, v in sorted(statuses.items())) + ".")
+
+
+def cpu(pids):
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    print(f"{total / tick:.2f}")
+
+
+if __name__ == "__main__":
+    command, args = sys.argv[1], sys.argv[2:]
+    if command == "writer":
+        writer(args[0], args[1], args[2], args[3], args[4])
+    elif command == "timeline":
+        timeline(*args)
+    elif command == "cpu":
+        cpu(args)
+    else:
+        sys.exit(__doc__)
