@@ -5,7 +5,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use ed25519_dalek::Signer as _;
 use sealpass_core::testkit::{Ceremony, NOW};
-use sealpass_core::{CheckpointPolicy, Verifier, cose, sign_pass};
+use sealpass_core::{CheckpointPolicy, ExpandedKey, Verifier, cose, sign_pass, sign_passes};
 use std::hint::black_box;
 
 fn sign(c: &mut Criterion) {
@@ -24,6 +24,13 @@ fn sign(c: &mut Criterion) {
     });
     group.bench_function("sealpass sign_pass", |b| {
         b.iter(|| sign_pass(black_box(&claims), key).unwrap())
+    });
+    // The bulk signer's path: 64 passes a batch (a signing thread's take),
+    // with the secret expanded once. Per pass: divide by 64.
+    let expanded = ExpandedKey::new(key);
+    let batch = vec![claims.clone(); 64];
+    group.bench_function("sealpass sign_passes x64", |b| {
+        b.iter(|| sign_passes(black_box(&batch), &expanded).unwrap())
     });
     group.finish();
 }

@@ -96,7 +96,7 @@ pub use error::{
     VerifyError,
 };
 pub use policy::{BUILTIN_PROFILES, CheckpointPolicy, PolicyParseError, parse_duration};
-pub use signer::{ALG_ED25519, CachedKidSigner, Kid, Signer, SignerError};
+pub use signer::{ALG_ED25519, CachedKidSigner, ExpandedKey, Kid, Signer, SignerError};
 pub use status::{StatusBits, StatusList, StatusListError, sign_status_list};
 pub use text::TextError;
 pub use time::{Date, Seconds, Timestamp};
@@ -104,7 +104,7 @@ pub use trust::{
     Counted, Freshness, IssuerKey, KeyStatus, RootKey, RootSet, SignatureTally, SignedTrustList,
     TrustList, TrustUpdate, TrustUpdateError, TrustedList,
 };
-pub use verify::{DEFAULT_CLOCK_SKEW, VerifiedPass, Verifier, sign_pass};
+pub use verify::{DEFAULT_CLOCK_SKEW, VerifiedPass, Verifier, sign_pass, sign_passes};
 
 /// Claim-key constants, for tools that inspect raw claims.
 pub mod claim_keys {

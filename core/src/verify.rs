@@ -23,6 +23,35 @@ pub fn sign_pass(claims: &PassClaims, signer: &dyn Signer) -> Result<String, Sig
     )?))
 }
 
+/// Sign many claims at once: the texts [`sign_pass`] makes, in order, with
+/// the signatures made together by [`Signer::sign_batch`] (the bulk
+/// signer's path; about an eighth faster with an
+/// [`ExpandedKey`](crate::ExpandedKey)).
+pub fn sign_passes(claims: &[PassClaims], signer: &dyn Signer) -> Result<Vec<String>, SignerError> {
+    let protected = cose::encode_protected(crate::signer::ALG_ED25519, signer.kid());
+    let payloads: Vec<Vec<u8>> = claims.iter().map(PassClaims::to_cbor).collect();
+    let structures: Vec<Vec<u8>> = payloads
+        .iter()
+        .map(|payload| cose::sig_structure1(&protected, AAD_PASS, payload))
+        .collect();
+    let messages: Vec<&[u8]> = structures.iter().map(Vec::as_slice).collect();
+    let signatures = signer.sign_batch(&messages)?;
+    if signatures.len() != payloads.len() {
+        return Err(SignerError(format!(
+            "the key made {} signatures for {} passes",
+            signatures.len(),
+            payloads.len()
+        )));
+    }
+    Ok(payloads
+        .iter()
+        .zip(&signatures)
+        .map(|(payload, signature)| {
+            text::encode(&cose::encode_sign1(&protected, payload, signature))
+        })
+        .collect())
+}
+
 /// A pass that passed every check. Only [`Verifier::verify`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedPass {

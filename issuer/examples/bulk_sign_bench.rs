@@ -245,6 +245,7 @@ async fn bench(name: &str, store: Store, subjects: u64, postmaster: Option<u32>)
     let signer = PassSigner::new(store.clone(), support::issuer_key(), config).unwrap();
     let load_before = load_average();
     let roles_before = postmaster.map(server_cpu_by_role).unwrap_or_default();
+    eprintln!("{name}: imported {subjects} subjects; the bulk round begins");
     let meter = CpuMeter::start(postmaster);
     let started = Instant::now();
     let round = signer

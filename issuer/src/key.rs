@@ -47,6 +47,12 @@ impl<S: Signer> Signer for Serialized<S> {
             .unwrap_or_else(|e| e.into_inner())
             .sign(message)
     }
+    fn sign_batch(&self, messages: &[&[u8]]) -> Result<Vec<[u8; 64]>, SignerError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .sign_batch(messages)
+    }
 }
 
 /// Open the issuer key a card names. `secret` is the key file's passphrase
@@ -74,11 +80,10 @@ pub fn open_issuer_key(
             };
             let sealed =
                 SealedKey::from_json(&read(&key_path)?).map_err(|e| key_error(e.to_string()))?;
-            Arc::new(
-                sealed
-                    .open(secret, KeyRole::Issuer)
-                    .map_err(|e| key_error(e.to_string()))?,
-            )
+            let key = sealed
+                .open(secret, KeyRole::Issuer)
+                .map_err(|e| key_error(e.to_string()))?;
+            Arc::new(sealpass_core::ExpandedKey::new(&key))
         }
         KeyStorage::Pkcs11 { module, token } => {
             let session = Token::open(Path::new(module), token, secret)

@@ -144,6 +144,9 @@ impl Signer for IssuerKey {
     fn kid(&self) -> Kid {
         self.kid
     }
+    fn sign_batch(&self, messages: &[&[u8]]) -> Result<Vec<[u8; 64]>, SignerError> {
+        self.inner.sign_batch(messages)
+    }
 }
 
 /// Why a round stopped.

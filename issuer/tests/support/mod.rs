@@ -52,7 +52,9 @@ pub enum StoreGuard {
 
 /// The test city's issuer key (testkit: public, never for real use).
 pub fn issuer_key() -> IssuerKey {
-    IssuerKey::new(Arc::new(testkit::key("issuer CN-610100 2026")))
+    IssuerKey::new(Arc::new(sealpass_core::ExpandedKey::new(&testkit::key(
+        "issuer CN-610100 2026",
+    ))))
 }
 
 /// A throwaway PostgreSQL cluster.
