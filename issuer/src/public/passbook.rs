@@ -52,7 +52,7 @@ impl RenderedPass {
         self.images.get().is_some()
     }
 
-    /// The images, rendered on the first call (about 2 ms: run it off the
+    /// The images, rendered on the first call (about 0.1 ms: run it off the
     /// async threads), held after.
     pub fn images(&self) -> &Images {
         self.images.get_or_init(|| {
