@@ -11,7 +11,7 @@
 //! cargo run --release -p sealpass-issuer --example open_loop -- \
 //!     --addr 127.0.0.1:18080 --tokens tokens.txt --phase 20000:10 [--phase RATE:SECONDS ...]
 //!     [--path /api/v1/pass] [--connections 256] [--timeout-ms 2000] [--threads 2]
-//!     [--recovery-after PHASE] [--quiet]
+//!     [--recovery-after PHASE] [--in-order] [--quiet]
 //! ```
 //!
 //! - `--phase RATE:SECONDS`: this many requests a second for this long;
@@ -20,11 +20,13 @@
 //! - `--tokens FILE`: identity tokens, one a line (`perf_tokens`); each
 //!   request carries a random one as `Authorization: Bearer`. Without it no
 //!   header is sent (e.g. a static file from nginx).
+//! - `--in-order`: request i carries token i (modulo their number)
+//!   instead of a random one: a warm-up that sends every token once.
 //! - `--connections N`: at most N connections at once (HTTP/1.1
 //!   keep-alive, reopened after the server closes one). A request whose
 //!   scheduled time comes while all N are busy waits for one, its wait
 //!   counted in its latency; one still unsent `--timeout-ms` after its time
-//!   is counted as a timeout and not sent.
+//!   is counted as `unsent` (the generator could not keep the rate).
 //! - `--timeout-ms`: an answer not complete this long after the request's
 //!   scheduled time is a timeout (its connection is dropped).
 //! - `--recovery-after PHASE`: report how long after the end of phase
@@ -34,9 +36,9 @@
 //!
 //! Prints a human summary on standard error and one JSON object on
 //! standard output: per phase and per status class (200, 304, 429, 503,
-//! other, error, timeout) the count and p50/p99/max latency, goodput
+//! other, error, timeout, unsent) the count and p50/p99/max latency, goodput
 //! (200 and 304 a second), and a per-second series (offered, ok, shed,
-//! failed, ok p99) from which recovery can be read.
+//! failed, unsent, ok p99) from which recovery can be read.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,7 +47,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const CLASSES: [&str; 7] = ["200", "304", "429", "503", "other", "error", "timeout"];
+const CLASSES: [&str; 8] = [
+    "200", "304", "429", "503", "other", "error", "timeout", "unsent",
+];
 const OK: usize = 0;
 const NOT_MODIFIED: usize = 1;
 const RATE_LIMITED: usize = 2;
@@ -53,6 +57,9 @@ const BUSY: usize = 3;
 const OTHER: usize = 4;
 const ERROR: usize = 5;
 const TIMEOUT: usize = 6;
+/// Never sent: every connection was busy until its timeout (the load
+/// generator, not the server, could not keep the rate).
+const UNSENT: usize = 7;
 
 /// A latency histogram in microseconds, log-linear (64 steps an octave:
 /// within 1.6%), lock-free.
@@ -186,13 +193,14 @@ impl Tally {
 /// One second of the run: counts by class and the latency of answered
 /// requests (200, 304).
 struct Second {
-    counts: [AtomicU64; 7],
+    counts: [AtomicU64; 8],
     ok: Histogram,
 }
 
 struct Shared {
     addr: SocketAddr,
     requests: Vec<Vec<u8>>,
+    in_order: bool,
     schedule: Schedule,
     next: AtomicU64,
     start: Instant,
@@ -351,10 +359,11 @@ async fn worker(shared: Arc<Shared>) {
             tokio::time::sleep_until(scheduled.into()).await;
         } else if now - scheduled > shared.timeout {
             // Every connection was busy for the whole timeout.
-            shared.record(phase, offset, TIMEOUT, now - scheduled);
+            shared.record(phase, offset, UNSENT, now - scheduled);
             continue;
         }
-        let request = &shared.requests[(mix(i) % shared.requests.len() as u64) as usize];
+        let pick = if shared.in_order { i } else { mix(i) };
+        let request = &shared.requests[(pick % shared.requests.len() as u64) as usize];
         let deadline = scheduled + shared.timeout;
         let class =
             match tokio::time::timeout_at(deadline.into(), send(&mut slot, shared.addr, request))
@@ -379,6 +388,7 @@ struct Args {
     timeout: Duration,
     threads: usize,
     recovery_after: Option<usize>,
+    in_order: bool,
     quiet: bool,
 }
 
@@ -386,7 +396,7 @@ fn usage(problem: &str) -> ! {
     eprintln!(
         "open_loop: {problem}\nusage: open_loop --addr IP:PORT --phase RATE:SECONDS [--phase ...] \
          [--tokens FILE] [--path /api/v1/pass] [--connections 256] [--timeout-ms 2000] \
-         [--threads 2] [--recovery-after PHASE] [--quiet]"
+         [--threads 2] [--recovery-after PHASE] [--in-order] [--quiet]"
     );
     std::process::exit(2)
 }
@@ -401,12 +411,14 @@ fn parse_args() -> Args {
         timeout: Duration::from_secs(2),
         threads: 2,
         recovery_after: None,
+        in_order: false,
         quiet: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        if flag == "--quiet" {
-            args.quiet = true;
+        if flag == "--quiet" || flag == "--in-order" {
+            args.quiet |= flag == "--quiet";
+            args.in_order |= flag == "--in-order";
             continue;
         }
         let value = it
@@ -483,6 +495,7 @@ fn main() {
     let shared = Arc::new(Shared {
         addr: args.addr,
         requests: requests(&args),
+        in_order: args.in_order,
         next: AtomicU64::new(0),
         start: Instant::now() + Duration::from_millis(200),
         timeout: args.timeout,
@@ -554,6 +567,7 @@ fn report(args: &Args, shared: &Shared) {
         per_second.push(serde_json::json!({
             "t": t, "offered": c.iter().sum::<u64>(), "ok": c[OK] + c[NOT_MODIFIED],
             "shed": c[RATE_LIMITED] + c[BUSY], "failed": c[OTHER] + c[ERROR] + c[TIMEOUT],
+            "unsent": c[UNSENT],
             "ok_p99_ms": ms(second.ok.quantile(0.99)),
         }));
     }

@@ -147,6 +147,16 @@ pub async fn run(args: PublicArgs, global: &Global) -> Result<ExitCode> {
     if let Some(n) = file.passes.cache_entries {
         settings.pass_cache_entries = n;
     }
+    if let Some(t) = &file.passes.recheck_unchanged {
+        settings.pass_recheck_unchanged = Duration::from_secs(
+            duration(t, "passes.recheck_unchanged")
+                .map_err(anyhow::Error::msg)?
+                .0,
+        );
+    }
+    if let Some(n) = file.passes.token_cache_entries {
+        settings.token_cache_entries = n;
+    }
     if let Some(t) = &file.passes.recheck {
         settings.pass_recheck =
             Duration::from_secs(duration(t, "passes.recheck").map_err(anyhow::Error::msg)?.0);

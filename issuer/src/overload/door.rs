@@ -18,6 +18,7 @@
 //! Refusals at the door count as shed requests.
 
 use super::QueueDelay;
+use super::waits::{ReadWaits, TimedStream};
 use crate::public::metrics::Metrics;
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
@@ -54,10 +55,12 @@ const READ_REQUEST: Duration = Duration::from_millis(500);
 const IDLE_BEFORE_REQUEST: Duration = Duration::from_secs(60);
 
 /// A connection as the door accepted it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Accepted {
     pub addr: SocketAddr,
     pub at: Instant,
+    /// How long its later requests waited to be read.
+    pub waits: Arc<ReadWaits>,
 }
 
 /// What the router learns of a connection (`ConnectInfo<ClientAddr>`): the
@@ -68,6 +71,8 @@ pub struct ClientAddr {
     pub addr: SocketAddr,
     pub accepted: Instant,
     pub first_request: Arc<AtomicBool>,
+    /// How long its requests after the first waited to be read.
+    pub waits: Arc<ReadWaits>,
 }
 
 impl Connected<IncomingStream<'_, Door>> for ClientAddr {
@@ -77,6 +82,7 @@ impl Connected<IncomingStream<'_, Door>> for ClientAddr {
             addr: accepted.addr,
             accepted: accepted.at,
             first_request: Arc::new(AtomicBool::new(true)),
+            waits: accepted.waits.clone(),
         }
     }
 }
@@ -194,6 +200,7 @@ impl Gate {
         let accepted = Accepted {
             addr,
             at: Instant::now(),
+            waits: ReadWaits::new(),
         };
         if let Err(mpsc::error::TrySendError::Full((s, _))) =
             self.handover.try_send((std_stream, accepted))
@@ -256,10 +263,10 @@ fn busy_answer(seconds: u64) -> Vec<u8> {
 }
 
 impl Listener for Door {
-    type Io = TcpStream;
+    type Io = TimedStream;
     type Addr = Accepted;
 
-    async fn accept(&mut self) -> (TcpStream, Accepted) {
+    async fn accept(&mut self) -> (TimedStream, Accepted) {
         loop {
             let Some((stream, addr)) = self.handed.recv().await else {
                 // The door thread ended: accept nothing more.
@@ -267,7 +274,7 @@ impl Listener for Door {
                 unreachable!()
             };
             if let Ok(stream) = TcpStream::from_std(stream) {
-                return (stream, addr);
+                return (TimedStream::new(stream, addr.waits.clone()), addr);
             }
         }
     }
@@ -276,6 +283,7 @@ impl Listener for Door {
         Ok(Accepted {
             addr: self.local,
             at: Instant::now(),
+            waits: ReadWaits::new(),
         })
     }
 }

@@ -25,6 +25,7 @@
 pub mod delay;
 pub mod door;
 pub mod rate;
+pub mod waits;
 
 pub use delay::QueueDelay;
 pub use door::{ClientAddr, Door};
@@ -163,11 +164,21 @@ struct Busy {
 }
 
 async fn shed_on_queue_delay(State(busy): State<Busy>, request: Request, next: Next) -> Response {
+    // A connection's first request waited from its first bytes (the
+    // door's stamp); a later one from when it became readable (waits.rs).
+    let now = std::time::Instant::now();
     let waited_too_long = request
         .extensions()
         .get::<axum::extract::ConnectInfo<ClientAddr>>()
-        .filter(|c| c.0.first_request.swap(false, Ordering::Relaxed))
-        .is_some_and(|c| busy.delay.waited(c.0.accepted, std::time::Instant::now()));
+        .is_some_and(|c| {
+            if c.0.first_request.swap(false, Ordering::Relaxed) {
+                busy.delay.waited(c.0.accepted, now)
+            } else {
+                c.0.waits.take().is_some_and(|wait| {
+                    busy.delay.waited(now.checked_sub(wait).unwrap_or(now), now)
+                })
+            }
+        });
     if waited_too_long {
         tracing::debug!(
             waited_micros = busy.delay.current().as_micros() as u64,

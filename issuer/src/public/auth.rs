@@ -270,6 +270,12 @@ impl AuthError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Citizen {
     pub subject: String,
+    /// The token is accepted from this time (its `nbf` and `iat` less the
+    /// provider's skew) ...
+    pub valid_from: u64,
+    /// ... and refused from this time on (`exp` plus the skew): when a
+    /// verified token may be taken as verified ([`super::verified_tokens`]).
+    pub valid_until: u64,
 }
 
 /// The configured identity providers.
@@ -352,7 +358,7 @@ impl IdentityProviders {
             return Err(AuthError::BadSignature);
         }
         let claims = unverified;
-        check_claims(provider, &claims, now)?;
+        let (valid_from, valid_until) = check_claims(provider, &claims, now)?;
         let sub = claims
             .get("sub")
             .and_then(Value::as_str)
@@ -362,7 +368,11 @@ impl IdentityProviders {
         if subject.len() > MAX_SUBJECT_LEN || subject.chars().any(char::is_control) {
             return Err(AuthError::BadSubject);
         }
-        Ok(Citizen { subject })
+        Ok(Citizen {
+            subject,
+            valid_from,
+            valid_until,
+        })
     }
 }
 
@@ -396,11 +406,13 @@ fn numeric_date(claims: &Value, name: &'static str) -> Result<Option<u64>, AuthE
     }
 }
 
+/// Check the claims at `now`; the times from which the token is accepted
+/// and from which it is refused.
 fn check_claims(
     provider: &IdentityProvider,
     claims: &Value,
     now: Timestamp,
-) -> Result<(), AuthError> {
+) -> Result<(u64, u64), AuthError> {
     let audience_ok = match claims.get("aud") {
         Some(Value::String(aud)) => *aud == provider.audience,
         Some(Value::Array(auds)) => auds
@@ -416,14 +428,16 @@ fn check_claims(
     if now.0 >= exp.saturating_add(skew) {
         return Err(AuthError::Expired(Seconds(now.0 - exp)));
     }
+    let mut valid_from = 0;
     for name in ["nbf", "iat"] {
-        if let Some(t) = numeric_date(claims, name)?
-            && t > now.0.saturating_add(skew)
-        {
-            return Err(AuthError::NotYetValid);
+        if let Some(t) = numeric_date(claims, name)? {
+            if t > now.0.saturating_add(skew) {
+                return Err(AuthError::NotYetValid);
+            }
+            valid_from = valid_from.max(t.saturating_sub(skew));
         }
     }
-    Ok(())
+    Ok((valid_from, exp.saturating_add(skew)))
 }
 
 /// Sign `claims` as a compact JWS with an Ed25519 key (`alg` EdDSA). The

@@ -76,6 +76,9 @@ pub struct FileLimits {
 #[serde(deny_unknown_fields)]
 pub struct FilePasses {
     pub cache_entries: Option<usize>,
+    pub recheck_unchanged: Option<String>,
+    /// Verified identity tokens remembered until they expire (0: none).
+    pub token_cache_entries: Option<usize>,
     pub recheck: Option<String>,
 }
 

@@ -27,6 +27,7 @@ pub mod passbook;
 pub mod qr;
 pub mod reads;
 pub mod render;
+pub mod verified_tokens;
 
 use crate::api::Clock;
 use crate::demo::idp::DemoIdentityProvider;
@@ -56,8 +57,15 @@ pub struct PublicSettings {
     pub limits: Limits,
     /// Most passes held in memory.
     pub pass_cache_entries: usize,
-    /// How often a held pass is compared with the store.
+    /// How soon a held pass that may have changed (an event named its
+    /// subject, or its renewal time came) is compared with the store, and
+    /// how often the store's events are read (0: compare on every request).
     pub pass_recheck: Duration,
+    /// How often a held pass that no event named is compared all the same.
+    pub pass_recheck_unchanged: Duration,
+    /// Most verified identity tokens remembered (0: none; each is then
+    /// verified on every request).
+    pub token_cache_entries: usize,
     /// Where the citizen page sends people to log in (the city's single
     /// sign-on, which sends them back to `/#id_token=...`).
     pub login_url: Option<String>,
@@ -71,6 +79,8 @@ impl Default for PublicSettings {
             limits: Limits::default(),
             pass_cache_entries: 1_000_000,
             pass_recheck: Duration::from_secs(2),
+            pass_recheck_unchanged: Duration::from_secs(60),
+            token_cache_entries: 1_000_000,
             login_url: None,
             verifier_app: VerifierApp::default(),
         }
@@ -88,6 +98,7 @@ pub(crate) struct Inner {
     pub book: PassBook,
     pub lists: lists::ListCache,
     pub providers: IdentityProviders,
+    pub verified_tokens: verified_tokens::VerifiedTokens,
     pub clock: Clock,
     pub metrics: Metrics,
     pub limits: Limits,
@@ -123,10 +134,12 @@ impl PublicState {
                     store.clone(),
                     settings.pass_cache_entries,
                     settings.pass_recheck,
+                    settings.pass_recheck_unchanged,
                 ),
                 store,
                 lists: lists::ListCache::default(),
                 providers,
+                verified_tokens: verified_tokens::VerifiedTokens::new(settings.token_cache_entries),
                 clock,
                 metrics,
                 limits: settings.limits,

@@ -81,8 +81,8 @@ async fn pass(State(state): State<PublicState>, headers: HeaderMap, form: Form) 
         })
         .map(str::trim)
         .unwrap_or_default();
-    let citizen = match inner.providers.verify(token, now) {
-        Ok(citizen) => citizen,
+    let citizen = match inner.verified_tokens.verify(&inner.providers, token, now) {
+        Ok((citizen, _)) => citizen,
         Err(error) => {
             tracing::info!(code = error.code(), reason = %error, "identity token refused");
             return auth_error(error).into_response();

@@ -5,12 +5,23 @@
 //! once too, the first time either is asked for (the citizen page draws
 //! the QR itself and never asks). Every later request for the same pass is
 //! answered from memory with bytes made before it arrived; nothing is
-//! signed or rendered per request. An entry
-//! is re-checked against the store at most every `recheck` (default 2 s), so a
-//! pass the signer replaced reaches the phone within seconds; a check that
-//! finds the same pass touches nothing else. When the store cannot be
-//! reached, a held pass that has not expired is still served: citizens
-//! keep their passes through a database failover.
+//! signed or rendered per request.
+//!
+//! A held pass is compared with the store again only when it may have
+//! changed, so a rush over a million citizens does not become a store read
+//! per request: a task follows the store's events (every status update,
+//! enrolment and revocation is one; one primary-key range read every
+//! `recheck`, default 2 s) and marks the passes of the subjects they name;
+//! a marked pass, one whose renewal time (`due_at`) has come, one last
+//! compared before the feed started, and any pass not compared for
+//! `recheck_unchanged` (default 60 s, a safety net) is compared on its
+//! next request, at most every `recheck`. So a pass the
+//! signer replaced reaches the phone within seconds. While the events
+//! cannot be read (the store fails), every held pass is compared at most
+//! every `recheck`, as if all had changed. A `recheck` of zero compares on
+//! every request. When the store cannot be reached, a held pass that has
+//! not expired is still served: citizens keep their passes through a
+//! database failover.
 //!
 //! Memory is bounded: past `capacity` entries, an arbitrary sixteenth is
 //! dropped (they are reloaded on their next request). About 1 KiB a pass,
@@ -23,7 +34,8 @@ use sealpass_core::{PassClaims, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// A pass with everything a response needs, made when it was loaded.
@@ -142,10 +154,25 @@ pub fn render(stored: &StoredPass) -> Result<RenderedPass, PassError> {
 /// holds 3,391 alphanumeric characters); verifiers refuse more than 2,048.
 const MAX_QR_TEXT: usize = 2048;
 
+#[derive(Clone)]
 struct Slot {
     pass: Arc<RenderedPass>,
     checked: Instant,
+    /// When the signer renews this pass (the store's `due_at`; 0 while a
+    /// status change waits for the signer).
+    due_at: i64,
+    /// An event named this subject since the pass was compared.
+    changed: bool,
 }
+
+/// Events read per query of the change feed.
+const FEED_BATCH: i64 = 10_000;
+/// Events read again on every poll: on PostgreSQL, ids are handed out
+/// before their transactions commit, so an event may appear behind one
+/// already read. (Beyond this, `recheck_unchanged` still catches it.)
+const FEED_OVERLAP: i64 = 1_000;
+
+type Slots = Mutex<HashMap<String, Slot>>;
 
 /// How a pass was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,27 +185,84 @@ pub enum Source {
 
 pub struct PassBook {
     store: Store,
-    slots: Mutex<HashMap<String, Slot>>,
+    slots: Arc<Slots>,
     capacity: usize,
     recheck: Duration,
+    recheck_unchanged: Duration,
+    /// When the change feed last answered, in milliseconds since `epoch`
+    /// (0: never).
+    followed: Arc<AtomicU64>,
+    /// When the change feed started, in milliseconds since `epoch`: a pass
+    /// compared before then may have missed an event.
+    feed_started: Arc<AtomicU64>,
+    epoch: Instant,
 }
 
 impl PassBook {
-    pub fn new(store: Store, capacity: usize, recheck: Duration) -> PassBook {
-        PassBook {
+    /// A pass book over `store`. Within a tokio runtime and with a
+    /// `recheck` above zero, it starts following the store's events.
+    pub fn new(
+        store: Store,
+        capacity: usize,
+        recheck: Duration,
+        recheck_unchanged: Duration,
+    ) -> PassBook {
+        let book = PassBook {
             store,
-            slots: Mutex::new(HashMap::new()),
+            slots: Arc::default(),
             capacity: capacity.max(1),
             recheck,
+            recheck_unchanged,
+            followed: Arc::default(),
+            feed_started: Arc::default(),
+            epoch: Instant::now(),
+        };
+        if !recheck.is_zero()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(follow_events(
+                book.store.clone(),
+                Arc::downgrade(&book.slots),
+                book.followed.clone(),
+                book.feed_started.clone(),
+                book.epoch,
+                recheck,
+            ));
+        }
+        book
+    }
+
+    /// Whether the change feed answered lately: held passes that no event
+    /// named can be trusted unchanged.
+    fn following(&self) -> bool {
+        let last = self.followed.load(Ordering::Relaxed);
+        last > 0 && {
+            let since = (self.epoch.elapsed().as_millis() as u64).saturating_sub(last);
+            since < 3 * self.recheck.as_millis() as u64 + 1000
         }
     }
 
-    fn held(&self, subject: &str) -> Option<(Arc<RenderedPass>, Instant)> {
-        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        slots.get(subject).map(|s| (s.pass.clone(), s.checked))
+    /// Whether a held pass must be compared with the store now.
+    fn must_check(&self, slot: &Slot, now: Timestamp) -> bool {
+        let age = slot.checked.elapsed();
+        let checked_ms = slot
+            .checked
+            .saturating_duration_since(self.epoch)
+            .as_millis() as u64;
+        age >= self.recheck
+            && (slot.changed
+                || now.0 as i64 >= slot.due_at
+                || age >= self.recheck_unchanged
+                || !self.following()
+                || checked_ms < self.feed_started.load(Ordering::Relaxed))
     }
 
-    fn keep(&self, subject: &str, pass: Arc<RenderedPass>) {
+    fn held(&self, subject: &str) -> Option<Slot> {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.get(subject).cloned()
+    }
+
+    fn keep(&self, subject: &str, pass: Arc<RenderedPass>, due_at: i64) {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         if slots.len() >= self.capacity && !slots.contains_key(subject) {
             let drop: Vec<String> = slots
@@ -195,6 +279,8 @@ impl PassBook {
             Slot {
                 pass,
                 checked: Instant::now(),
+                due_at,
+                changed: false,
             },
         );
     }
@@ -206,11 +292,12 @@ impl PassBook {
         now: Timestamp,
     ) -> Result<(Arc<RenderedPass>, Source), PassError> {
         let held = self.held(subject);
-        if let Some((pass, checked)) = &held
-            && checked.elapsed() < self.recheck
+        if let Some(slot) = &held
+            && !self.must_check(slot, now)
         {
-            return Ok((pass.clone(), Source::Current));
+            return Ok((slot.pass.clone(), Source::Current));
         }
+        let held = held.map(|slot| (slot.pass, slot.checked));
         let lookup = match self.store.current_pass(subject).await {
             Ok(lookup) => lookup,
             Err(e) => {
@@ -233,7 +320,7 @@ impl PassBook {
                     Some((pass, _)) if pass.text == stored.text => pass,
                     _ => Arc::new(render(&stored)?),
                 };
-                self.keep(subject, pass.clone());
+                self.keep(subject, pass.clone(), stored.due_at);
                 Ok((pass, Source::Current))
             }
         }
@@ -251,5 +338,76 @@ impl PassBook {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Milliseconds since `epoch`, at least 1.
+fn since(epoch: Instant) -> u64 {
+    (epoch.elapsed().as_millis() as u64).max(1)
+}
+
+/// The change feed: every `interval`, the subjects of the store's new
+/// events are marked changed (if held). Ends when the book is dropped.
+async fn follow_events(
+    store: Store,
+    slots: Weak<Slots>,
+    followed: Arc<AtomicU64>,
+    feed_started: Arc<AtomicU64>,
+    epoch: Instant,
+    interval: Duration,
+) {
+    let mut cursor: Option<i64> = None;
+    // Ids read within FEED_OVERLAP of the cursor: read again, not news.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut caught_up = true;
+    loop {
+        if caught_up {
+            tokio::time::sleep(interval).await;
+        }
+        let Some(slots) = slots.upgrade() else {
+            return;
+        };
+        let answered = match cursor {
+            // Start at the newest event; those just before it are old news.
+            None => match store.last_event_id().await {
+                Ok(id) => {
+                    feed_started.store(since(epoch), Ordering::Relaxed);
+                    store
+                        .subjects_changed_after((id - FEED_OVERLAP).max(0), FEED_BATCH)
+                        .await
+                        .map(|events| {
+                            seen.extend(events.iter().map(|(e, _)| *e).filter(|e| *e <= id));
+                            cursor = Some(id);
+                            caught_up = true;
+                        })
+                }
+                Err(e) => Err(e),
+            },
+            Some(after) => store
+                .subjects_changed_after((after - FEED_OVERLAP).max(0), FEED_BATCH)
+                .await
+                .map(|events| {
+                    let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut last = after;
+                    for (id, subject) in &events {
+                        last = last.max(*id);
+                        if seen.insert(*id)
+                            && let Some(slot) = slots.get_mut(subject)
+                        {
+                            slot.changed = true;
+                        }
+                    }
+                    seen = seen.split_off(&(last - FEED_OVERLAP));
+                    caught_up = (events.len() as i64) < FEED_BATCH;
+                    cursor = Some(last);
+                }),
+        };
+        match answered {
+            Ok(()) => followed.store(since(epoch), Ordering::Relaxed),
+            Err(e) => {
+                caught_up = true;
+                tracing::warn!(error = %e, "cannot read the store's events: held passes are compared every recheck");
+            }
+        }
     }
 }

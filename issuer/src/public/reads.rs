@@ -1,6 +1,7 @@
-//! The two store reads the public API makes beyond what the write side
-//! offers: a liveness ping and a subject's current pass alone (without the
-//! health columns the signer needs). Point reads by unique key only.
+//! The store reads the public API makes beyond what the write side
+//! offers: a liveness ping, a subject's current pass alone (without the
+//! health columns the signer needs), and the subjects with new events (the
+//! pass book's change feed). Point reads and primary-key range reads only.
 
 use crate::store::{Store, StoreError, on_backend};
 use sqlx::Row;
@@ -61,6 +62,43 @@ impl Store {
                 }),
                 _ => PassLookup::NotSigned { due_at },
             })
+        })
+    }
+
+    /// The newest event's id (0 when there is none): where the change
+    /// feed starts.
+    pub async fn last_event_id(&self) -> Result<i64, StoreError> {
+        on_backend!(self, pool => {
+            let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM status_events")
+                .fetch_one(pool)
+                .await?;
+            Ok(id.unwrap_or(0))
+        })
+    }
+
+    /// The events after `after` (status_events.id, in id order, at most
+    /// `limit`): each id with its subject.
+    /// Every status update, enrolment and revocation is an event; the
+    /// signer's renewals are not (their time is the pass's `due_at`).
+    pub async fn subjects_changed_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        on_backend!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT e.id, s.subject FROM status_events e JOIN subjects s ON s.id = e.subject_id \
+                 WHERE e.id > $1 ORDER BY e.id LIMIT $2",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            let mut events = Vec::with_capacity(rows.len());
+            for row in rows {
+                events.push((row.try_get("id")?, row.try_get("subject")?));
+            }
+            Ok(events)
         })
     }
 }

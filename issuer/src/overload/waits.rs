@@ -1,0 +1,198 @@
+//! How long a kept-alive connection's next request waited to be read.
+//!
+//! The door stamps a connection's *first* request (its first bytes);
+//! a connection kept alive (a phone that refreshes on the same connection,
+//! and every connection from a load balancer or reverse proxy in front of
+//! the issuer) brings its later requests without the door seeing them.
+//! Measured (docs/performance.md, "Pass download and overload"): an open
+//! loop over 1,024 kept-alive connections at twice the capacity was never
+//! shed, every answer came seconds late and most timed out. So each
+//! connection's reads are watched: when the kernel says the next request
+//! has arrived, the wake-up is stamped; when the server gets round to
+//! reading it, the time since is how long the request waited in the
+//! server's queue (its sojourn, as the door's stamp gives for a first
+//! request), and [`super::QueueDelay`] judges it the same way.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+/// The waits of one connection's requests.
+pub struct ReadWaits {
+    epoch: Instant,
+    /// The task to wake when the connection is readable.
+    task: Mutex<Option<Waker>>,
+    /// When the connection last became readable, microseconds since
+    /// `epoch` plus one (0: not since it was last read).
+    woken_at: AtomicU64,
+    /// The last wait measured, microseconds plus one (0: none since taken).
+    last: AtomicU64,
+}
+
+impl ReadWaits {
+    pub fn new() -> Arc<ReadWaits> {
+        Arc::new(ReadWaits {
+            epoch: Instant::now(),
+            task: Mutex::new(None),
+            woken_at: AtomicU64::new(0),
+            last: AtomicU64::new(0),
+        })
+    }
+
+    fn micros(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64 + 1
+    }
+
+    /// The wait of the request read last, once.
+    pub fn take(&self) -> Option<Duration> {
+        match self.last.swap(0, Ordering::Relaxed) {
+            0 => None,
+            n => Some(Duration::from_micros(n - 1)),
+        }
+    }
+}
+
+impl std::fmt::Debug for ReadWaits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadWaits")
+            .field("last", &self.last.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Wake for ReadWaits {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let _ =
+            self.woken_at
+                .compare_exchange(0, self.micros(), Ordering::Relaxed, Ordering::Relaxed);
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            task.wake();
+        }
+    }
+}
+
+/// A served connection whose reads are timed ([`ReadWaits`]).
+pub struct TimedStream {
+    stream: TcpStream,
+    waits: Arc<ReadWaits>,
+    waker: Waker,
+}
+
+impl TimedStream {
+    pub fn new(stream: TcpStream, waits: Arc<ReadWaits>) -> TimedStream {
+        let waker = Waker::from(waits.clone());
+        TimedStream {
+            stream,
+            waits,
+            waker,
+        }
+    }
+}
+
+impl AsyncRead for TimedStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        {
+            let mut task = this.waits.task.lock().unwrap_or_else(|e| e.into_inner());
+            if !task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+                *task = Some(cx.waker().clone());
+            }
+        }
+        let before = buf.filled().len();
+        let mut ours = Context::from_waker(&this.waker);
+        let result = Pin::new(&mut this.stream).poll_read(&mut ours, buf);
+        if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            let woken = this.waits.woken_at.swap(0, Ordering::Relaxed);
+            if woken != 0 {
+                let wait = this.waits.micros().saturating_sub(woken);
+                this.waits.last.store(wait + 1, Ordering::Relaxed);
+            }
+        }
+        result
+    }
+}
+
+impl AsyncWrite for TimedStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // Two workers: one parks on the I/O driver and stamps the wake-up
+    // while the test's thread is busy.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_that_waits_to_be_read_is_timed() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let waits = ReadWaits::new();
+        let mut served = TimedStream::new(server, waits.clone());
+        let mut buffer = [0u8; 64];
+        // Waiting for the request: the read is pending, then woken.
+        let reader = tokio::spawn(async move {
+            let n = served.read(&mut buffer).await.unwrap();
+            (n, served)
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let (n, mut served) = reader.await.unwrap();
+        assert_eq!(n, 18);
+        let first = waits.take().expect("a wait was measured");
+        assert!(first < Duration::from_secs(1), "{first:?}");
+        assert_eq!(waits.take(), None, "taken once");
+        // A request that arrives while the server is busy elsewhere waits
+        // until it is read, and that wait is what is measured.
+        let pending = futures_util::FutureExt::now_or_never(served.read(&mut buffer));
+        assert!(pending.is_none(), "nothing to read yet");
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        std::thread::sleep(Duration::from_millis(30)); // the server is busy
+        let n = served.read(&mut buffer).await.unwrap();
+        assert_eq!(n, 18);
+        let second = waits.take().expect("a wait was measured");
+        assert!(second >= Duration::from_millis(25), "{second:?}");
+    }
+}

@@ -1,0 +1,142 @@
+//! What makes a pass download cheap must not make it stale or unsafe
+//! (docs/public-api.md, "The pass book"): the pass book follows the
+//! store's events instead of reading the store on every request, yet a
+//! status change and a revocation reach the phone within seconds; identity
+//! tokens verified once are remembered, yet an expired one is refused.
+//! Through the real router, on both backends.
+
+mod public_support;
+mod support;
+
+use axum::http::StatusCode;
+use public_support::*;
+use sealpass_core::Seconds;
+use sealpass_core::testkit::NOW;
+use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
+use std::time::{Duration, Instant};
+use support::BACKENDS;
+
+/// A city whose pass book reads the events every 100 ms and never
+/// compares an unchanged pass (so only the event feed can bring news).
+async fn following_city(backend: support::Backend) -> PublicCity {
+    PublicCity::with(backend, |settings| {
+        settings.pass_recheck = Duration::from_millis(100);
+        settings.pass_recheck_unchanged = Duration::from_secs(3600);
+        // The test asks again every 50 ms from one address.
+        settings.limits.per_client_rate = 1e9;
+        settings.limits.per_client_burst = 1_000_000_000;
+    })
+    .await
+}
+
+async fn import(city: &PublicCity, kind: Kind, csv: &str) {
+    let report = ingest::ingest(
+        &city.store,
+        kind,
+        Format::Csv,
+        ReaderSource::new(csv.as_bytes()),
+        "cdc",
+        NOW,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+}
+
+/// The pass served for `token` until `done` holds, for at most 5 s.
+async fn pass_until(
+    city: &PublicCity,
+    token: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let answer = city.pass(token).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let json = answer.json();
+        if done(&json) || started.elapsed() > Duration::from_secs(5) {
+            return json;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_change_and_a_revocation_reach_the_phone_through_the_event_feed() {
+    for backend in BACKENDS {
+        let city = following_city(backend).await;
+        let token = token("001");
+        let first = city.pass(&token).await.json();
+        assert_eq!(first["colour"], "green");
+
+        // A status change; the signer makes the new pass.
+        import(
+            &city,
+            Kind::StatusUpdates,
+            "key,subject,colour\ncdc-1,XA-001,yellow\n",
+        )
+        .await;
+        let later = NOW.plus(Seconds(30));
+        city.set_now(later);
+        city.signer.round(later, &|_| {}).await.unwrap();
+        let changed = pass_until(&city, &token, |p| p["colour"] == "yellow").await;
+        assert_eq!(changed["colour"], "yellow", "{backend:?}");
+
+        // A revocation (a lost phone); the signer signs a replacement.
+        import(
+            &city,
+            Kind::Revocations,
+            "key,subject,reason\nrevoke-1,XA-001,phone lost\n",
+        )
+        .await;
+        let later = NOW.plus(Seconds(60));
+        city.set_now(later);
+        city.signer.round(later, &|_| {}).await.unwrap();
+        let replaced = pass_until(&city, &token, |p| p["version"] != changed["version"]).await;
+        assert_ne!(replaced["version"], changed["version"], "{backend:?}");
+        assert_eq!(replaced["pass"], {
+            let stored = city.store.subject("XA-001").await.unwrap().unwrap();
+            serde_json::Value::from(stored.pass_text.unwrap())
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_pass_is_served_from_memory_without_reading_the_store() {
+    let city = following_city(support::Backend::Sqlite).await;
+    let token = token("001");
+    assert_eq!(city.pass(&token).await.status, StatusCode::OK);
+    // Once the feed follows the events (a pass loaded before it started is
+    // compared once more), take the store away: a pass no event named and
+    // not due is still served as current, not "held during an outage"
+    // (which would mean the store was asked).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(city.pass(&token).await.status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    city.store.close().await;
+    let answer = city.pass(&token).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let metrics = city.get("/metrics", &[]).await;
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(
+        text.contains("sealpass_public_passes_held_during_outage_total 0"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_remembered_identity_token_is_still_refused_once_expired() {
+    let city = PublicCity::new(support::Backend::Sqlite).await;
+    let token = token("001"); // exp NOW + 3600, skew 60 s
+    assert_eq!(city.pass(&token).await.status, StatusCode::OK);
+    assert_eq!(city.pass(&token).await.status, StatusCode::OK);
+    city.set_now(NOW.plus(Seconds(3600 + 60)));
+    let answer = city.pass(&token).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.json()["error"], "token_expired");
+    // Another person's token is another entry: its own subject.
+    city.set_now(NOW);
+    let other = city.pass(&public_support::token("003")).await.json();
+    assert_eq!(other["masked_id"], "6101**********0001");
+}
