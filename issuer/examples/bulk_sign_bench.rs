@@ -18,6 +18,7 @@
 mod support;
 
 use sealpass_core::testkit::{self, NOW};
+use sealpass_core::{Seconds, Timestamp};
 use sealpass_issuer::ingest::{self, ByteSource, Format, Kind};
 use sealpass_issuer::population::Population;
 use sealpass_issuer::signer::{PassSigner, SignerConfig};
@@ -237,19 +238,73 @@ async fn bench(name: &str, store: Store, subjects: u64, postmaster: Option<u32>)
     .await
     .expect("the import succeeds");
     assert_eq!(report.applied, subjects);
-    let import_seconds = started.elapsed().as_secs_f64();
+    let import = format!(
+        "{:.1} s ({:.0}/s)",
+        started.elapsed().as_secs_f64(),
+        subjects as f64 / started.elapsed().as_secs_f64()
+    );
 
-    let before = raw_signing(THREADS, Duration::from_secs(5));
     let mut config = SignerConfig::new(testkit::ISSUER);
     config.threads = THREADS;
     let signer = PassSigner::new(store.clone(), support::issuer_key(), config).unwrap();
+    let mut raw_before = raw_signing(THREADS, Duration::from_secs(5));
+    // First passes for everyone, then the renewal round 17 hours later,
+    // when every pass has less than the 8 hours left that make it due:
+    // the whole city re-signed over passes already stored.
+    for (round_name, now) in [
+        ("first passes", NOW),
+        ("every pass renewed", NOW.plus(Seconds::hours(17))),
+    ] {
+        let raw_after = measure_round(
+            name,
+            round_name,
+            &import,
+            &signer,
+            now,
+            subjects,
+            postmaster,
+            &raw_before,
+        )
+        .await;
+        raw_before = raw_after;
+        // A pass from the store verifies, so the figures are of real passes.
+        let person = Population::new(2026, subjects, NOW).person(subjects / 2);
+        let stored = store.subject(&person.subject).await.unwrap().unwrap();
+        assert_eq!(stored.pass_issued_at, Some(now.0 as i64));
+        let city = testkit::Ceremony::new();
+        let policy = sealpass_core::CheckpointPolicy {
+            name: "any".into(),
+            colours: sealpass_core::Colour::ALL.to_vec(),
+            max_test_age: None,
+            min_doses: None,
+        };
+        sealpass_core::Verifier::new(&city.trusted, &policy)
+            .verify(stored.pass_text.as_deref().unwrap(), now)
+            .expect("a stored pass verifies");
+    }
+}
+
+/// One signer round over every subject at `now`, beside raw signing just
+/// before (`raw_before`) and just after (measured here, and returned so
+/// the next round can use it as its "before").
+#[allow(clippy::too_many_arguments)]
+async fn measure_round(
+    name: &str,
+    round_name: &str,
+    import: &str,
+    signer: &PassSigner,
+    now: Timestamp,
+    subjects: u64,
+    postmaster: Option<u32>,
+    before: &RawSigning,
+) -> RawSigning {
     let load_before = load_average();
     let roles_before = postmaster.map(server_cpu_by_role).unwrap_or_default();
-    eprintln!("{name}: imported {subjects} subjects; the bulk round begins");
+    eprintln!("{name}: {round_name}: the bulk round begins");
     let meter = CpuMeter::start(postmaster);
     let started = Instant::now();
     let round = signer
-        .round(NOW, &|_| {})
+        .round(now, &|_| {})
         .await
         .expect("the bulk round succeeds");
     let sign_seconds = started.elapsed().as_secs_f64();
@@ -269,20 +324,20 @@ async fn bench(name: &str, store: Store, subjects: u64, postmaster: Option<u32>)
     let raw_cpu = (before.cpu + after.cpu) / 2.0;
     let rate = subjects as f64 / sign_seconds;
     println!(
-        "| {name} | {subjects} | {import_seconds:.1} s ({:.0}/s) | {sign_seconds:.1} s | {rate:.0}/s | {raw:.0}/s ({:.0} before, {:.0} after) | **{:.2}** |",
-        subjects as f64 / import_seconds,
+        "| {name} | {round_name} | {subjects} | {import} | {sign_seconds:.1} s | {rate:.0}/s | {raw:.0}/s ({:.0} before, {:.0} after) | **{:.2}** | {:.2} |",
         before.rate,
         after.rate,
-        rate / raw
+        rate / raw,
+        raw_cpu * subjects as f64 / (ours + server),
     );
     eprintln!(
-        "{name}: stages busy: read+reserve {:.1} s, sign {:.1} s, store {:.1} s (of {sign_seconds:.1} s)",
+        "{name}: {round_name}: stages busy: read+reserve {:.1} s, sign {:.1} s, store {:.1} s (of {sign_seconds:.1} s)",
         round.read_seconds, round.sign_seconds, round.write_seconds
     );
     let per_pass = |seconds: f64| seconds * 1e6 / subjects as f64;
     eprintln!(
-        "{name}: CPU per stored pass: {:.1} µs in the signer process + {:.1} µs in the database \
-         server = {:.1} µs, against {:.1} µs per raw signature: CPU ratio {:.2}",
+        "{name}: {round_name}: CPU per stored pass: {:.1} µs in the signer process + {:.1} µs in \
+         the database server = {:.1} µs, against {:.1} µs per raw signature: CPU ratio {:.2}",
         per_pass(ours),
         per_pass(server),
         per_pass(ours + server),
@@ -290,26 +345,14 @@ async fn bench(name: &str, store: Store, subjects: u64, postmaster: Option<u32>)
         raw_cpu * 1e6 / per_pass(ours + server),
     );
     eprintln!(
-        "{name}: other processes used {:.0}% of the machine's CPU during raw before, {:.0}% during \
-         the round, {:.0}% during raw after; load average {load_before} before the round, \
-         {load_after} after",
+        "{name}: {round_name}: other processes used {:.0}% of the machine's CPU during raw \
+         before, {:.0}% during the round, {:.0}% during raw after; load average {load_before} \
+         before the round, {load_after} after",
         100.0 * before.others,
         100.0 * others / machine.max(1e-9),
         100.0 * after.others,
     );
-    // A pass from the store verifies, so the figures are of real passes.
-    let person = Population::new(2026, subjects, NOW).person(subjects / 2);
-    let stored = store.subject(&person.subject).await.unwrap().unwrap();
-    let city = testkit::Ceremony::new();
-    let policy = sealpass_core::CheckpointPolicy {
-        name: "any".into(),
-        colours: sealpass_core::Colour::ALL.to_vec(),
-        max_test_age: None,
-        min_doses: None,
-    };
-    sealpass_core::Verifier::new(&city.trusted, &policy)
-        .verify(stored.pass_text.as_deref().unwrap(), NOW)
-        .expect("a stored pass verifies");
+    after
 }
 
 fn main() {
@@ -322,9 +365,9 @@ fn main() {
         .unwrap_or_else(|| "sqlite,postgres".into());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     println!(
-        "| store | subjects | import (streamed CSV) | bulk signing | passes signed and stored | raw Ed25519 sign, {THREADS} threads | ratio |"
+        "| store | round | subjects | import (streamed CSV) | bulk signing | passes signed and stored | raw Ed25519 sign, {THREADS} threads | ratio | CPU ratio |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for backend in backends.split(',') {
         runtime.block_on(async {
             match backend {
