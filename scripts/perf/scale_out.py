@@ -5,7 +5,7 @@ timeline of the kill run from nginx's log, and processes' CPU time.
 
   scale_out.py writer ADMIN_A ADMIN_B TOKEN_FILE SUBJECTS_FILE OUT_DIR
   scale_out.py timeline NGINX_LOG OPEN_LOOP_JSON LOAD_STARTED KILLED_AT NODE_A NODE_B
-  scale_out.py cpu PID...            (user+system CPU seconds of the processes)
+  scale_out.py cpu PID...            (CPU seconds of the processes and their children)
 """
 
 import http.client
@@ -154,14 +154,33 @@ def timeline(log, load_json, load_started, killed_at, node_a, node_b):
 
 
 def cpu(pids):
+    """CPU seconds (user + system) of the processes, and of their children:
+    live children by their own times, exited ones through the parent's
+    cutime/cstime, so a PostgreSQL backend that ends between two readings
+    is not lost from the sum."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
+
+    def stat(pid):
         try:
-            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
+            text = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            return None
+        fields = text.rsplit(")", 1)[1].split()
+        return int(fields[1]), [int(f) for f in fields[11:15]]  # ppid; utime stime cutime cstime
+
+    parents = {int(p) for p in pids}
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        found = stat(entry)
+        if found is None:
+            continue
+        ppid, times = found
+        if int(entry) in parents:
+            total += sum(times)
+        elif ppid in parents:
+            total += times[0] + times[1]
     print(f"{total / tick:.2f}")
 
 
