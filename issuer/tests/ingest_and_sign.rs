@@ -10,10 +10,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use sealpass_core::testkit::{Ceremony, NOW};
-use sealpass_core::{CheckpointPolicy, Colour, Seconds, StatusList, Timestamp, Verifier};
+use sealpass_core::testkit::{self, Ceremony, NOW};
+use sealpass_core::{
+    CheckpointPolicy, Colour, ExpandedKey, Seconds, StatusList, Timestamp, Verifier,
+};
 use sealpass_issuer::api::{AdminState, admin_router};
-use sealpass_issuer::signer::{PassSigner, SignerConfig};
+use sealpass_issuer::signer::{IssuerKey, PassSigner, SignError, SignerConfig, UntrustedKey};
 use sealpass_issuer::store::{Scope, Store};
 use serde_json::Value;
 use std::sync::Arc;
@@ -645,5 +647,41 @@ async fn the_status_list_drops_revocations_once_their_passes_expired() {
         assert!(list.sequence >= 3, "{backend:?}");
         let held = StatusList::verify(&list.bytes, &ceremony.trusted, later).unwrap();
         assert!(held.check(index, later).is_ok(), "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_signer_checks_its_key_against_the_stored_trust_list() {
+    for backend in BACKENDS {
+        let city = City::new(backend).await;
+        // No list stored yet: nothing to check against.
+        assert_eq!(city.signer().check_standing(NOW).await.unwrap(), None);
+
+        let ceremony = Ceremony::new();
+        city.store
+            .publish_trust_list(ceremony.trusted.list().sequence, &ceremony.signed, NOW)
+            .await
+            .unwrap();
+        assert_eq!(
+            city.signer().check_standing(NOW).await.unwrap(),
+            Some(ceremony.trusted.list().sequence),
+            "{backend:?}"
+        );
+
+        // A key the list never named is refused by name.
+        let stranger = PassSigner::new(
+            city.store.clone(),
+            IssuerKey::new(Arc::new(ExpandedKey::new(&testkit::key("a stranger")))),
+            SignerConfig::new(ISSUER),
+        )
+        .unwrap();
+        let refused = stranger.check_standing(NOW).await.unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                SignError::Untrusted(UntrustedKey::NotListed { .. })
+            ),
+            "{refused}"
+        );
     }
 }

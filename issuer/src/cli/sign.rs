@@ -86,6 +86,17 @@ async fn signer(args: &SignArgs, global: &Global) -> Result<PassSigner> {
     }
     let signer = PassSigner::new(store, key, config).map_err(anyhow::Error::msg)?;
     tracing::info!(kid = %signer.kid(), issuer = %card.issuer, "issuer key opened");
+    match signer.check_standing(super::now()).await? {
+        Some(sequence) => {
+            tracing::info!(
+                trust_list = sequence,
+                "the trust list lets the issuer key sign"
+            )
+        }
+        None => tracing::warn!(
+            "no trust list is stored yet (sealpass-issuer trust publish): the issuer key is not checked against one"
+        ),
+    }
     Ok(signer)
 }
 

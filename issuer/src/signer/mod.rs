@@ -19,7 +19,10 @@
 pub mod index;
 mod leases;
 mod round;
+mod standing;
 mod status_list;
+
+pub use standing::{UntrustedKey, key_standing};
 
 use crate::store::{Store, StoreError};
 use sealpass_core::{Kid, Seconds, Signer, SignerError, Timestamp};
@@ -160,6 +163,10 @@ pub enum SignError {
     IndexSpace(i64),
     #[error("a signing thread failed: {0}")]
     Thread(String),
+    #[error("the issuer key cannot sign: {0}")]
+    Untrusted(#[from] UntrustedKey),
+    #[error("the trust list in the store does not load: {0}")]
+    TrustList(String),
 }
 
 /// What one round did.
@@ -200,6 +207,20 @@ impl PassSigner {
 
     pub fn kid(&self) -> Kid {
         self.key.kid
+    }
+
+    /// Check the key against the newest trust list in the store: its
+    /// sequence if the list lets this key sign for this issuer at `now`,
+    /// `None` if no list is stored yet, an error (and nothing signed) if
+    /// the list has retired, revoked or never named the key.
+    pub async fn check_standing(&self, now: Timestamp) -> Result<Option<u64>, SignError> {
+        let Some(stored) = self.store.trust_list().await? else {
+            return Ok(None);
+        };
+        let trusted = sealpass_core::TrustedList::from_stored(&stored.bytes)
+            .map_err(|e| SignError::TrustList(e.to_string()))?;
+        key_standing(trusted.list(), self.key.kid, &self.config.issuer, now)?;
+        Ok(Some(trusted.list().sequence))
     }
 }
 
