@@ -23,18 +23,48 @@ pub(super) fn set_bit(line: &mut Line, i: usize, dark: bool) {
     }
 }
 
-/// The same modules column by column: line `x` holds column `x`.
+/// The same modules column by column: line `x` holds column `x`. Block by
+/// block of 64×64 modules, each transposed in six rounds of swaps.
 pub(super) fn transpose(rows: &[Line]) -> Vec<Line> {
     let size = rows.len();
+    let blocks = size.div_ceil(64);
     let mut cols = vec![[0; WORDS]; size];
-    for (y, row) in rows.iter().enumerate() {
-        for (x, col) in cols.iter_mut().enumerate() {
-            if bit(row, x) {
-                col[y / 64] |= 1 << (y % 64);
+    for bi in 0..blocks {
+        for bj in 0..blocks {
+            let mut block = [0u64; 64];
+            for (r, word) in block.iter_mut().enumerate() {
+                if let Some(row) = rows.get(64 * bi + r) {
+                    *word = row[bj];
+                }
+            }
+            transpose64(&mut block);
+            for (r, &word) in block.iter().enumerate() {
+                if let Some(col) = cols.get_mut(64 * bj + r) {
+                    col[bi] = word;
+                }
             }
         }
     }
     cols
+}
+
+/// Transpose a 64×64 bit matrix, bit `c` of word `r` to bit `r` of word
+/// `c`: swap the top right and bottom left 32×32 blocks, then the 16×16
+/// blocks within each quarter, down to single bits (Hacker's Delight §7-3).
+fn transpose64(a: &mut [u64; 64]) {
+    let mut j = 32;
+    let mut m: u64 = 0x0000_0000_ffff_ffff;
+    while j != 0 {
+        let mut k = 0;
+        while k < 64 {
+            let t = ((a[k] >> j) ^ a[k + j]) & m;
+            a[k] ^= t << j;
+            a[k + j] ^= t;
+            k = (k + j + 1) & !j;
+        }
+        j >>= 1;
+        m ^= m << j;
+    }
 }
 
 /// An unmasked symbol.
@@ -205,6 +235,32 @@ pub(super) fn format_positions(size: usize) -> [[(usize, usize); 15]; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transposed_bit_by_bit() {
+        let mut state = 7u64;
+        for size in [21, 57, 64, 65, 128, 129, 177] {
+            let rows: Vec<Line> = (0..size)
+                .map(|_| {
+                    let mut line = [0; WORDS];
+                    for x in 0..size {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1);
+                        set_bit(&mut line, x, state >> 63 != 0);
+                    }
+                    line
+                })
+                .collect();
+            let cols = transpose(&rows);
+            for (y, row) in rows.iter().enumerate() {
+                for (x, col) in cols.iter().enumerate() {
+                    assert_eq!(bit(row, x), bit(col, y), "size {size}, {x},{y}");
+                }
+            }
+            assert!(cols.iter().all(|c| (size..64 * WORDS).all(|y| !bit(c, y))));
+        }
+    }
 
     #[test]
     fn alignment_centres_match_annex_e() {
