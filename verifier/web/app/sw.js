@@ -32,7 +32,12 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches.keys()
-      .then((names) => Promise.all(names.filter((n) => n !== VERSION).map((n) => caches.delete(n))))
+      // Only this app's older caches: the issuer serves the verifier at
+      // /verify/ on the citizen page's origin, whose offline copy
+      // (sealpass-citizen-*) must survive a verifier update.
+      .then((names) => Promise.all(names
+        .filter((name) => name.startsWith('sealpass-checkpoint-') && name !== VERSION)
+        .map((name) => caches.delete(name))))
       .then(() => self.clients.claim()),
   );
 });
