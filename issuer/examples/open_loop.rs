@@ -100,8 +100,12 @@ impl Histogram {
     }
 
     fn record(&self, latency: Duration) {
+        self.record_n(latency, 1);
+    }
+
+    fn record_n(&self, latency: Duration, n: u64) {
         let us = latency.as_micros().min(u128::from(u64::MAX)) as u64;
-        self.buckets[Self::index(us)].fetch_add(1, Relaxed);
+        self.buckets[Self::index(us)].fetch_add(n, Relaxed);
     }
 
     fn count(&self) -> u64 {
@@ -172,6 +176,20 @@ impl Schedule {
         Some((phase, start + (i - first) as f64 / self.phases[phase].rate))
     }
 
+    /// The first request scheduled at or after `t` seconds.
+    fn index_at(&self, t: f64) -> u64 {
+        if t <= 0.0 {
+            return 0;
+        }
+        let phase = self
+            .starts
+            .partition_point(|(_, start)| *start <= t)
+            .saturating_sub(1);
+        let (first, start) = self.starts[phase];
+        let end = self.starts.get(phase + 1).map_or(self.total, |s| s.0);
+        (first + ((t - start) * self.phases[phase].rate).ceil() as u64).min(end)
+    }
+
     fn seconds(&self) -> f64 {
         self.phases.iter().map(|p| p.seconds).sum()
     }
@@ -216,6 +234,28 @@ impl Shared {
         second.counts[class].fetch_add(1, Relaxed);
         if class == OK || class == NOT_MODIFIED {
             second.ok.record(latency);
+        }
+    }
+
+    /// Requests `from..upto`, all older than the timeout at `now`: counted
+    /// unsent at once, a second at a time (a generator that is behind
+    /// must not spend the machine's CPU on each of them).
+    fn skip(&self, from: u64, upto: u64, now: Instant) {
+        let mut i = from;
+        while i < upto {
+            let Some((phase, offset)) = self.schedule.at(i) else {
+                return;
+            };
+            let next = self
+                .schedule
+                .index_at(offset.floor() + 1.0)
+                .clamp(i + 1, upto);
+            let scheduled = self.start + Duration::from_secs_f64(offset);
+            let latency = now.saturating_duration_since(scheduled);
+            self.phases[phase].classes[UNSENT].record_n(latency, next - i);
+            let second = &self.seconds[(offset as usize).min(self.seconds.len() - 1)];
+            second.counts[UNSENT].fetch_add(next - i, Relaxed);
+            i = next;
         }
     }
 }
@@ -358,8 +398,17 @@ async fn worker(shared: Arc<Shared>) {
         if scheduled > now {
             tokio::time::sleep_until(scheduled.into()).await;
         } else if now - scheduled > shared.timeout {
-            // Every connection was busy for the whole timeout.
+            // Every connection was busy for the whole timeout; so were
+            // they for every request scheduled before now - timeout.
             shared.record(phase, offset, UNSENT, now - scheduled);
+            let cutoff = (now - shared.timeout)
+                .saturating_duration_since(shared.start)
+                .as_secs_f64();
+            let upto = shared.schedule.index_at(cutoff);
+            let from = shared.next.fetch_max(upto, Relaxed);
+            if from < upto {
+                shared.skip(from, upto, now);
+            }
             continue;
         }
         let pick = if shared.in_order { i } else { mix(i) };
@@ -643,5 +692,10 @@ mod tests {
         assert_eq!(s.at(19), Some((0, 1.9)));
         assert_eq!(s.at(20), Some((1, 2.0)));
         assert_eq!(s.at(120), None);
+        assert_eq!(s.index_at(0.0), 0);
+        assert_eq!(s.index_at(1.95), 20);
+        assert_eq!(s.index_at(2.0), 20);
+        assert_eq!(s.index_at(2.5), 70);
+        assert_eq!(s.index_at(9.0), 120);
     }
 }

@@ -86,8 +86,8 @@ def table(path):
         f"{m['open_connections']}`, SQLite, default limits; capacity = the closed-loop "
         f"{f0(cap)}/s above; latency from each request's scheduled time):\n"
     )
-    out.append("| offered | goodput (200/s) | of capacity | admitted p50 / p99 | shed (503) | shed p50 / p99 | errors, timeouts | issuer RSS after |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| offered | goodput (200/s) | of capacity | admitted p50 / p99 | shed (503) | shed p50 / p99 | errors, timeouts | unsent (generator behind) | issuer RSS after |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
     for r in opens:
         p = r["phases"][0]
         c = p["classes"]
@@ -97,7 +97,7 @@ def table(path):
             f"| {r['multiple']:g}x = {f0(p['rate'])}/s | {f0(p['goodput_per_s'])} | "
             f"{p['goodput_per_s'] / cap:.2f} | {ms(p['ok_p50_ms'])} / {ms(p['ok_p99_ms'])} | "
             f"{f0(shed.get('count', 0))} | {ms(shed.get('p50_ms'))} / {ms(shed.get('p99_ms'))} | "
-            f"{f0(failed)} | {r['rss_kib'] / 1024:.0f} MiB |"
+            f"{f0(failed)} | {f0(c.get('unsent', {}).get('count', 0))} | {r['rss_kib'] / 1024:.0f} MiB |"
         )
     out.append("")
     unloaded = next((r for r in opens if r["multiple"] < 1), None)
@@ -132,13 +132,13 @@ def table(path):
             )
     if rec:
         out.append("")
-        out.append("Recovery run, per second (offered, answered 200, shed, failed, p99 of answered):")
+        out.append("Recovery run, per second (offered, answered 200, shed, failed, not sent by the generator, p99 of answered):")
         out.append("")
         out.append("```text")
         for s in rec["per_second"]:
             out.append(
                 f"t={s['t']:>2}s offered {s['offered']:>7} ok {s['ok']:>7} shed {s['shed']:>7} "
-                f"failed {s['failed']:>6} p99 {ms(s['ok_p99_ms'])}"
+                f"failed {s['failed']:>6} unsent {s.get('unsent', 0):>6} p99 {ms(s['ok_p99_ms'])}"
             )
         out.append("```")
     return "\n".join(out) + "\n"
