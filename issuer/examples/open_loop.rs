@@ -27,8 +27,8 @@
 //!   scheduled time comes while all N are busy waits for one, its wait
 //!   counted in its latency; one still unsent `--timeout-ms` after its time
 //!   is counted as `unsent` (the generator could not keep the rate).
-//! - `--timeout-ms`: an answer not complete this long after the request's
-//!   scheduled time is a timeout (its connection is dropped).
+//! - `--timeout-ms`: an answer not complete this long after the request
+//!   was sent is a timeout (its connection is dropped).
 //! - `--recovery-after PHASE`: report how long after the end of phase
 //!   PHASE (0-based; the spike) the server was back to normal: the first
 //!   second from which on every second has at least 95% of its requests
@@ -413,7 +413,11 @@ async fn worker(shared: Arc<Shared>) {
         }
         let pick = if shared.in_order { i } else { mix(i) };
         let request = &shared.requests[(pick % shared.requests.len() as u64) as usize];
-        let deadline = scheduled + shared.timeout;
+        // A request sent late still has the whole timeout to be answered
+        // (its latency is counted from its scheduled time all the same): a
+        // deadline from the scheduled time would fail every request of a
+        // generator that fell behind, and it would never catch up.
+        let deadline = Instant::now().max(scheduled) + shared.timeout;
         let class =
             match tokio::time::timeout_at(deadline.into(), send(&mut slot, shared.addr, request))
                 .await
