@@ -18,6 +18,11 @@ pub use super::qr::TooLong;
 const QUIET: usize = 4;
 /// PNG pixels per module: 57 modules of a version-10 code make 260 px.
 const PNG_SCALE: usize = 4;
+// Two modules make one byte of a 1-bit PNG row, the quiet zone whole bytes.
+const _: () = assert!(PNG_SCALE == 4 && (QUIET * PNG_SCALE).is_multiple_of(8));
+/// The PNG byte of two modules (bit 0: the left one dark, bit 1: the right
+/// one), 4 pixels each, 0 for dark.
+const PAIRS: [u8; 4] = [0xff, 0x0f, 0xf0, 0x00];
 
 /// The modules of a QR code.
 pub struct Modules {
@@ -35,10 +40,6 @@ impl Modules {
         self.symbol.width()
     }
 
-    fn is_dark(&self, x: usize, y: usize) -> bool {
-        self.symbol.is_dark(x, y)
-    }
-
     /// An SVG of one stroked path, a horizontal run of dark modules per
     /// `h` segment, in module units: small (a few KiB) and sharp at any
     /// size.
@@ -46,17 +47,8 @@ impl Modules {
         let size = self.width() + 2 * QUIET;
         let mut path = String::with_capacity(self.width() * self.width() / 2);
         for y in 0..self.width() {
-            let mut x = 0;
             let mut pen: Option<usize> = None;
-            while x < self.width() {
-                if !self.is_dark(x, y) {
-                    x += 1;
-                    continue;
-                }
-                let start = x;
-                while x < self.width() && self.is_dark(x, y) {
-                    x += 1;
-                }
+            for (start, end) in self.symbol.dark_runs(y) {
                 match pen {
                     None => {
                         path.push('M');
@@ -65,14 +57,14 @@ impl Modules {
                         push_number(&mut path, y + QUIET);
                         path.push_str(".5h");
                     }
-                    Some(end) => {
+                    Some(pen) => {
                         path.push('m');
-                        push_number(&mut path, start - end);
+                        push_number(&mut path, start - pen);
                         path.push_str(" 0h");
                     }
                 }
-                push_number(&mut path, x - start);
-                pen = Some(x);
+                push_number(&mut path, end - start);
+                pen = Some(end);
             }
         }
         format!(
@@ -85,8 +77,8 @@ impl Modules {
 
     /// A 1-bit greyscale PNG, [`PNG_SCALE`] pixels per module: a few
     /// hundred bytes; scale it up with nearest-neighbour (CSS
-    /// `image-rendering: pixelated`). Each module row is drawn once and
-    /// copied; PNG's "Up" filter turns the copies into zeros, which the
+    /// `image-rendering: pixelated`). Each module row is drawn once, two
+    /// modules a byte, and copied; PNG's "Up" filter turns the copies into zeros, which the
     /// fastest DEFLATE setting packs well.
     pub fn png(&self) -> Vec<u8> {
         let width = self.width();
@@ -100,10 +92,11 @@ impl Modules {
             .enumerate()
         {
             let (first, copies) = rows.split_at_mut(row_bytes);
-            for x in (0..width).filter(|&x| self.is_dark(x, y)) {
-                for px in (x + QUIET) * PNG_SCALE..(x + QUIET + 1) * PNG_SCALE {
-                    first[px / 8] &= !(0x80 >> (px % 8));
-                }
+            // Two modules a byte, after the quiet zone's two bytes; the
+            // module past the last (odd width) is light.
+            let pairs = &mut first[QUIET * PNG_SCALE / 8..][..width.div_ceil(2)];
+            for (i, byte) in pairs.iter_mut().enumerate() {
+                *byte = PAIRS[self.symbol.pair(2 * i, y)];
             }
             for copy in copies.chunks_exact_mut(row_bytes) {
                 copy.copy_from_slice(first);

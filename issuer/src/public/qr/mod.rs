@@ -88,6 +88,36 @@ impl Symbol {
     pub fn is_dark(&self, x: usize, y: usize) -> bool {
         bit(&self.rows[y], x)
     }
+
+    /// Modules `x` (bit 0) and `x + 1` (bit 1) of row `y`, `x` even; past
+    /// the last column, light.
+    pub fn pair(&self, x: usize, y: usize) -> usize {
+        debug_assert!(x.is_multiple_of(2));
+        (self.rows[y][x / 64] >> (x % 64) & 0b11) as usize
+    }
+
+    /// The runs of dark modules in row `y`, left to right, each as its
+    /// first column and the column after its last.
+    pub fn dark_runs(&self, y: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        // Bit i where module i differs from module i - 1 (light before the
+        // row and after it): a run's start, then its end, in turn.
+        let row = &self.rows[y];
+        let changes: Line = std::array::from_fn(|w| {
+            let carry = if w > 0 { row[w - 1] >> 63 } else { 0 };
+            row[w] ^ (row[w] << 1 | carry)
+        });
+        let mut edges = (0..changes.len()).flat_map(move |w| {
+            let mut word = changes[w];
+            std::iter::from_fn(move || {
+                (word != 0).then(|| {
+                    let bit = word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    64 * w + bit
+                })
+            })
+        });
+        std::iter::from_fn(move || Some((edges.next()?, edges.next()?)))
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +218,27 @@ mod tests {
         for text in texts().iter().step_by(7) {
             let best = encode(text).unwrap();
             assert_eq!(best, encode_with_mask(text, best.mask()).unwrap());
+        }
+    }
+
+    #[test]
+    fn dark_runs_and_pairs_are_the_modules() {
+        for text in texts().iter().step_by(5) {
+            let symbol = encode(text).unwrap();
+            let w = symbol.width();
+            for y in 0..w {
+                let mut from_runs = vec![false; w + 1];
+                for (start, end) in symbol.dark_runs(y) {
+                    assert!(start < end && end <= w);
+                    from_runs[start..end].fill(true);
+                }
+                let modules: Vec<bool> = (0..=w).map(|x| x < w && symbol.is_dark(x, y)).collect();
+                assert_eq!(from_runs, modules);
+                for x in (0..w).step_by(2) {
+                    let pair = usize::from(modules[x]) | usize::from(modules[x + 1]) << 1;
+                    assert_eq!(symbol.pair(x, y), pair);
+                }
+            }
         }
     }
 
