@@ -5,6 +5,7 @@ timeline of the kill run from nginx's log, and processes' CPU time.
 
   scale_out.py writer ADMIN_A ADMIN_B TOKEN_FILE SUBJECTS_FILE OUT_DIR
   scale_out.py timeline NGINX_LOG OPEN_LOOP_JSON LOAD_STARTED KILLED_AT NODE_A NODE_B
+  scale_out.py sample OUT STOP_FILE PID...   (CPU seconds of each, every 0.5 s)
   scale_out.py cpu PID...            (CPU seconds of the processes and their children)
 """
 
@@ -107,7 +108,7 @@ def writer(admin_a, admin_b, token_file, subjects_file, out_dir):
     print(json.dumps(stats))
 
 
-def timeline(log, load_json, load_started, killed_at, node_a, node_b):
+def timeline(log, load_json, load_started, killed_at, node_a, node_b, samples):
     """Per second of the kill run: what the load generator (open_loop's JSON)
     offered and got back, with its p99, beside nginx's log of who answered:
     node A, node B, or A after nginx's try on B failed (retried). Seconds
@@ -130,9 +131,19 @@ def timeline(log, load_json, load_started, killed_at, node_a, node_b):
         if len(tried) > 1:
             n["retried"] += 1
         n["status"][parts[1]] = n["status"].get(parts[1], 0) + 1
+    # node A's CPU (public + admin) in each second, from the samples
+    cpu_a = {}
+    previous = None
+    for line in open(samples):
+        t, public, admin = (float(x) for x in line.split()[:3])
+        if previous is not None and t >= start:
+            second = int(t - start)
+            used, span = cpu_a.get(second, (0.0, 0.0))
+            cpu_a[second] = (used + public + admin - previous[1], span + t - previous[0])
+        previous = (t, public + admin)
     print(f"Node B killed {kill:.2f} s into the load (the second marked kill).\n")
-    print("| second | offered | 200 | refused or failed | p99 of 200s | answered by A | by B | B failed, retried on A |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| second | offered | 200 | refused or failed | p99 of 200s | answered by A | by B | B failed, retried on A | node A CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
     total = {"offered": 0, "ok": 0, "bad": 0, "A": 0, "B": 0, "retried": 0}
     for s in load["per_second"]:
         t = s["t"]
@@ -142,15 +153,34 @@ def timeline(log, load_json, load_started, killed_at, node_a, node_b):
                      ("B", n["B"]), ("retried", n["retried"])):
             total[k] += v
         mark = " (kill)" if int(kill) == t else ""
+        used, span = cpu_a.get(t, (0.0, 0.0))
         print(f"| {t}{mark} | {s['offered']:,} | {s['ok']:,} | {bad:,} | {s['ok_p99_ms']} ms"
-              f" | {n['A']:,} | {n['B']:,} | {n['retried']:,} |")
+              f" | {n['A']:,} | {n['B']:,} | {n['retried']:,} | {used / span if span else 0:.2f} |")
     print(f"| all | {total['offered']:,} | {total['ok']:,} | {total['bad']:,} | "
-          f"{load['phases'][0]['ok_p99_ms']} ms | {total['A']:,} | {total['B']:,} | {total['retried']:,} |")
+          f"{load['phases'][0]['ok_p99_ms']} ms | {total['A']:,} | {total['B']:,} | {total['retried']:,} | |")
     statuses = {}
     for n in nodes.values():
         for k, v in n["status"].items():
             statuses[k] = statuses.get(k, 0) + v
     print("\nStatuses nginx answered: " + ", ".join(f"{k}: {v:,}" for k, v in sorted(statuses.items())) + ".")
+
+
+def sample(out, stop, *pids):
+    """Every 0.5 s until the file STOP exists: the time and the CPU seconds so
+    far of each process (user + system), one line."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with open(out, "w") as f:
+        while not os.path.exists(stop):
+            values = []
+            for pid in pids:
+                try:
+                    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+                    values.append((int(fields[11]) + int(fields[12])) / tick)
+                except (OSError, IndexError, ValueError):
+                    values.append(-1)
+            f.write(f"{time.time()} " + " ".join(str(v) for v in values) + "\n")
+            f.flush()
+            time.sleep(0.5)
 
 
 def cpu(pids):
@@ -190,6 +220,8 @@ if __name__ == "__main__":
         writer(args[0], args[1], args[2], args[3], args[4])
     elif command == "timeline":
         timeline(*args)
+    elif command == "sample":
+        sample(*args)
     elif command == "cpu":
         cpu(args)
     else:
