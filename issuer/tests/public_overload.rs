@@ -149,6 +149,58 @@ async fn the_excess_is_answered_at_once_while_the_slots_are_busy() {
     assert!(metrics.render().contains("sealpass_public_shed_total 37"));
 }
 
+/// A shed client that keeps its connection alive is told `Connection:
+/// close` and the connection is closed after the 503: its next request
+/// comes back through the door instead of straight into the same queue.
+/// The admitted keep theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shed_kept_alive_connection_is_closed_after_the_answer() {
+    let metrics = Metrics::new();
+    let slow = Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            "done"
+        }),
+    );
+    let addr = serve(protect(
+        slow,
+        &generous(3),
+        QueueDelay::new(Duration::ZERO, metrics.clone()),
+        metrics,
+    ))
+    .await;
+    let kept_alive = "GET /slow HTTP/1.1\r\nHost: test\r\n\r\n".to_owned();
+    // `send` reads until the server closes: an admitted (kept-alive)
+    // connection is still open when the timeout ends the wait.
+    let replies = futures_util::future::join_all((0..12).map(|i| {
+        let request = kept_alive.clone();
+        tokio::spawn(async move {
+            tokio::time::timeout(
+                Duration::from_millis(1500),
+                send(addr, loopback(2 + i), request),
+            )
+            .await
+            .ok()
+        })
+    }))
+    .await;
+    let replies: Vec<Option<Reply>> = replies.into_iter().map(|r| r.unwrap()).collect();
+    let closed: Vec<&Reply> = replies.iter().flatten().collect();
+    assert_eq!(closed.len(), 9, "every shed connection is closed");
+    for reply in closed {
+        assert_eq!(reply.status, 503);
+        assert_eq!(reply.headers["connection"], "close");
+        assert_eq!(reply.json()["error"], "busy");
+        assert!(reply.took < Duration::from_millis(700), "{:?}", reply.took);
+    }
+    assert_eq!(
+        replies.iter().filter(|r| r.is_none()).count(),
+        3,
+        "the admitted stay open"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_client_over_its_rate_gets_429_and_others_do_not() {
     let city = PublicCity::with(Backend::Sqlite, |s| {
