@@ -38,7 +38,10 @@
 //! standard output: per phase and per status class (200, 304, 429, 503,
 //! other, error, timeout, unsent) the count and p50/p99/max latency, goodput
 //! (200 and 304 a second), and a per-second series (offered, ok, shed,
-//! failed, unsent, ok p99) from which recovery can be read.
+//! failed, unsent, ok p99) from which recovery can be read. Each class also
+//! has `sent_p50_ms`/`sent_p99_ms`, from when the request was sent: the
+//! server's part (above the rate the connections carry, the wait for a
+//! free connection is the generator's own queue, up to `--timeout-ms`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -197,13 +200,19 @@ impl Schedule {
 
 /// Counts by class, for a phase or a second.
 struct Tally {
+    /// Latency from the scheduled time.
     classes: Vec<Histogram>,
+    /// Latency from when the request was sent: the server's part, without
+    /// the wait for a free connection (which, once the offered rate is
+    /// over what the connections carry, is the generator's own queue).
+    sent: Vec<Histogram>,
 }
 
 impl Tally {
     fn new() -> Tally {
         Tally {
             classes: CLASSES.iter().map(|_| Histogram::new()).collect(),
+            sent: CLASSES.iter().map(|_| Histogram::new()).collect(),
         }
     }
 }
@@ -228,8 +237,9 @@ struct Shared {
 }
 
 impl Shared {
-    fn record(&self, phase: usize, offset: f64, class: usize, latency: Duration) {
+    fn record(&self, phase: usize, offset: f64, class: usize, latency: Duration, sent: Duration) {
         self.phases[phase].classes[class].record(latency);
+        self.phases[phase].sent[class].record(sent);
         let second = &self.seconds[(offset as usize).min(self.seconds.len() - 1)];
         second.counts[class].fetch_add(1, Relaxed);
         if class == OK || class == NOT_MODIFIED {
@@ -400,7 +410,7 @@ async fn worker(shared: Arc<Shared>) {
         } else if now - scheduled > shared.timeout {
             // Every connection was busy for the whole timeout; so were
             // they for every request scheduled before now - timeout.
-            shared.record(phase, offset, UNSENT, now - scheduled);
+            shared.record(phase, offset, UNSENT, now - scheduled, Duration::ZERO);
             let cutoff = (now - shared.timeout)
                 .saturating_duration_since(shared.start)
                 .as_secs_f64();
@@ -417,7 +427,8 @@ async fn worker(shared: Arc<Shared>) {
         // (its latency is counted from its scheduled time all the same): a
         // deadline from the scheduled time would fail every request of a
         // generator that fell behind, and it would never catch up.
-        let deadline = Instant::now().max(scheduled) + shared.timeout;
+        let sent = Instant::now();
+        let deadline = sent.max(scheduled) + shared.timeout;
         let class =
             match tokio::time::timeout_at(deadline.into(), send(&mut slot, shared.addr, request))
                 .await
@@ -428,7 +439,7 @@ async fn worker(shared: Arc<Shared>) {
                     TIMEOUT
                 }
             };
-        shared.record(phase, offset, class, scheduled.elapsed());
+        shared.record(phase, offset, class, scheduled.elapsed(), sent.elapsed());
     }
 }
 
@@ -582,7 +593,7 @@ fn report(args: &Args, shared: &Shared) {
     for (n, (phase, tally)) in args.phases.iter().zip(&shared.phases).enumerate() {
         let mut classes = serde_json::Map::new();
         let mut line = format!("phase {n}: {:.0}/s for {} s:", phase.rate, phase.seconds);
-        for (name, h) in CLASSES.iter().zip(&tally.classes) {
+        for ((name, h), sent) in CLASSES.iter().zip(&tally.classes).zip(&tally.sent) {
             let count = h.count();
             if count == 0 {
                 continue;
@@ -596,7 +607,8 @@ fn report(args: &Args, shared: &Shared) {
             );
             classes.insert(
                 (*name).into(),
-                serde_json::json!({"count": count, "p50_ms": ms(p50), "p99_ms": ms(p99), "max_ms": ms(max)}),
+                serde_json::json!({"count": count, "p50_ms": ms(p50), "p99_ms": ms(p99), "max_ms": ms(max),
+                    "sent_p50_ms": ms(sent.quantile(0.5)), "sent_p99_ms": ms(sent.quantile(0.99))}),
             );
         }
         let ok = tally.classes[OK].count() + tally.classes[NOT_MODIFIED].count();
