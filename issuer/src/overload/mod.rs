@@ -148,11 +148,11 @@ where
 /// 503 busy, and the connection closed after it: a shed client that kept
 /// its connection alive would send its next request straight into the
 /// same queue (refusing costs about what serving costs, so shedding would
-/// not shorten it, and the queue would stand for good: measured, 10x
-/// offered over 1,024 kept-alive connections answered 0.03 of capacity).
-/// Closed, it comes back through the [door](door), which refuses at once
-/// while the queue stands, and the connections the server works for
-/// shrink until their requests are quick again.
+/// not shorten it). Closed, it comes back through the [door](door), which
+/// refuses at once while the queue stands, and the connections the server
+/// works for shrink. Measured (docs/performance.md, "Overload re-run"):
+/// 10x offered over 1,024 kept-alive connections, goodput about twice as
+/// high with it.
 fn busy_answer(seconds: u64) -> Response {
     let mut response = ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
