@@ -170,6 +170,26 @@ struct Slot {
     changed: bool,
 }
 
+impl Check {
+    /// A pass compared `age` ago; `may_have_changed`: an event named it,
+    /// its renewal came, or the feed cannot vouch for it.
+    fn of(
+        age: Duration,
+        (recheck, unchanged): (Duration, Duration),
+        may_have_changed: bool,
+    ) -> Check {
+        if age < recheck {
+            Check::No
+        } else if may_have_changed {
+            Check::Now
+        } else if age >= unchanged {
+            Check::SafetyNet
+        } else {
+            Check::No
+        }
+    }
+}
+
 /// Events read per query of the change feed.
 const FEED_BATCH: i64 = 10_000;
 /// Events read again on every poll: on PostgreSQL, ids are handed out
@@ -184,6 +204,7 @@ pub const SAFETY_NET_READS: usize = 4;
 type Slots = Mutex<HashMap<String, Slot>>;
 
 /// Whether a held pass is compared with the store before it is sent.
+#[derive(Debug, PartialEq)]
 enum Check {
     No,
     /// It may have changed: compared before it is sent.
@@ -264,24 +285,18 @@ impl PassBook {
 
     /// Whether a held pass is compared with the store now.
     fn check(&self, slot: &Slot, now: Timestamp) -> Check {
-        let age = slot.checked.elapsed();
         let checked_ms = slot
             .checked
             .saturating_duration_since(self.epoch)
             .as_millis() as u64;
-        if age < self.recheck {
-            Check::No
-        } else if slot.changed
-            || now.0 as i64 >= slot.due_at
-            || !self.following()
-            || checked_ms < self.feed_started.load(Ordering::Relaxed)
-        {
-            Check::Now
-        } else if age >= self.recheck_unchanged {
-            Check::SafetyNet
-        } else {
-            Check::No
-        }
+        Check::of(
+            slot.checked.elapsed(),
+            (self.recheck, self.recheck_unchanged),
+            slot.changed
+                || now.0 as i64 >= slot.due_at
+                || !self.following()
+                || checked_ms < self.feed_started.load(Ordering::Relaxed),
+        )
     }
 
     fn held(&self, subject: &str) -> Option<Slot> {
@@ -442,5 +457,35 @@ async fn follow_events(
                 tracing::warn!(error = %e, "cannot read the store's events: held passes are compared every recheck");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECHECK: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(60));
+
+    fn s(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn a_pass_that_may_have_changed_is_compared_whatever_the_load() {
+        // Only the safety net is bounded: a named, renewed or unvouched
+        // pass is always compared before it is sent.
+        assert_eq!(Check::of(s(3), RECHECK, true), Check::Now);
+        assert_eq!(Check::of(s(61), RECHECK, true), Check::Now);
+        assert_eq!(
+            Check::of(s(1), RECHECK, true),
+            Check::No,
+            "at most every recheck"
+        );
+    }
+
+    #[test]
+    fn an_unchanged_pass_is_compared_only_by_the_safety_net() {
+        assert_eq!(Check::of(s(3), RECHECK, false), Check::No);
+        assert_eq!(Check::of(s(60), RECHECK, false), Check::SafetyNet);
     }
 }
