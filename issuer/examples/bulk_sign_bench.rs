@@ -19,38 +19,13 @@ mod support;
 
 use sealpass_core::testkit::{self, NOW};
 use sealpass_core::{Seconds, Timestamp};
-use sealpass_issuer::ingest::{self, ByteSource, Format, Kind};
-use sealpass_issuer::population::Population;
+use sealpass_issuer::ingest::{self, Format, Kind};
+use sealpass_issuer::population::{CsvChunks, Population};
 use sealpass_issuer::signer::{PassSigner, SignerConfig};
 use sealpass_issuer::store::Store;
 use std::time::{Duration, Instant};
 
 const THREADS: usize = 2;
-
-/// The population as a stream of CSV chunks: never all in memory.
-struct PopulationSource {
-    people: Population,
-    header: bool,
-}
-
-impl ByteSource for PopulationSource {
-    async fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
-        let mut chunk = Vec::with_capacity(1 << 20);
-        if !self.header {
-            self.header = true;
-            chunk.extend_from_slice(Population::CSV_HEADER.as_bytes());
-            chunk.push(b'\n');
-        }
-        for person in self.people.by_ref() {
-            chunk.extend_from_slice(person.csv().as_bytes());
-            chunk.push(b'\n');
-            if chunk.len() > (1 << 20) - 200 {
-                break;
-            }
-        }
-        Ok((!chunk.is_empty()).then_some(chunk))
-    }
-}
 
 /// Raw Ed25519 signing on `threads` threads over a message the size of a
 /// pass's Sig_structure.
@@ -222,10 +197,7 @@ impl CpuMeter {
 
 async fn bench(name: &str, store: Store, subjects: u64, postmaster: Option<u32>) {
     let started = Instant::now();
-    let source = PopulationSource {
-        people: Population::new(2026, subjects, NOW),
-        header: false,
-    };
+    let source = CsvChunks::new(Population::new(2026, subjects, NOW));
     let report = ingest::ingest(
         &store,
         Kind::Enrolments,

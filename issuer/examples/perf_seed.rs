@@ -18,37 +18,12 @@
 
 use sealpass_core::Timestamp;
 use sealpass_core::testkit;
-use sealpass_issuer::ingest::{self, ByteSource, Format, Kind};
-use sealpass_issuer::population::Population;
+use sealpass_issuer::ingest::{self, Format, Kind};
+use sealpass_issuer::population::{CsvChunks, Population};
 use sealpass_issuer::signer::{IssuerKey, PassSigner, SignerConfig};
 use sealpass_issuer::store::Store;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// The population as a stream of CSV chunks: never all in memory.
-struct PopulationSource {
-    people: Population,
-    header: bool,
-}
-
-impl ByteSource for PopulationSource {
-    async fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
-        let mut chunk = Vec::with_capacity(1 << 20);
-        if !self.header {
-            self.header = true;
-            chunk.extend_from_slice(Population::CSV_HEADER.as_bytes());
-            chunk.push(b'\n');
-        }
-        for person in self.people.by_ref() {
-            chunk.extend_from_slice(person.csv().as_bytes());
-            chunk.push(b'\n');
-            if chunk.len() > (1 << 20) - 200 {
-                break;
-            }
-        }
-        Ok((!chunk.is_empty()).then_some(chunk))
-    }
-}
 
 fn now() -> Timestamp {
     Timestamp(
@@ -76,10 +51,7 @@ async fn main() {
     let mut import_seconds = 0.0;
     if (before.subjects as u64) < count {
         let started = Instant::now();
-        let source = PopulationSource {
-            people: Population::new(seed, count, now),
-            header: false,
-        };
+        let source = CsvChunks::new(Population::new(seed, count, now));
         let report = ingest::ingest(
             &store,
             Kind::Enrolments,

@@ -215,10 +215,66 @@ impl Person {
     }
 }
 
+/// A population as an import source: CSV, header first, in chunks of
+/// about a mebibyte, so importing 13 million never holds 13 million rows.
+pub struct CsvChunks {
+    people: Population,
+    header: bool,
+}
+
+impl CsvChunks {
+    /// A chunk is sent once it holds this many bytes.
+    const CHUNK: usize = 1 << 20;
+
+    pub fn new(people: Population) -> CsvChunks {
+        CsvChunks {
+            people,
+            header: false,
+        }
+    }
+}
+
+impl crate::ingest::ByteSource for CsvChunks {
+    async fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        let mut chunk = Vec::with_capacity(Self::CHUNK + 256);
+        if !self.header {
+            self.header = true;
+            chunk.extend_from_slice(Population::CSV_HEADER.as_bytes());
+            chunk.push(b'\n');
+        }
+        for person in self.people.by_ref() {
+            chunk.extend_from_slice(person.csv().as_bytes());
+            chunk.push(b'\n');
+            if chunk.len() >= Self::CHUNK {
+                break;
+            }
+        }
+        Ok((!chunk.is_empty()).then_some(chunk))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::id_number::validate;
+    use crate::ingest::ByteSource;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn csv_chunks_are_the_header_and_every_line_in_whole_lines() {
+        let now = Timestamp(1_795_218_000);
+        let mut source = CsvChunks::new(Population::new(3, 20_000, now));
+        let mut chunks = Vec::new();
+        while let Some(chunk) = source.next_chunk().await.unwrap() {
+            assert!(chunk.ends_with(b"\n"));
+            chunks.push(chunk);
+        }
+        assert!(chunks.len() >= 2, "{} chunks", chunks.len());
+        let text = String::from_utf8(chunks.concat()).unwrap();
+        let expected: Vec<String> = std::iter::once(Population::CSV_HEADER.to_owned())
+            .chain(Population::new(3, 20_000, now).map(|p| p.csv()))
+            .collect();
+        assert_eq!(text.lines().collect::<Vec<_>>(), expected);
+    }
 
     #[test]
     fn people_are_deterministic_valid_and_distinct() {
