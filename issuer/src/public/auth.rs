@@ -466,6 +466,20 @@ pub fn ed25519_jwk(key: &ed25519_dalek::VerifyingKey, kid: &str) -> Value {
     })
 }
 
+/// One provider for unit tests: issuer `https://sso.example`, audience
+/// `sealpass`, `key` under kid `k1`, subjects `XA-{sub}`, 60 s of skew.
+#[cfg(test)]
+pub(crate) fn test_providers(key: &ed25519_dalek::SigningKey) -> IdentityProviders {
+    let jwks = serde_json::json!({"keys": [ed25519_jwk(&key.verifying_key(), "k1")]});
+    IdentityProviders::new(vec![IdentityProvider {
+        issuer: "https://sso.example".into(),
+        audience: "sealpass".into(),
+        keys: parse_jwks(jwks.to_string().as_bytes()).unwrap(),
+        subject_template: "XA-{sub}".into(),
+        skew: Seconds(60),
+    }])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,14 +492,7 @@ mod tests {
     }
 
     fn providers() -> IdentityProviders {
-        let jwks = json!({"keys": [ed25519_jwk(&ed_key().verifying_key(), "k1")]});
-        IdentityProviders::new(vec![IdentityProvider {
-            issuer: "https://sso.example".into(),
-            audience: "sealpass".into(),
-            keys: parse_jwks(jwks.to_string().as_bytes()).unwrap(),
-            subject_template: "XA-{sub}".into(),
-            skew: Seconds(60),
-        }])
+        test_providers(&ed_key())
     }
 
     fn claims() -> Value {

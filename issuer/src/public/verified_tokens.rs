@@ -131,7 +131,7 @@ impl VerifiedTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::public::auth::{IdentityProvider, ed25519_jwk, parse_jwks, sign_eddsa};
+    use crate::public::auth::{sign_eddsa, test_providers};
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use sealpass_core::Seconds;
@@ -144,14 +144,7 @@ mod tests {
     }
 
     fn providers() -> IdentityProviders {
-        let jwks = json!({"keys": [ed25519_jwk(&key().verifying_key(), "k1")]});
-        IdentityProviders::new(vec![IdentityProvider {
-            issuer: "https://sso.example".into(),
-            audience: "sealpass".into(),
-            keys: parse_jwks(jwks.to_string().as_bytes()).unwrap(),
-            subject_template: "XA-{sub}".into(),
-            skew: Seconds(60),
-        }])
+        test_providers(&key())
     }
 
     fn token(sub: &str) -> String {
