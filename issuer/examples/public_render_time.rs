@@ -4,10 +4,8 @@
 //!
 //!   cargo run --release -p sealpass-issuer --example public_render_time
 
-use sealpass_core::{
-    Colour, Date, HealthStatus, PassClaims, Seconds, TestRecord, TestResult, Timestamp,
-    Vaccination, mask_id, mask_name, sign_pass,
-};
+use sealpass_core::testkit::sample_claims;
+use sealpass_core::{Timestamp, sign_pass};
 use sealpass_issuer::public::passbook::render;
 use sealpass_issuer::public::reads::StoredPass;
 use std::time::Instant;
@@ -17,26 +15,8 @@ fn main() {
     let now = Timestamp(1_795_218_000);
     let passes: Vec<StoredPass> = (0..2000u32)
         .map(|i| {
-            let claims = PassClaims {
-                issuer: "CN-610100".into(),
-                issued_at: now,
-                not_before: now,
-                expires_at: now.plus(Seconds::hours(24)),
-                revocation_index: 1_000_000 + i,
-                health: HealthStatus {
-                    colour: Colour::Green,
-                    masked_name: mask_name("张三明"),
-                    masked_id: mask_id("610102199001011234"),
-                    vaccination: Vaccination {
-                        doses: 3,
-                        last_dose: Date::from_ymd(2022, 1, 15),
-                    },
-                    last_test: Some(TestRecord {
-                        taken_at: now.minus(Seconds::hours(20)),
-                        result: TestResult::Negative,
-                    }),
-                },
-            };
+            let mut claims = sample_claims(now);
+            claims.revocation_index = 1_000_000 + i;
             StoredPass {
                 text: sign_pass(&claims, &key).expect("signs"),
                 issued_at: now.0 as i64,
