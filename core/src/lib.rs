@@ -96,7 +96,7 @@ pub use error::{
     VerifyError,
 };
 pub use policy::{BUILTIN_PROFILES, CheckpointPolicy, PolicyParseError, parse_duration};
-pub use signer::{ALG_ED25519, CachedKidSigner, ExpandedKey, Kid, Signer, SignerError};
+pub use signer::{ALG_ED25519, ExpandedKey, Kid, Signer, SignerError};
 pub use status::{StatusBits, StatusList, StatusListError, sign_status_list};
 pub use text::TextError;
 pub use time::{Date, Seconds, Timestamp};

@@ -201,37 +201,6 @@ impl<S: Signer + ?Sized> Signer for &S {
     }
 }
 
-/// An in-memory key with its kid computed once, for signing in bulk.
-pub struct CachedKidSigner<S> {
-    inner: S,
-    kid: Kid,
-}
-
-impl<S: Signer> CachedKidSigner<S> {
-    pub fn new(inner: S) -> Self {
-        let kid = inner.kid();
-        CachedKidSigner { inner, kid }
-    }
-}
-
-impl<S: Signer> Signer for CachedKidSigner<S> {
-    fn public_key(&self) -> [u8; 32] {
-        self.inner.public_key()
-    }
-
-    fn sign(&self, message: &[u8]) -> Result<[u8; 64], SignerError> {
-        self.inner.sign(message)
-    }
-
-    fn kid(&self) -> Kid {
-        self.kid
-    }
-
-    fn sign_batch(&self, messages: &[&[u8]]) -> Result<Vec<[u8; 64]>, SignerError> {
-        self.inner.sign_batch(messages)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
