@@ -11,7 +11,9 @@ use axum::Router;
 use axum::routing::{get, post};
 use public_support::http::{Reply, get_request, loopback, send};
 use public_support::{PublicCity, token};
-use sealpass_issuer::overload::{ClientAddr, Door, Limits, QueueDelay, protect};
+use sealpass_issuer::overload::{
+    Admission, ClientAddr, Door, InService, Limits, QueueDelay, protect,
+};
 use sealpass_issuer::public::metrics::Metrics;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -306,7 +308,12 @@ async fn serve_with_door(
     metrics: Metrics,
 ) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let door = Door::open(listener, delay.clone(), limits.retry_after, metrics.clone()).unwrap();
+    let admission = Admission::new(
+        InService::new(limits.max_connections),
+        limits.retry_after,
+        metrics.clone(),
+    );
+    let door = Door::open(listener, delay.clone(), admission, limits.idle_timeout).unwrap();
     let addr = axum::serve::Listener::local_addr(&door).unwrap().addr;
     let app =
         protect(routes, limits, delay, metrics).into_make_service_with_connect_info::<ClientAddr>();
@@ -442,4 +449,160 @@ async fn the_door_refuses_at_once_while_saturated_and_admits_otherwise() {
     .await;
     let reply = send(calm, loopback(2), get_request("/fast", None)).await;
     assert_eq!((reply.status, reply.text().as_str()), (200, "fast"));
+}
+
+/// At `max_connections` in service, the door answers the next
+/// connections itself with a complete `503 busy` while the places are
+/// still held (not after a place frees: nothing waits), and the admitted
+/// connections are served; once they close, new ones are admitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_are_refused_at_the_door_while_the_admitted_are_served() {
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let started = Arc::new(tokio::sync::Semaphore::new(0));
+    let (hold, begun) = (release.clone(), started.clone());
+    let routes = Router::new()
+        .route(
+            "/held",
+            get(move || {
+                let (hold, begun) = (hold.clone(), begun.clone());
+                async move {
+                    begun.add_permits(1);
+                    let _ = hold.acquire().await.unwrap();
+                    "done"
+                }
+            }),
+        )
+        .route("/fast", get(|| async { "fast" }));
+    let limits = Limits {
+        max_connections: 2,
+        retry_after: 3,
+        ..generous(64)
+    };
+    let metrics = Metrics::new();
+    let addr = serve_with_door(
+        routes,
+        &limits,
+        QueueDelay::new(Duration::ZERO, metrics.clone()),
+        metrics.clone(),
+    )
+    .await;
+    let admitted: Vec<_> = (0..2)
+        .map(|i| tokio::spawn(send(addr, loopback(2 + i), get_request("/held", None))))
+        .collect();
+    // Both places are taken by requests being worked on.
+    let _ = started.acquire_many(2).await.unwrap();
+    for i in 0..10 {
+        let reply = send(addr, loopback(10 + i), get_request("/fast", None)).await;
+        assert_eq!(reply.status, 503, "{}", reply.text());
+        assert_eq!(reply.json()["error"], "busy");
+        assert_eq!(reply.headers["connection"], "close");
+        let retry: u64 = reply.headers["retry-after"].parse().unwrap();
+        assert!((3..=6).contains(&retry), "{retry}");
+    }
+    let text = metrics.render();
+    assert!(
+        text.contains("sealpass_public_shed_connections_total 10\n"),
+        "{text}"
+    );
+    release.add_permits(2);
+    for reply in futures_util::future::join_all(admitted).await {
+        let reply = reply.unwrap();
+        assert_eq!((reply.status, reply.text().as_str()), (200, "done"));
+    }
+    // Their connections closed and gave their places back (the door
+    // counts down when the server drops them: wait for that, not a time).
+    let mut reply = send(addr, loopback(30), get_request("/fast", None)).await;
+    for _ in 0..100 {
+        if reply.status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        reply = send(addr, loopback(30), get_request("/fast", None)).await;
+    }
+    assert_eq!((reply.status, reply.text().as_str()), (200, "fast"));
+}
+
+/// A kept-alive connection idle since its answer gives its place up to a
+/// new connection at the cap: it is closed, and the new one is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_kept_alive_connection_gives_its_place_to_a_new_one() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let routes = Router::new().route("/fast", get(|| async { "fast" }));
+    let limits = Limits {
+        max_connections: 1,
+        ..generous(64)
+    };
+    let metrics = Metrics::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let delay = QueueDelay::new(Duration::ZERO, metrics.clone());
+    let admission = Admission::new(
+        InService::evicting_after(1, Duration::ZERO),
+        limits.retry_after,
+        metrics.clone(),
+    );
+    let door = Door::open(listener, delay.clone(), admission, limits.idle_timeout).unwrap();
+    let addr = axum::serve::Listener::local_addr(&door).unwrap().addr;
+    let app = protect(routes, &limits, delay, metrics.clone())
+        .into_make_service_with_connect_info::<ClientAddr>();
+    tokio::spawn(async move { axum::serve(door, app).await.unwrap() });
+
+    let mut kept = tokio::net::TcpStream::connect(addr).await.unwrap();
+    kept.write_all(b"GET /fast HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    while !answer.ends_with(b"fast") {
+        let mut chunk = [0u8; 512];
+        let n = kept.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "closed before its answer");
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+    // The one place is the kept-alive connection's; it is idle once the
+    // server has flushed its answer (just after the client read it).
+    let mut reply = send(addr, loopback(2), get_request("/fast", None)).await;
+    for _ in 0..100 {
+        if reply.status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        reply = send(addr, loopback(2), get_request("/fast", None)).await;
+    }
+    assert_eq!((reply.status, reply.text().as_str()), (200, "fast"));
+    let mut rest = Vec::new();
+    let n = tokio::time::timeout(Duration::from_secs(10), kept.read_to_end(&mut rest))
+        .await
+        .expect("the idle connection is closed")
+        .unwrap_or(0);
+    assert_eq!(n, 0, "closed without another answer");
+}
+
+/// Without a cap, a kept-alive connection idle for `idle_timeout` after
+/// its answer is closed all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_connection_idle_too_long_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let routes = Router::new().route("/fast", get(|| async { "fast" }));
+    let limits = Limits {
+        idle_timeout: Duration::from_millis(300),
+        ..generous(64)
+    };
+    let metrics = Metrics::new();
+    let addr = serve_with_door(
+        routes,
+        &limits,
+        QueueDelay::new(Duration::ZERO, metrics.clone()),
+        metrics,
+    )
+    .await;
+    let mut kept = tokio::net::TcpStream::connect(addr).await.unwrap();
+    kept.write_all(b"GET /fast HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let n = tokio::time::timeout(Duration::from_secs(10), kept.read_to_end(&mut answer))
+        .await
+        .expect("closed after the idle timeout")
+        .unwrap();
+    assert!(n > 0 && answer.starts_with(b"HTTP/1.1 200") && answer.ends_with(b"fast"));
 }

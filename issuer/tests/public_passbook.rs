@@ -140,3 +140,121 @@ async fn a_remembered_identity_token_is_still_refused_once_expired() {
     let other = city.pass(&public_support::token("003")).await.json();
     assert_eq!(other["masked_id"], "6101**********0001");
 }
+
+/// The safety net (`recheck_unchanged`) compares at most
+/// `SAFETY_NET_READS` held passes with the store at once: with the store
+/// blocked (PostgreSQL: the `subjects` table locked by another session),
+/// 24 citizens whose passes all came due for the safety net together
+/// still get their held passes at once, except the few whose comparison
+/// waits on the store; those get theirs when it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_a_few_safety_net_reads_run_at_once() {
+    use sealpass_issuer::public::passbook::SAFETY_NET_READS;
+    use sealpass_issuer::store::Store;
+    use sqlx::Connection as _;
+    use std::sync::Arc;
+
+    let url = support::postgres().fresh_database().await;
+    let store = Store::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let city = PublicCity::over(store, support::StoreGuard::None, |settings| {
+        // The feed answers every 500 ms (and is trusted for 2.5 s after):
+        // only the safety net, after 1 s, compares an unchanged pass.
+        settings.pass_recheck = Duration::from_millis(500);
+        settings.pass_recheck_unchanged = Duration::from_secs(1);
+        settings.limits.per_client_rate = 1e9;
+        settings.limits.per_client_burst = 1_000_000_000;
+    })
+    .await;
+    let people: String = (100..124)
+        .map(|n| {
+            let id = id_number(&format!("61010219900101{n:03}"));
+            format!("XA-{n},市民{n},{id},green,3,2022-01-15,,\n")
+        })
+        .collect();
+    let report = ingest::ingest(
+        &city.store,
+        Kind::Enrolments,
+        Format::Csv,
+        ReaderSource::new(
+            format!(
+                "subject,name,id_number,colour,doses,last_dose,test_time,test_result\n{people}"
+            )
+            .as_bytes(),
+        ),
+        "test",
+        NOW,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.applied, 24, "{report:?}");
+    city.signer.round(NOW, &|_| {}).await.unwrap();
+    let tokens: Vec<String> = (100..124).map(|n| token(&n.to_string())).collect();
+
+    // Loaded once the feed follows; then all come due together.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    for token in &tokens {
+        assert_eq!(city.pass(token).await.status, StatusCode::OK);
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    let mut blocker = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut blocker).await.unwrap();
+    sqlx::query("LOCK TABLE subjects IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+
+    let city = Arc::new(city);
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    for token in tokens.clone() {
+        let (city, done) = (city.clone(), done_tx.clone());
+        tokio::spawn(async move {
+            let status = city.pass(&token).await.status;
+            let _ = done.send(status);
+        });
+    }
+    let served_at_once = tokens.len() - SAFETY_NET_READS;
+    for _ in 0..served_at_once {
+        let status = tokio::time::timeout(Duration::from_secs(10), done_rx.recv())
+            .await
+            .expect("a held pass is sent without waiting on the store")
+            .unwrap();
+        assert_eq!(status, StatusCode::OK);
+    }
+    // The rest wait on the blocked store: exactly the safety net's reads.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        done_rx.try_recv().is_err(),
+        "more than {served_at_once} answered while the store was blocked"
+    );
+    let metrics = String::from_utf8(city.get("/metrics", &[]).await.body).unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "sealpass_public_passbook_store_reads_total{{reason=\"safety_net\"}} {SAFETY_NET_READS}\n"
+        )),
+        "{metrics}"
+    );
+
+    sqlx::query("COMMIT").execute(&mut blocker).await.unwrap();
+    for _ in 0..SAFETY_NET_READS {
+        let status = tokio::time::timeout(Duration::from_secs(10), done_rx.recv())
+            .await
+            .expect("answered once the store answers")
+            .unwrap();
+        assert_eq!(status, StatusCode::OK);
+    }
+}
+
+/// A resident id number: the 17 digits and their check character
+/// (GB 11643: weights 2^(17-i) mod 11).
+fn id_number(digits: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = digits
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    format!("{digits}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}

@@ -41,6 +41,15 @@ pub struct PublicArgs {
 /// The overload limits (defaults measured: docs/performance.md).
 #[derive(Args, Default)]
 pub struct LimitArgs {
+    /// Connections in service at once; the door refuses more at once with
+    /// 503 (a connection idle for 100 ms gives its place up); 0 no cap
+    /// [default: 0]
+    #[arg(long, env = "SEALPASS_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Close a kept-alive connection idle this long after an answer,
+    /// giving its place back; 0 never [default: 60s]
+    #[arg(long, env = "SEALPASS_IDLE_TIMEOUT", value_name = "DURATION")]
+    pub idle_timeout: Option<String>,
     /// Requests worked on at once; more are answered 503 at once [default: 256]
     #[arg(long, env = "SEALPASS_MAX_IN_FLIGHT", value_name = "N")]
     pub max_in_flight: Option<usize>,
@@ -65,6 +74,16 @@ pub struct LimitArgs {
 impl LimitArgs {
     /// The flags over `base`.
     pub fn apply(&self, mut base: Limits) -> Result<Limits> {
+        if let Some(n) = self.max_connections {
+            base.max_connections = n;
+        }
+        if let Some(t) = &self.idle_timeout {
+            base.idle_timeout = if t.trim() == "0" {
+                Duration::ZERO
+            } else {
+                fine_duration(t, "--idle-timeout").map_err(anyhow::Error::msg)?
+            };
+        }
         if let Some(n) = self.max_in_flight {
             base.max_in_flight = n;
         }

@@ -11,20 +11,21 @@
 //! that moment (its first request measures its wait from it:
 //! [`QueueDelay`]; a browser's connection opened ahead of need waits at the
 //! door, not in the server's queue). While the
-//! queue delay is over its limit, or the hand-over queue to the serving
-//! runtime is full, the door answers the connection itself with `503 busy`
-//! and a `Retry-After` (after reading the request, so the answer is not
-//! lost to a reset) and closes it; otherwise it hands the connection over.
-//! Refusals at the door count as shed requests.
+//! connections in service are at their cap ([`InService`]), the queue
+//! delay is over its limit, or the hand-over queue to the serving runtime
+//! is full, the door answers the connection itself with `503 busy` and a
+//! `Retry-After` (after reading the request, so the answer is not lost to
+//! a reset) and closes it; otherwise it hands the connection over with its
+//! place in service. Refusals at the door count as shed requests.
 
 use super::QueueDelay;
+use super::connections::{Admission, Place};
 use super::waits::{ReadWaits, TimedStream};
-use crate::public::metrics::Metrics;
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -87,31 +88,39 @@ impl Connected<IncomingStream<'_, Door>> for ClientAddr {
     }
 }
 
-type Handed = (std::net::TcpStream, Accepted);
+/// A connection handed to the serving runtime, with its place in service.
+struct Handed {
+    stream: std::net::TcpStream,
+    accepted: Accepted,
+    place: Place,
+}
 
 /// The serving side of the door: an axum [`Listener`].
 pub struct Door {
     handed: mpsc::Receiver<Handed>,
     local: SocketAddr,
+    idle: Duration,
 }
 
 impl Door {
-    /// Open the door on `listener`. `retry_after` is the base of the
-    /// jittered `Retry-After` (N to 2N seconds).
+    /// Open the door on `listener`: `admission` holds the places in
+    /// service (`max_connections`) and the refusals (their jittered
+    /// `Retry-After`); a kept-alive connection idle for `idle` after an
+    /// answer is closed (zero: never).
     pub fn open(
         listener: tokio::net::TcpListener,
         delay: Arc<QueueDelay>,
-        retry_after: u64,
-        metrics: Metrics,
+        admission: Arc<Admission>,
+        idle: Duration,
     ) -> std::io::Result<Door> {
         let local = listener.local_addr()?;
         let listener = listener.into_std()?;
         let (handover, handed) = mpsc::channel(HANDOVER);
-        let answers: Arc<Vec<Vec<u8>>> = Arc::new(
-            (retry_after.max(1)..=2 * retry_after.max(1))
-                .map(busy_answer)
-                .collect(),
-        );
+        let gate = Arc::new(Gate {
+            handover,
+            delay,
+            admission,
+        });
         std::thread::Builder::new()
             .name("sealpass-door".into())
             .spawn(move || {
@@ -125,19 +134,17 @@ impl Door {
                         return;
                     }
                 };
-                runtime.block_on(door(listener, handover, delay, answers, metrics));
+                runtime.block_on(door(listener, gate));
             })?;
-        Ok(Door { handed, local })
+        Ok(Door {
+            handed,
+            local,
+            idle,
+        })
     }
 }
 
-async fn door(
-    listener: std::net::TcpListener,
-    handover: mpsc::Sender<Handed>,
-    delay: Arc<QueueDelay>,
-    answers: Arc<Vec<Vec<u8>>>,
-    metrics: Metrics,
-) {
+async fn door(listener: std::net::TcpListener, gate: Arc<Gate>) {
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(listener) => listener,
         Err(e) => {
@@ -145,13 +152,6 @@ async fn door(
             return;
         }
     };
-    let gate = Arc::new(Gate {
-        handover,
-        delay,
-        answers,
-        metrics,
-        turn: AtomicUsize::new(0),
-    });
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -173,9 +173,7 @@ async fn door(
 struct Gate {
     handover: mpsc::Sender<Handed>,
     delay: Arc<QueueDelay>,
-    answers: Arc<Vec<Vec<u8>>>,
-    metrics: Metrics,
-    turn: AtomicUsize,
+    admission: Arc<Admission>,
 }
 
 impl Gate {
@@ -190,30 +188,39 @@ impl Gate {
             return;
         }
         if self.delay.is_over() {
+            self.admission.metrics.shed_for_delay();
             self.refuse(stream).await;
             return;
         }
+        let Some(place) = self.admission.in_service.enter() else {
+            self.admission.metrics.shed_at_cap();
+            self.refuse(stream).await;
+            return;
+        };
         let _ = stream.set_nodelay(true);
         let Ok(std_stream) = stream.into_std() else {
             return;
         };
-        let accepted = Accepted {
-            addr,
-            at: Instant::now(),
-            waits: ReadWaits::new(),
+        let handed = Handed {
+            stream: std_stream,
+            accepted: Accepted {
+                addr,
+                at: Instant::now(),
+                waits: ReadWaits::new(),
+            },
+            place,
         };
-        if let Err(mpsc::error::TrySendError::Full((s, _))) =
-            self.handover.try_send((std_stream, accepted))
-            && let Ok(stream) = TcpStream::from_std(s)
-        {
-            self.refuse(stream).await;
+        if let Err(mpsc::error::TrySendError::Full(handed)) = self.handover.try_send(handed) {
+            drop(handed.place);
+            if let Ok(stream) = TcpStream::from_std(handed.stream) {
+                self.admission.metrics.shed_for_delay();
+                self.refuse(stream).await;
+            }
         }
     }
 
     async fn refuse(&self, stream: TcpStream) {
-        self.metrics.shed_for_delay();
-        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
-        refuse(stream, &self.answers[turn % self.answers.len()]).await;
+        refuse(stream, self.admission.busy_answer()).await;
     }
 }
 
@@ -249,32 +256,22 @@ async fn refuse(mut stream: TcpStream, answer: &[u8]) {
     }
 }
 
-/// The whole HTTP answer of a refusal, with `Retry-After: seconds`.
-fn busy_answer(seconds: u64) -> Vec<u8> {
-    let body = format!(
-        "{{\"error\":\"busy\",\"message\":\"sealpass is busy right now: please retry in {seconds} s\",\"retry_after_seconds\":{seconds}}}"
-    );
-    format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncache-control: no-store\r\n\
-         retry-after: {seconds}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
 impl Listener for Door {
     type Io = TimedStream;
     type Addr = Accepted;
 
     async fn accept(&mut self) -> (TimedStream, Accepted) {
         loop {
-            let Some((stream, addr)) = self.handed.recv().await else {
+            let Some(handed) = self.handed.recv().await else {
                 // The door thread ended: accept nothing more.
                 std::future::pending::<()>().await;
                 unreachable!()
             };
-            if let Ok(stream) = TcpStream::from_std(stream) {
-                return (TimedStream::new(stream, addr.waits.clone()), addr);
+            if let Ok(stream) = TcpStream::from_std(handed.stream) {
+                let addr = handed.accepted;
+                let stream =
+                    TimedStream::new(stream, addr.waits.clone(), self.idle).admitted(handed.place);
+                return (stream, addr);
             }
         }
     }

@@ -2,6 +2,12 @@
 //! rush gets a fast, honest "busy, retry in N s" while the first 150 keep
 //! their speed (docs/public-api.md, "Overload").
 //!
+//! - **Connections in service** ([`connections`], [`door`]): at most
+//!   `max_connections` connections are handed to the server at once; the
+//!   door refuses the next one itself, at once, with 503 and `Retry-After`,
+//!   so the queue inside the server is never longer than that. A
+//!   kept-alive connection idle for `idle_timeout` after an answer is
+//!   closed, giving its place back.
 //! - **Concurrency limit with load shedding.** At most `max_in_flight`
 //!   requests are worked on at once (tower's global concurrency limit); a
 //!   request beyond that is not queued but answered at once (tower's load
@@ -22,11 +28,13 @@
 //! `Retry-After` is jittered between N and 2N seconds so that refused
 //! phones do not all come back in the same second.
 
+pub mod connections;
 pub mod delay;
 pub mod door;
 pub mod rate;
 pub mod waits;
 
+pub use connections::{Admission, InService};
 pub use delay::QueueDelay;
 pub use door::{ClientAddr, Door};
 pub use rate::RateLimiter;
@@ -47,6 +55,14 @@ use tower::ServiceBuilder;
 /// The limits; every one is configurable (flags, environment, config file).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
+    /// Connections in service at once (handed to the server by the door
+    /// and not yet closed, idle ones giving their place up); more are
+    /// refused at the door with 503 (0: no cap, the default: see
+    /// docs/public-api.md for when and how to set it).
+    pub max_connections: usize,
+    /// A kept-alive connection idle this long after an answer is closed
+    /// (zero: never).
+    pub idle_timeout: Duration,
     /// Requests worked on at once; more are shed with 503.
     pub max_in_flight: usize,
     /// Shed while requests wait longer than this to be worked on (zero:
@@ -72,6 +88,8 @@ impl Default for Limits {
     /// under overload").
     fn default() -> Limits {
         Limits {
+            max_connections: 0,
+            idle_timeout: Duration::from_secs(60),
             max_in_flight: 256,
             max_queue_delay: Duration::from_millis(20),
             retry_after: 2,

@@ -12,7 +12,15 @@
 //! reading it, the time since is how long the request waited in the
 //! server's queue (its sojourn, as the door's stamp gives for a first
 //! request), and [`super::QueueDelay`] judges it the same way.
+//!
+//! The served stream also holds the connection's place in service
+//! ([`super::connections`]): between requests it says it is idle, and if
+//! the door has it give its place up, or it stays idle for `idle_timeout`,
+//! the read ends as if the client had closed and the server closes its
+//! side, as for any kept-alive connection.
 
+use super::connections::Place;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,6 +28,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::time::Sleep;
 
 /// The waits of one connection's requests.
 pub struct ReadWaits {
@@ -80,21 +89,63 @@ impl Wake for ReadWaits {
     }
 }
 
-/// A served connection whose reads are timed ([`ReadWaits`]).
+/// A served connection whose reads are timed ([`ReadWaits`]), closed
+/// after `idle` without a request once it has answered one.
 pub struct TimedStream {
     stream: TcpStream,
     waits: Arc<ReadWaits>,
     waker: Waker,
+    /// Held until the connection closes (none: not counted).
+    place: Option<Place>,
+    /// It gave its place up: the connection ends.
+    closing: bool,
+    /// Zero: never closed for idleness.
+    idle: Duration,
+    /// The last thing done was writing (an answer): a read that waits now
+    /// waits for the next request, and may time out.
+    answered: bool,
+    /// The idle deadline, armed while a read waits after an answer.
+    idle_timer: Option<Pin<Box<Sleep>>>,
+    armed: bool,
 }
 
 impl TimedStream {
-    pub fn new(stream: TcpStream, waits: Arc<ReadWaits>) -> TimedStream {
+    pub fn new(stream: TcpStream, waits: Arc<ReadWaits>, idle: Duration) -> TimedStream {
         let waker = Waker::from(waits.clone());
         TimedStream {
             stream,
             waits,
             waker,
+            place: None,
+            closing: false,
+            idle,
+            answered: false,
+            idle_timer: None,
+            armed: false,
         }
+    }
+
+    /// Counted in service with `place` until it closes.
+    pub fn admitted(mut self, place: Place) -> TimedStream {
+        self.place = Some(place);
+        self
+    }
+
+    /// Whether the connection has been idle after an answer for `idle`:
+    /// polled while a read waits (registers the timer with `cx`).
+    fn idle_too_long(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.answered || self.idle.is_zero() {
+            return false;
+        }
+        let deadline = tokio::time::Instant::now() + self.idle;
+        let timer = self
+            .idle_timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if !self.armed {
+            timer.as_mut().reset(deadline);
+            self.armed = true;
+        }
+        timer.as_mut().poll(cx).is_ready()
     }
 }
 
@@ -111,17 +162,58 @@ impl AsyncRead for TimedStream {
                 *task = Some(cx.waker().clone());
             }
         }
+        if this.closing || this.place.as_ref().is_some_and(Place::evicted) {
+            this.closing = true;
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let mut ours = Context::from_waker(&this.waker);
         let result = Pin::new(&mut this.stream).poll_read(&mut ours, buf);
         if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.answered = false;
+            this.armed = false;
+            if this.place.as_ref().is_some_and(|p| !p.busy()) {
+                // It gave its place up just as this request came: the
+                // server sees the connection end between requests and
+                // closes it; the client retries on a new connection, as
+                // after any keep-alive close.
+                buf.set_filled(before);
+                this.closing = true;
+                return Poll::Ready(Ok(()));
+            }
             let woken = this.waits.woken_at.swap(0, Ordering::Relaxed);
             if woken != 0 {
                 let wait = this.waits.micros().saturating_sub(woken);
                 this.waits.last.store(wait + 1, Ordering::Relaxed);
             }
+        } else if result.is_pending() && this.waiting_for_next(cx) {
+            // Idle since its last answer: end it as if the client had.
+            this.closing = true;
+            return Poll::Ready(Ok(()));
         }
         result
+    }
+}
+
+impl TimedStream {
+    /// After an answer, waiting for the next request: idle for the door
+    /// (woken through the read's waker should it give its place up) and
+    /// for the idle timeout (registered with `cx`); true once that has
+    /// passed. Called when a read waits and when an answer was flushed
+    /// (the server may not read again before the next request arrives).
+    fn waiting_for_next(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.answered {
+            return false;
+        }
+        if let Some(place) = &self.place {
+            place.idle(&self.waker);
+        }
+        self.idle_too_long(cx)
+    }
+
+    fn wrote(&mut self) {
+        self.answered = true;
+        self.armed = false;
     }
 }
 
@@ -131,7 +223,12 @@ impl AsyncWrite for TimedStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.stream).poll_write(cx, buf);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            this.wrote();
+        }
+        result
     }
 
     fn poll_write_vectored(
@@ -139,7 +236,12 @@ impl AsyncWrite for TimedStream {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            this.wrote();
+        }
+        result
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -147,7 +249,13 @@ impl AsyncWrite for TimedStream {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.stream).poll_flush(cx);
+        if matches!(result, Poll::Ready(Ok(()))) && this.waiting_for_next(cx) {
+            // Wake the read, which ends the connection.
+            cx.waker().wake_by_ref();
+        }
+        result
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -170,7 +278,7 @@ mod tests {
             .unwrap();
         let (server, _) = listener.accept().await.unwrap();
         let waits = ReadWaits::new();
-        let mut served = TimedStream::new(server, waits.clone());
+        let mut served = TimedStream::new(server, waits.clone(), Duration::ZERO);
         let mut buffer = [0u8; 64];
         // Waiting for the request: the read is pending, then woken.
         let reader = tokio::spawn(async move {

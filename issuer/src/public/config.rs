@@ -61,6 +61,8 @@ pub struct FileConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileLimits {
+    pub max_connections: Option<usize>,
+    pub idle_timeout: Option<String>,
     pub max_in_flight: Option<usize>,
     pub max_queue_delay: Option<String>,
     pub retry_after: Option<String>,
@@ -164,6 +166,11 @@ impl FileConfig {
         let d = Limits::default();
         let l = &self.limits;
         Ok(Limits {
+            max_connections: l.max_connections.unwrap_or(d.max_connections),
+            idle_timeout: match &l.idle_timeout {
+                Some(t) => fine_duration(t, "limits.idle_timeout")?,
+                None => d.idle_timeout,
+            },
             max_in_flight: l.max_in_flight.unwrap_or(d.max_in_flight),
             max_queue_delay: match &l.max_queue_delay {
                 Some(t) => fine_duration(t, "limits.max_queue_delay")?,
@@ -237,11 +244,14 @@ mod tests {
     #[test]
     fn file_limits_override_defaults() {
         let config = FileConfig::parse(
-            "[limits]\nmax_in_flight = 8\nrequest_timeout = \"3s\"\nmax_queue_delay = \"50ms\"",
+            "[limits]\nmax_in_flight = 8\nrequest_timeout = \"3s\"\nmax_queue_delay = \"50ms\"\n\
+             max_connections = 32\nidle_timeout = \"1500ms\"",
         )
         .unwrap();
         let limits = config.limits().unwrap();
         assert_eq!(limits.max_in_flight, 8);
+        assert_eq!(limits.max_connections, 32);
+        assert_eq!(limits.idle_timeout, Duration::from_millis(1500));
         assert_eq!(limits.request_timeout, Duration::from_secs(3));
         assert_eq!(limits.max_queue_delay, Duration::from_millis(50));
         assert_eq!(limits.per_client_burst, Limits::default().per_client_burst);

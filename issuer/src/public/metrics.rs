@@ -6,8 +6,11 @@
 //! |---|---|---|
 //! | `sealpass_public_requests_total` | counter | `route`, `status` |
 //! | `sealpass_public_request_duration_seconds` | histogram | `route`, `status` |
-//! | `sealpass_public_shed_total` | counter | (503 busy: over the concurrency limit or the queue delay) |
+//! | `sealpass_public_shed_total` | counter | (503 busy: over the concurrency limit, the queue delay or the connection cap) |
 //! | `sealpass_public_shed_queue_delay_total` | counter | (of which for queue delay) |
+//! | `sealpass_public_shed_connections_total` | counter | (of which at the door: `max_connections` in service) |
+//! | `sealpass_public_connections_in_service` | gauge | (handed to the server by the door, not yet closed) |
+//! | `sealpass_public_passbook_store_reads_total` | counter | `reason`: why a pass was read from the store (`first`, `named`, `renewal`, `feed_silent`, `before_feed`, `safety_net`) |
 //! | `sealpass_public_queue_delay_seconds` | gauge | (how long the last new connection's first request waited to be read) |
 //! | `sealpass_public_timeouts_total` | counter | |
 //! | `sealpass_public_rate_limited_total` | counter | (429) |
@@ -73,6 +76,7 @@ impl Metrics {
         for name in [
             "sealpass_public_shed_total",
             "sealpass_public_shed_queue_delay_total",
+            "sealpass_public_shed_connections_total",
             "sealpass_public_timeouts_total",
             "sealpass_public_rate_limited_total",
             "sealpass_public_rate_limiter_full_total",
@@ -120,6 +124,31 @@ impl Metrics {
         self.shed();
         self.counter("sealpass_public_shed_queue_delay_total", vec![])
             .increment(1);
+    }
+
+    /// Refused at the door: the connections in service were at the cap.
+    pub fn shed_at_cap(&self) {
+        self.shed();
+        self.counter("sealpass_public_shed_connections_total", vec![])
+            .increment(1);
+    }
+
+    pub fn connections_in_service(&self, n: usize) {
+        self.0
+            .register_gauge(
+                &Key::from_name("sealpass_public_connections_in_service"),
+                &METADATA,
+            )
+            .set(n as f64);
+    }
+
+    /// The pass book read a pass from the store, for `reason`.
+    pub fn passbook_store_read(&self, reason: &'static str) {
+        self.counter(
+            "sealpass_public_passbook_store_reads_total",
+            vec![Label::new("reason", reason)],
+        )
+        .increment(1);
     }
 
     pub fn queue_delay(&self, delay: Duration) {

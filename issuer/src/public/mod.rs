@@ -31,7 +31,7 @@ pub mod verified_tokens;
 
 use crate::api::Clock;
 use crate::demo::idp::DemoIdentityProvider;
-use crate::overload::{Door, Limits, QueueDelay, protect};
+use crate::overload::{Admission, Door, InService, Limits, QueueDelay, protect};
 use crate::store::Store;
 use auth::IdentityProviders;
 use axum::Router;
@@ -103,6 +103,7 @@ pub(crate) struct Inner {
     pub metrics: Metrics,
     pub limits: Limits,
     pub delay: Arc<QueueDelay>,
+    pub in_service: Arc<InService>,
     pub page: HashMap<&'static str, StaticFile>,
     pub verifier: VerifierApp,
     pub login_url: Option<String>,
@@ -128,6 +129,7 @@ impl PublicState {
             .expect("the OpenAPI document serializes");
         let metrics = Metrics::new();
         let delay = QueueDelay::new(settings.limits.max_queue_delay, metrics.clone());
+        let in_service = InService::new(settings.limits.max_connections);
         PublicState {
             inner: Arc::new(Inner {
                 book: PassBook::new(
@@ -135,6 +137,7 @@ impl PublicState {
                     settings.pass_cache_entries,
                     settings.pass_recheck,
                     settings.pass_recheck_unchanged,
+                    metrics.clone(),
                 ),
                 store,
                 lists: lists::ListCache::default(),
@@ -144,6 +147,7 @@ impl PublicState {
                 metrics,
                 limits: settings.limits,
                 delay,
+                in_service,
                 page: page::citizen_page(),
                 verifier: settings.verifier_app,
                 login_url: settings.login_url,
@@ -164,14 +168,19 @@ impl PublicState {
 
     /// Open the [`Door`] on `listener` for this state's limits: connections
     /// are accepted on a thread of their own, stamped, and refused there at
-    /// once while the server is saturated. Serve with
+    /// once while the server is saturated or `max_connections` are in
+    /// service. Serve with
     /// `app(state).into_make_service_with_connect_info::<ClientAddr>()`.
     pub fn open_door(&self, listener: tokio::net::TcpListener) -> std::io::Result<Door> {
         Door::open(
             listener,
             self.inner.delay.clone(),
-            self.inner.limits.retry_after,
-            self.inner.metrics.clone(),
+            Admission::new(
+                self.inner.in_service.clone(),
+                self.inner.limits.retry_after,
+                self.inner.metrics.clone(),
+            ),
+            self.inner.limits.idle_timeout,
         )
     }
 }

@@ -50,6 +50,9 @@ pub async fn readyz(State(state): State<PublicState>) -> Response {
 pub async fn metrics(State(state): State<PublicState>) -> Response {
     let inner = &state.inner;
     inner.metrics.passes_in_memory(inner.book.len());
+    inner
+        .metrics
+        .connections_in_service(inner.in_service.count());
     (
         [
             (

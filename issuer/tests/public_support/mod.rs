@@ -136,6 +136,15 @@ impl PublicCity {
 
     pub async fn with(backend: Backend, adjust: impl FnOnce(&mut PublicSettings)) -> PublicCity {
         let (store, guard) = support::store(backend).await;
+        PublicCity::over(store, guard, adjust).await
+    }
+
+    /// The test city over `store` (migrated, empty), kept alive by `guard`.
+    pub async fn over(
+        store: Store,
+        guard: StoreGuard,
+        adjust: impl FnOnce(&mut PublicSettings),
+    ) -> PublicCity {
         let report = ingest::ingest(
             &store,
             Kind::Enrolments,
