@@ -3,6 +3,7 @@
 //! health columns the signer needs), and the subjects with new events (the
 //! pass book's change feed). Point reads and primary-key range reads only.
 
+use crate::store::pages::PassPage;
 use crate::store::{Store, StoreError, on_backend};
 use sqlx::Row;
 
@@ -12,7 +13,11 @@ pub struct StoredPass {
     pub text: String,
     pub issued_at: i64,
     pub expires_at: i64,
-    /// When the signer renews it (the next pass is ready a little after).
+    /// When the signer renews it (the next pass is ready a little after);
+    /// 0 while a status change waits for the signer.
+    pub renews_at: i64,
+    /// When its pass page is next due, if earlier than `renews_at` (another
+    /// subject of the page changed): the pass may change from then on.
     pub due_at: i64,
 }
 
@@ -37,30 +42,36 @@ impl Store {
         Ok(())
     }
 
-    /// The current pass of `subject` (one indexed read).
+    /// The current pass of `subject`: two indexed reads in one statement,
+    /// the subject and its pass page.
     pub async fn current_pass(&self, subject: &str) -> Result<PassLookup, StoreError> {
         on_backend!(self, pool => {
-            let Some(row) = sqlx::query(
-                "SELECT pass_text, pass_iat, pass_exp, due_at FROM subjects WHERE subject = $1",
-            )
-            .bind(subject)
-            .fetch_optional(pool)
-            .await?
+            let Some((id, status_version, page_due_at, slots)) =
+                sqlx::query_as::<_, (i64, i64, Option<i64>, Option<Vec<u8>>)>(
+                    "SELECT s.id, s.status_version, p.due_at, p.slots FROM subjects s \
+                     LEFT JOIN pass_pages p ON p.page = s.id / 64 WHERE s.subject = $1",
+                )
+                .bind(subject)
+                .fetch_optional(pool)
+                .await?
             else {
                 return Ok(PassLookup::Unknown);
             };
-            let text: Option<String> = row.try_get("pass_text")?;
-            let issued_at: Option<i64> = row.try_get("pass_iat")?;
-            let expires_at: Option<i64> = row.try_get("pass_exp")?;
-            let due_at: i64 = row.try_get("due_at")?;
-            Ok(match (text, issued_at, expires_at) {
-                (Some(text), Some(issued_at), Some(expires_at)) => PassLookup::Signed(StoredPass {
-                    text,
-                    issued_at,
-                    expires_at,
-                    due_at,
-                }),
-                _ => PassLookup::NotSigned { due_at },
+            let page = PassPage::decode(slots.as_deref().unwrap_or_default())?;
+            let page_due_at = page_due_at.unwrap_or(0);
+            Ok(match page.get(id) {
+                Some(pass) => {
+                    // A status change waits for its new pass: fetch again now.
+                    let renews_at = if pass.version == status_version { pass.due_at } else { 0 };
+                    PassLookup::Signed(StoredPass {
+                        text: pass.text.clone(),
+                        issued_at: pass.issued_at,
+                        expires_at: pass.expires_at,
+                        renews_at,
+                        due_at: renews_at.min(page_due_at),
+                    })
+                }
+                None => PassLookup::NotSigned { due_at: page_due_at },
             })
         })
     }

@@ -1,14 +1,14 @@
 //! The signer: the only part of the issuer that holds the issuer key.
 //!
 //! A **round** signs every subject that is due (a status change, no pass
-//! yet, or a pass to renew), in pages, through a three-stage pipeline:
-//! read a page and reserve its revocation indices, sign it on all threads,
-//! store it; the three stages overlap. Then it keeps the status list
-//! current. Every step is idempotent: a pass is stored only if the status
-//! it was signed from is still current (else the subject stays due), and
-//! storing it moves the subject's `due_at` to the renewal time, so a round
-//! interrupted anywhere is finished by the next one, with nothing skipped
-//! and nothing stored twice.
+//! yet, or a pass to renew) in the due pass pages (`store::pages`, 64
+//! subjects a page), through a three-stage pipeline: read pages and reserve
+//! revocation indices, sign on all threads, store the pages; the three
+//! stages overlap. Then it keeps the status list current. Every step is
+//! idempotent: a page is stored only if nothing changed it since it was
+//! read (its revision; else it stays due), and storing it moves the page's
+//! `due_at` to its next renewal, so a round interrupted anywhere is
+//! finished by the next one, with nothing skipped and nothing stored twice.
 //!
 //! Schedule (docs/issuer.md, "The signer's schedule"): a pass is valid for
 //! `validity` minus a jitter in `[0, jitter)`, spread evenly over the

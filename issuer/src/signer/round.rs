@@ -1,11 +1,13 @@
-//! A round (see the module above): read a page of due subjects and plan
-//! their claims with revocation indices, sign it on all threads, store it;
-//! the three stages overlap through bounded channels, so signing threads
-//! do not wait for the database while there is a page to sign.
+//! A round (see the module above): read due pass pages and plan the
+//! claims of their due subjects with revocation indices, sign them on all
+//! threads, store the pages; the three stages overlap through bounded
+//! channels, so signing threads do not wait for the database while there
+//! is something to sign.
 
 use super::leases::Leases;
 use super::{IssuerKey, PassSigner, RoundReport, SignError, index};
-use crate::store::{DueSubject, SignedPass, SupersededPass};
+use crate::store::pages::{PAGE_SUBJECTS, Slot};
+use crate::store::{DuePage, PageWrite, SupersededPass};
 use futures_util::StreamExt;
 use sealpass_core::{HealthStatus, PassClaims, Seconds, SignerError, Timestamp, sign_passes};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,19 +19,25 @@ struct Rank {
     of: u64,
 }
 
-/// A page planned for signing.
+/// Pages planned for signing: the claims of their due subjects, page by
+/// page in order.
 struct Plan {
-    subjects: Vec<Planned>,
+    pages: Vec<PlannedPage>,
     claims: Vec<PassClaims>,
 }
 
-/// What storing a subject's new pass needs to know of the subject.
-struct Planned {
-    id: i64,
-    status_version: i64,
-    pass: Option<(i64, i64)>,
-    prev: Option<(i64, i64)>,
+/// A due page and which of its subjects are signed anew.
+struct PlannedPage {
+    due: DuePage,
+    /// `(id, status version)` of each subject signed anew, in the order
+    /// of its claims in [`Plan::claims`].
+    signed: Vec<(i64, i64)>,
 }
+
+/// A subject of a due page whose renewal is at most this far off is
+/// renewed with the page, so that a page is written once per renewal and
+/// not once for each second its subjects' renewals are apart.
+const RENEW_TOGETHER: Seconds = Seconds::minutes(10);
 
 impl PassSigner {
     /// Sign everything due at `now`, then keep the status list current.
@@ -41,8 +49,9 @@ impl PassSigner {
     ) -> Result<RoundReport, SignError> {
         let mut report = RoundReport::default();
         let (plan_tx, mut plan_rx) = tokio::sync::mpsc::channel::<Plan>(2);
-        let (signed_tx, signed_rx) = tokio::sync::mpsc::channel::<SignedPage>(2);
+        let (signed_tx, signed_rx) = tokio::sync::mpsc::channel::<SignedPages>(2);
         let mut list_signed = false;
+        let pages_per_read = (self.config.page / PAGE_SUBJECTS as usize).max(1);
 
         let read = async {
             let mut after = (i64::MIN, i64::MIN);
@@ -54,13 +63,10 @@ impl PassSigner {
             let mut busy = std::time::Duration::ZERO;
             loop {
                 let started = std::time::Instant::now();
-                let subjects = self
-                    .store
-                    .due_subjects(now, after, self.config.page)
-                    .await?;
-                let Some(last) = subjects.last() else { break };
-                after = (last.due_at, last.id);
-                let plan = self.plan(subjects, &mut rank, &mut leases, now).await?;
+                let pages = self.store.due_pages(now, after, pages_per_read).await?;
+                let Some(last) = pages.last() else { break };
+                after = (last.due_at, last.page);
+                let plan = self.plan(pages, &mut rank, &mut leases, now).await?;
                 let highest = plan
                     .claims
                     .iter()
@@ -85,7 +91,7 @@ impl PassSigner {
                 let renew_before = self.config.renew_before;
                 let skew = self.config.clock_skew;
                 let signed = tokio::task::spawn_blocking(move || {
-                    sign_page(&plan, &key, threads, renew_before, skew, now)
+                    sign_plan(&plan, &key, threads, renew_before, skew, now)
                 })
                 .await
                 .map_err(|e| SignError::Thread(e.to_string()))??;
@@ -105,10 +111,11 @@ impl PassSigner {
                 pages.recv().await.map(|page| (page, pages))
             });
             let writes = pages
-                .map(|(passes, superseded)| async move {
+                .map(|(pages, superseded)| async move {
                     let started = std::time::Instant::now();
-                    let n = self.store.store_passes(&passes, &superseded, now).await?;
-                    Ok::<_, SignError>((passes.len() as u64, n, started.elapsed()))
+                    let n = self.store.store_pages(&pages, &superseded, now).await?;
+                    let signed = pages.iter().map(|p| p.signed).sum::<u64>();
+                    Ok::<_, SignError>((signed, n, started.elapsed()))
                 })
                 .buffer_unordered(self.store.page_writers());
             let mut writes = std::pin::pin!(writes);
@@ -132,22 +139,43 @@ impl PassSigner {
         Ok(report)
     }
 
-    /// Claims for a page, with revocation indices from `leases`.
+    /// Claims for the due subjects of `pages`, with revocation indices
+    /// from `leases`. A subject is due if it has no pass, a pass signed
+    /// from an older status, or one whose renewal is at most
+    /// [`RENEW_TOGETHER`] away.
     async fn plan(
         &self,
-        subjects: Vec<DueSubject>,
+        pages: Vec<DuePage>,
         rank: &mut Rank,
         leases: &mut Leases,
         now: Timestamp,
     ) -> Result<Plan, SignError> {
-        let expiries: Vec<Timestamp> = subjects
-            .iter()
-            .map(|s| {
-                rank.next += 1;
-                self.config
-                    .expiry(s.id, s.status_version, now, rank.next - 1, rank.of)
-            })
-            .collect();
+        let renew_by = now.plus(RENEW_TOGETHER).0 as i64;
+        let mut planned: Vec<PlannedPage> = Vec::with_capacity(pages.len());
+        let mut due_subjects = Vec::new();
+        let mut expiries = Vec::new();
+        for due in pages {
+            let mut signed = Vec::new();
+            for subject in &due.subjects {
+                let renew = match due.passes.get(subject.id) {
+                    Some(pass) => pass.version != subject.status_version || pass.due_at <= renew_by,
+                    None => true,
+                };
+                if renew {
+                    rank.next += 1;
+                    expiries.push(self.config.expiry(
+                        subject.id,
+                        subject.status_version,
+                        now,
+                        rank.next - 1,
+                        rank.of,
+                    ));
+                    signed.push((subject.id, subject.status_version));
+                    due_subjects.push(subject.clone());
+                }
+            }
+            planned.push(PlannedPage { due, signed });
+        }
         let mut days: Vec<i64> = expiries.iter().map(|&e| index::expiry_day(e)).collect();
         days.sort_unstable();
         let mut start = 0;
@@ -157,9 +185,8 @@ impl PassSigner {
             leases.ensure(&self.store, day, count as i64).await?;
             start += count;
         }
-        let mut claims = Vec::with_capacity(subjects.len());
-        let mut planned = Vec::with_capacity(subjects.len());
-        for (subject, &expires_at) in subjects.into_iter().zip(&expiries) {
+        let mut claims = Vec::with_capacity(due_subjects.len());
+        for (subject, &expires_at) in due_subjects.into_iter().zip(&expiries) {
             let day = index::expiry_day(expires_at);
             let offset = leases.take(day);
             let revocation_index =
@@ -178,15 +205,9 @@ impl PassSigner {
                     last_test: subject.health.last_test,
                 },
             });
-            planned.push(Planned {
-                id: subject.id,
-                status_version: subject.status_version,
-                pass: subject.pass,
-                prev: subject.prev,
-            });
         }
         Ok(Plan {
-            subjects: planned,
+            pages: planned,
             claims,
         })
     }
@@ -197,22 +218,23 @@ impl PassSigner {
 const CLAIMS_PER_TAKE: usize = 64;
 
 /// What one signing thread signed: runs of pass texts, each with the
-/// position of its first claim in the page.
+/// position of its first claim in the plan.
 type Runs = Vec<(usize, Vec<String>)>;
 
-/// Sign a page on `threads` threads; also name the live passes that drop
-/// out of tracking when these are stored (see `Store::store_passes`).
-/// A page signed: the passes, and the live passes they push out of tracking.
-type SignedPage = (Vec<SignedPass>, Vec<SupersededPass>);
+/// Pages signed: the pages to store, and the live passes their new passes
+/// push out of tracking (see `Store::store_pages`).
+type SignedPages = (Vec<PageWrite>, Vec<SupersededPass>);
 
-fn sign_page(
+/// Sign a plan's claims on `threads` threads and write them into their
+/// pages.
+fn sign_plan(
     plan: &Plan,
     key: &IssuerKey,
     threads: usize,
     renew_before: Seconds,
     skew: Seconds,
     now: Timestamp,
-) -> Result<SignedPage, SignError> {
+) -> Result<SignedPages, SignError> {
     let kid = key.kid.to_hex();
     // Threads take a few claims at a time rather than a fixed share, so a
     // thread that the database's work slows down on its core leaves the
@@ -250,34 +272,47 @@ fn sign_page(
         .flatten()
         .collect();
     parts.sort_unstable_by_key(|&(start, _)| start);
-    let texts = parts.into_iter().flat_map(|(_, texts)| texts);
-    let mut passes = Vec::with_capacity(plan.claims.len());
-    for ((subject, claims), text) in plan.subjects.iter().zip(&plan.claims).zip(texts) {
-        let expires_at = claims.expires_at.0 as i64;
-        passes.push(SignedPass {
-            subject_id: subject.id,
-            text,
-            kid: kid.clone(),
-            issued_at: now.0 as i64,
-            expires_at,
-            revocation_index: i64::from(claims.revocation_index),
-            status_version: subject.status_version,
-            due_at: expires_at - renew_before.0 as i64,
+    let mut texts = parts.into_iter().flat_map(|(_, texts)| texts);
+    let mut claims = plan.claims.iter();
+    let live_after = now.0.saturating_sub(skew.0) as i64;
+    let mut writes = Vec::with_capacity(plan.pages.len());
+    let mut superseded = Vec::new();
+    for planned in &plan.pages {
+        let mut page = planned.due.passes.clone();
+        for &(id, version) in &planned.signed {
+            let (Some(claims), Some(text)) = (claims.next(), texts.next()) else {
+                return Err(SignError::Thread("fewer passes signed than planned".into()));
+            };
+            let old = page.get(id);
+            if let Some((revocation_index, expires_at)) = old.and_then(|p| p.prev)
+                && expires_at > live_after
+            {
+                superseded.push(SupersededPass {
+                    subject_id: id,
+                    revocation_index,
+                    expires_at,
+                });
+            }
+            let expires_at = claims.expires_at.0 as i64;
+            let slot = Slot {
+                version,
+                issued_at: now.0 as i64,
+                expires_at,
+                revocation_index: i64::from(claims.revocation_index),
+                due_at: expires_at - renew_before.0 as i64,
+                prev: old.map(|p| (p.revocation_index, p.expires_at)),
+                kid: kid.clone(),
+                text,
+            };
+            page.set(id, slot);
+        }
+        writes.push(PageWrite {
+            page: planned.due.page,
+            revision: planned.due.revision,
+            due_at: page.due_at(&planned.due.versions()),
+            slots: page.encode(),
+            signed: planned.signed.len() as u64,
         });
     }
-    let live_after = now.0.saturating_sub(skew.0) as i64;
-    let superseded = plan
-        .subjects
-        .iter()
-        .filter(|s| s.pass.is_some())
-        .filter_map(|s| {
-            s.prev.map(|(revocation_index, expires_at)| SupersededPass {
-                subject_id: s.id,
-                revocation_index,
-                expires_at,
-            })
-        })
-        .filter(|p| p.expires_at > live_after)
-        .collect();
-    Ok((passes, superseded))
+    Ok((writes, superseded))
 }

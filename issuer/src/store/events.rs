@@ -4,6 +4,7 @@
 //! better one in the same transaction, so the acknowledgement of the event
 //! and the revocation are one durable step.
 
+use super::pages::{PassPage, page_of};
 use super::{BackendKind, Store, StoreError, WritePool, on_backend};
 use crate::model::{
     Health, Revocation, StatusUpdate, colour_code, colour_from_code, test_columns,
@@ -97,18 +98,20 @@ impl Store {
         token: &str,
         now: Timestamp,
     ) -> Result<Vec<EventOutcome>, StoreError> {
-        // PostgreSQL: lock the subject row, so a signer storing a pass from
-        // the old status waits for this transaction (and then finds its
-        // status version stale). SQLite has one writer at a time.
+        // PostgreSQL: lock the subject's row and its pass page, so that a
+        // signer storing the page waits for this transaction (and then
+        // finds the page's revision raised), and the passes read here for
+        // revocation are the page's last. SQLite has one writer at a time.
+        let lock = if self.kind() == BackendKind::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
         let select_subject = format!(
-            "SELECT id, colour, doses, last_dose, test_time, test_result, status_version, \
-             pass_index, pass_exp, prev_index, prev_exp FROM subjects WHERE subject = $1{}",
-            if self.kind() == BackendKind::Postgres {
-                " FOR UPDATE"
-            } else {
-                ""
-            }
+            "SELECT id, colour, doses, last_dose, test_time, test_result, status_version \
+             FROM subjects WHERE subject = $1{lock}"
         );
+        let select_page = format!("SELECT slots FROM pass_pages WHERE page = $1{lock}");
         let now_i = now.0 as i64;
         on_backend!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -144,10 +147,14 @@ impl Store {
                 };
                 let id: i64 = row.try_get("id")?;
                 let before = health_of(&row)?;
-                let passes = [
-                    (row.try_get::<Option<i64>, _>("pass_index")?, row.try_get::<Option<i64>, _>("pass_exp")?),
-                    (row.try_get::<Option<i64>, _>("prev_index")?, row.try_get::<Option<i64>, _>("prev_exp")?),
-                ];
+                let slots: Option<Vec<u8>> = sqlx::query_scalar(AssertSqlSafe(select_page.clone()))
+                    .bind(page_of(id))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let page = PassPage::decode(slots.as_deref().unwrap_or_default())?;
+                let passes = page.get(id).map_or([None, None], |pass| {
+                    [Some((pass.revocation_index, pass.expires_at)), pass.prev]
+                });
                 let (after, revoke_reason) = match event {
                     Event::Status(update) => {
                         let after = update.apply(&before);
@@ -172,8 +179,7 @@ impl Store {
 
                 let mut revoked = 0;
                 if let Some(reason) = revoke_reason {
-                    for (index, exp) in passes {
-                        let (Some(index), Some(exp)) = (index, exp) else { continue };
+                    for (index, exp) in passes.into_iter().flatten() {
                         if exp <= now_i {
                             continue;
                         }
@@ -195,8 +201,8 @@ impl Store {
                     let (test_time, test_result) = test_columns(after.last_test);
                     sqlx::query(
                         "UPDATE subjects SET colour = $1, doses = $2, last_dose = $3, test_time = $4, \
-                         test_result = $5, status_version = status_version + 1, status_updated_at = $6, \
-                         due_at = 0 WHERE id = $7",
+                         test_result = $5, status_version = status_version + 1, status_updated_at = $6 \
+                         WHERE id = $7",
                     )
                     .bind(colour_code(after.colour))
                     .bind(i64::from(after.vaccination.doses))
@@ -205,6 +211,15 @@ impl Store {
                     .bind(test_result)
                     .bind(now_i)
                     .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    // Due at once, and a signer's write from before refused.
+                    sqlx::query(
+                        "INSERT INTO pass_pages (page, due_at, revision, slots) VALUES ($1, 0, 0, $2) \
+                         ON CONFLICT (page) DO UPDATE SET due_at = 0, revision = pass_pages.revision + 1",
+                    )
+                    .bind(page_of(id))
+                    .bind(&[] as &[u8])
                     .execute(&mut *tx)
                     .await?;
                 }

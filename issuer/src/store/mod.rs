@@ -12,14 +12,15 @@
 mod due;
 mod events;
 mod lists;
+pub mod pages;
 mod passes;
 mod subjects;
 mod tokens;
 
-pub use due::DueSubject;
+pub use due::{DuePage, DueSubject};
 pub use events::{Applied, EventOutcome};
 pub use lists::{StoredStatusList, StoredTrustList};
-pub use passes::{SignedPass, StoreStats, SubjectView, SupersededPass};
+pub use passes::{PageWrite, StoreStats, SubjectView, SupersededPass};
 pub use subjects::EnrolOutcome;
 pub use tokens::{ApiToken, NewToken, Scope, TokenError};
 
@@ -173,11 +174,18 @@ impl Store {
     /// Bring the schema up to date (idempotent).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let files: &[(i64, &str, &'static str)] = match self.kind() {
-            BackendKind::Sqlite => &[(
-                1,
-                "store",
-                include_str!("../../migrations/sqlite/0001_store.sql"),
-            )],
+            BackendKind::Sqlite => &[
+                (
+                    1,
+                    "store",
+                    include_str!("../../migrations/sqlite/0001_store.sql"),
+                ),
+                (
+                    2,
+                    "pass pages",
+                    include_str!("../../migrations/sqlite/0002_pass_pages.sql"),
+                ),
+            ],
             BackendKind::Postgres => &[
                 (
                     1,
@@ -188,6 +196,11 @@ impl Store {
                     2,
                     "due index",
                     include_str!("../../migrations/postgres/0002_due_index.sql"),
+                ),
+                (
+                    3,
+                    "pass pages",
+                    include_str!("../../migrations/postgres/0003_pass_pages.sql"),
                 ),
             ],
         };
@@ -257,11 +270,12 @@ pub(crate) fn placeholders(kind: BackendKind, after: usize, count: usize) -> Str
 pub(crate) mod tests {
     use super::*;
 
-    /// A SQLite store holding subjects `1..=due.len()` (subject ids `S0`,
-    /// `S1`, ...) with these `due_at`, and health and pass columns that vary
-    /// with the id: colour `id % 3`, doses `id % 4`, a last dose on even
-    /// ids, a test (positive every third) and a current pass on odd ids.
-    pub(crate) async fn store_with_due(due: &[i64]) -> (Store, tempfile::TempDir) {
+    /// A SQLite store holding subjects `1..=subjects` (subject ids `S0`,
+    /// `S1`, ...) at status version 1, with health columns that vary with
+    /// the id (colour `id % 3`, doses `id % 4`, a last dose on even ids, a
+    /// test, positive every third, on odd ids), and pass pages
+    /// `0..due.len()` with these `due_at`, revision 0 and no passes.
+    pub(crate) async fn store_with_pages(due: &[i64], subjects: i64) -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("store.db").to_str().unwrap())
             .await
@@ -270,23 +284,29 @@ pub(crate) mod tests {
         let Backend::Sqlite(pool) = &store.backend else {
             unreachable!()
         };
-        for (i, due_at) in due.iter().enumerate() {
-            let id = i as i64 + 1;
+        for id in 1..=subjects {
             let odd = id % 2 == 1;
             sqlx::query(
                 "INSERT INTO subjects (id, subject, masked_name, masked_id, colour, doses, last_dose, \
-                 test_time, test_result, status_version, status_updated_at, pass_index, pass_exp, due_at) \
-                 VALUES ($1, $2, '张*明', '6101**********1234', $3, $4, $5, $6, $7, 1, 0, $8, $9, $10)",
+                 test_time, test_result, status_version, status_updated_at) \
+                 VALUES ($1, $2, '张*明', '6101**********1234', $3, $4, $5, $6, $7, 1, 0)",
             )
             .bind(id)
-            .bind(format!("S{i}"))
+            .bind(format!("S{}", id - 1))
             .bind(id % 3)
             .bind(id % 4)
             .bind((!odd).then_some(20_000 + id))
             .bind(odd.then_some(1_795_000_000 + id))
             .bind(odd.then_some(i64::from(id % 3 == 0)))
-            .bind(odd.then_some(4 * id))
-            .bind(odd.then_some(1_795_300_000 + id))
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        for (page, due_at) in due.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO pass_pages (page, due_at, revision, slots) VALUES ($1, $2, 0, x'')",
+            )
+            .bind(page as i64)
             .bind(due_at)
             .execute(pool)
             .await

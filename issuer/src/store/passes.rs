@@ -1,25 +1,28 @@
 //! The signer's side of the store: revocation-index reservations, and
-//! storing signed passes conditionally on the status version they were
-//! signed from (which subjects are due: `due.rs`).
+//! storing signed pages of passes conditionally on the page's revision
+//! (which pages are due: `due.rs`; the page format: `pages.rs`).
 
 use super::events::health_of;
-use super::{Backend, BackendKind, Store, StoreError, WritePool, on_backend, values_placeholders};
+use super::pages::{PassPage, page_of};
+use super::{Backend, BackendKind, Store, StoreError, WritePool, on_backend};
 use crate::model::Health;
 use sealpass_core::Timestamp;
 use sqlx::{AssertSqlSafe, Row};
+use std::collections::{HashMap, HashSet};
 
-/// A pass signed for a subject, ready to store.
+/// A page of passes signed by the signer, ready to store.
 #[derive(Debug, Clone)]
-pub struct SignedPass {
-    pub subject_id: i64,
-    pub text: String,
-    pub kid: String,
-    pub issued_at: i64,
-    pub expires_at: i64,
-    pub revocation_index: i64,
-    pub status_version: i64,
-    /// When the signer should renew it.
+pub struct PageWrite {
+    pub page: i64,
+    /// The revision the signer read; the write is stored only if the page
+    /// is still at it.
+    pub revision: i64,
+    /// When the page is next due.
     pub due_at: i64,
+    /// The page, encoded (`PassPage::encode`).
+    pub slots: Vec<u8>,
+    /// How many of its passes the signer signed anew.
+    pub signed: u64,
 }
 
 /// A live pass that drops out of tracking when its subject's new pass is
@@ -45,6 +48,8 @@ pub struct SubjectView {
     pub pass_expires_at: Option<i64>,
     pub pass_index: Option<i64>,
     pub pass_version: Option<i64>,
+    /// When the signer renews the pass; 0 (at once) for a subject without
+    /// a pass or with one signed from an older status.
     pub due_at: i64,
 }
 
@@ -59,9 +64,8 @@ pub struct StoreStats {
     pub revoked: i64,
 }
 
-/// Passes per SQLite UPDATE statement (8 parameters each, within SQLite's
-/// 32,766).
-const SQLITE_PASSES_PER_STATEMENT: usize = 500;
+/// Pages per SQLite UPDATE statement (4 parameters each).
+const SQLITE_PAGES_PER_STATEMENT: usize = 256;
 
 impl Store {
     /// Reserve `count` consecutive offsets of expiry day `day`; returns the
@@ -96,9 +100,9 @@ impl Store {
         })
     }
 
-    /// How many pages of passes the signer stores at once: one on SQLite
+    /// How many batches of pages the signer stores at once: one on SQLite
     /// (one writer at a time), two on PostgreSQL, whose sessions store
-    /// pages of different subjects side by side.
+    /// different pages side by side.
     pub fn page_writers(&self) -> usize {
         match self.kind() {
             BackendKind::Sqlite => 1,
@@ -106,92 +110,85 @@ impl Store {
         }
     }
 
-    /// Store signed passes in one transaction. A pass is stored only if its
-    /// subject's status is still the one it was signed from; otherwise it is
-    /// dropped and the subject stays due. `superseded` are live passes that
-    /// fall out of tracking (a subject re-signed twice within a validity
-    /// window): they are revoked in the same transaction. Returns how many
-    /// passes were stored.
-    pub async fn store_passes(
+    /// Store signed pages in one transaction. A page is stored only if its
+    /// revision is still the one the signer read: an enrolment, a status
+    /// change or another signer's write since then raised it, and the page
+    /// stays due. `superseded` are live passes that fall out of tracking
+    /// when their subject's page is stored (a subject re-signed twice
+    /// within a validity window): they are revoked in the same transaction
+    /// if their page is stored. Returns how many passes the stored pages
+    /// signed anew.
+    pub async fn store_pages(
         &self,
-        passes: &[SignedPass],
+        pages: &[PageWrite],
         superseded: &[SupersededPass],
         now: Timestamp,
     ) -> Result<u64, StoreError> {
-        let mut stored = 0;
+        // In page order, so that two transactions lock shared pages in the
+        // same order.
+        let mut pages: Vec<&PageWrite> = pages.iter().collect();
+        pages.sort_unstable_by_key(|p| p.page);
+        let mut stored_pages: HashSet<i64> = HashSet::with_capacity(pages.len());
         match &self.backend {
             Backend::Sqlite(pool) => {
                 let mut tx = pool.begin_write().await?;
-                for part in passes.chunks(SQLITE_PASSES_PER_STATEMENT) {
+                for part in pages.chunks(SQLITE_PAGES_PER_STATEMENT) {
+                    let rows = vec!["(?, ?, ?, ?)"; part.len()].join(", ");
                     let sql = format!(
-                        "UPDATE subjects SET pass_text = v.column2, pass_kid = v.column3, \
-                         pass_iat = v.column4, pass_exp = v.column5, pass_index = v.column6, \
-                         pass_version = v.column7, prev_index = subjects.pass_index, \
-                         prev_exp = subjects.pass_exp, due_at = v.column8 \
-                         FROM (VALUES {}) AS v \
-                         WHERE subjects.id = v.column1 AND subjects.status_version = v.column7",
-                        values_placeholders(BackendKind::Sqlite, part.len(), 8)
+                        "UPDATE pass_pages SET slots = v.column4, due_at = v.column3, \
+                         revision = pass_pages.revision + 1 FROM (VALUES {rows}) AS v \
+                         WHERE pass_pages.page = v.column1 AND pass_pages.revision = v.column2 \
+                         RETURNING pass_pages.page"
                     );
-                    let mut query = sqlx::query(AssertSqlSafe(sql));
+                    let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
                     for p in part {
                         query = query
-                            .bind(p.subject_id)
-                            .bind(p.text.as_str())
-                            .bind(p.kid.as_str())
-                            .bind(p.issued_at)
-                            .bind(p.expires_at)
-                            .bind(p.revocation_index)
-                            .bind(p.status_version)
-                            .bind(p.due_at);
+                            .bind(p.page)
+                            .bind(p.revision)
+                            .bind(p.due_at)
+                            .bind(p.slots.as_slice());
                     }
-                    stored += query.execute(&mut *tx).await?.rows_affected();
+                    stored_pages.extend(query.fetch_all(&mut *tx).await?);
                 }
-                revoke_superseded(&mut tx, superseded, now).await?;
+                let superseded = of_pages(superseded, &stored_pages);
+                revoke_superseded(&mut tx, &superseded, now).await?;
                 tx.commit().await?;
             }
             Backend::Postgres(pool) => {
                 let mut tx = pool.begin_write().await?;
-                for part in passes.chunks(5000) {
-                    let column =
-                        |f: fn(&SignedPass) -> i64| part.iter().map(f).collect::<Vec<i64>>();
-                    // `s.id = ANY($1)` as well as the join: without it the
-                    // planner merge-joins along the whole primary key from
-                    // its first entry, so a page's cost grows with its ids.
-                    stored += sqlx::query(
-                        "UPDATE subjects AS s SET pass_text = v.text, pass_kid = v.kid, pass_iat = v.iat, \
-                         pass_exp = v.exp, pass_index = v.idx, pass_version = v.version, \
-                         prev_index = s.pass_index, prev_exp = s.pass_exp, due_at = v.due \
-                         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], \
-                                     $6::bigint[], $7::bigint[], $8::bigint[]) \
-                              AS v(id, text, kid, iat, exp, idx, version, due) \
-                         WHERE s.id = ANY($1) AND s.id = v.id AND s.status_version = v.version",
-                    )
-                    .bind(column(|p| p.subject_id))
-                    .bind(part.iter().map(|p| p.text.as_str()).collect::<Vec<&str>>())
-                    .bind(part.iter().map(|p| p.kid.as_str()).collect::<Vec<&str>>())
-                    .bind(column(|p| p.issued_at))
-                    .bind(column(|p| p.expires_at))
-                    .bind(column(|p| p.revocation_index))
-                    .bind(column(|p| p.status_version))
-                    .bind(column(|p| p.due_at))
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                }
-                revoke_superseded(&mut tx, superseded, now).await?;
+                let column =
+                    |f: fn(&PageWrite) -> i64| pages.iter().map(|&p| f(p)).collect::<Vec<i64>>();
+                let stored: Vec<i64> = sqlx::query_scalar(
+                    "UPDATE pass_pages AS p SET slots = v.slots, due_at = v.due, revision = p.revision + 1 \
+                     FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bytea[]) AS v(page, revision, due, slots) \
+                     WHERE p.page = v.page AND p.revision = v.revision RETURNING p.page",
+                )
+                .bind(column(|p| p.page))
+                .bind(column(|p| p.revision))
+                .bind(column(|p| p.due_at))
+                .bind(pages.iter().map(|p| p.slots.as_slice()).collect::<Vec<&[u8]>>())
+                .fetch_all(&mut *tx)
+                .await?;
+                stored_pages.extend(stored);
+                let superseded = of_pages(superseded, &stored_pages);
+                revoke_superseded(&mut tx, &superseded, now).await?;
                 tx.commit().await?;
             }
         }
-        Ok(stored)
+        Ok(pages
+            .iter()
+            .filter(|p| stored_pages.contains(&p.page))
+            .map(|p| p.signed)
+            .sum())
     }
 
     /// One subject, by its pseudonymous id.
     pub async fn subject(&self, subject: &str) -> Result<Option<SubjectView>, StoreError> {
         on_backend!(self, pool => {
             let Some(row) = sqlx::query(
-                "SELECT subject, masked_name, masked_id, colour, doses, last_dose, test_time, \
-                 test_result, status_version, pass_text, pass_kid, pass_iat, pass_exp, pass_index, \
-                 pass_version, due_at FROM subjects WHERE subject = $1",
+                "SELECT s.id, s.subject, s.masked_name, s.masked_id, s.colour, s.doses, s.last_dose, \
+                 s.test_time, s.test_result, s.status_version, p.slots FROM subjects s \
+                 LEFT JOIN pass_pages p ON p.page = s.id / 64 WHERE s.subject = $1",
             )
             .bind(subject)
             .fetch_optional(pool)
@@ -199,43 +196,77 @@ impl Store {
             else {
                 return Ok(None);
             };
+            let id: i64 = row.try_get("id")?;
+            let status_version: i64 = row.try_get("status_version")?;
+            let slots: Option<Vec<u8>> = row.try_get("slots")?;
+            let page = PassPage::decode(slots.as_deref().unwrap_or_default())?;
+            let pass = page.get(id);
             Ok(Some(SubjectView {
                 subject: row.try_get("subject")?,
                 masked_name: row.try_get("masked_name")?,
                 masked_id: row.try_get("masked_id")?,
                 health: health_of(&row)?,
-                status_version: row.try_get("status_version")?,
-                pass_text: row.try_get("pass_text")?,
-                pass_kid: row.try_get("pass_kid")?,
-                pass_issued_at: row.try_get("pass_iat")?,
-                pass_expires_at: row.try_get("pass_exp")?,
-                pass_index: row.try_get("pass_index")?,
-                pass_version: row.try_get("pass_version")?,
-                due_at: row.try_get("due_at")?,
+                status_version,
+                pass_text: pass.map(|p| p.text.clone()),
+                pass_kid: pass.map(|p| p.kid.clone()),
+                pass_issued_at: pass.map(|p| p.issued_at),
+                pass_expires_at: pass.map(|p| p.expires_at),
+                pass_index: pass.map(|p| p.revocation_index),
+                pass_version: pass.map(|p| p.version),
+                due_at: pass
+                    .filter(|p| p.version == status_version)
+                    .map_or(0, |p| p.due_at),
             }))
         })
     }
 
+    /// Counts over the whole store (it reads every page: for operators and
+    /// tests, not for a request path).
     pub async fn stats(&self) -> Result<StoreStats, StoreError> {
         on_backend!(self, pool => {
             let row = sqlx::query(
                 "SELECT (SELECT COUNT(*) FROM subjects) AS subjects, \
-                 (SELECT COUNT(*) FROM subjects WHERE pass_text IS NOT NULL) AS signed, \
-                 (SELECT COUNT(*) FROM subjects WHERE pass_version = status_version) AS current, \
                  (SELECT COUNT(*) FROM status_events) AS events, \
                  (SELECT COUNT(*) FROM revoked_passes) AS revoked",
             )
             .fetch_one(pool)
             .await?;
+            let versions: HashMap<i64, i64> =
+                sqlx::query_as::<_, (i64, i64)>("SELECT id, status_version FROM subjects")
+                    .fetch_all(pool)
+                    .await?
+                    .into_iter()
+                    .collect();
+            let pages: Vec<(i64, Vec<u8>)> = sqlx::query_as("SELECT page, slots FROM pass_pages")
+                .fetch_all(pool)
+                .await?;
+            let (mut signed, mut current) = (0, 0);
+            for (page, slots) in pages {
+                for (slot, pass) in PassPage::decode(&slots)?.iter() {
+                    let id = page * super::pages::PAGE_SUBJECTS + slot as i64;
+                    debug_assert_eq!(page_of(id), page);
+                    signed += 1;
+                    current += i64::from(versions.get(&id) == Some(&pass.version));
+                }
+            }
             Ok(StoreStats {
                 subjects: row.try_get("subjects")?,
-                signed: row.try_get("signed")?,
-                current: row.try_get("current")?,
+                signed,
+                current,
                 events: row.try_get("events")?,
                 revoked: row.try_get("revoked")?,
             })
         })
     }
+}
+
+/// The passes of `superseded` whose subjects' pages are in `stored`.
+fn of_pages(superseded: &[SupersededPass], stored: &HashSet<i64>) -> Vec<SupersededPass> {
+    superseded
+        .iter()
+        .filter(|p| stored.contains(&page_of(p.subject_id)))
+        .copied()
+        .collect()
 }
 
 async fn revoke_superseded<DB>(
@@ -268,37 +299,60 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::super::pages::{PassPage, Slot};
     use super::*;
 
+    fn pass(id: i64, version: i64) -> Slot {
+        Slot {
+            version,
+            issued_at: 1_000,
+            expires_at: 2_000 + id,
+            revocation_index: 4 * id,
+            due_at: 1_500 + id,
+            prev: None,
+            kid: "1f51fa5b853a9f0d".into(),
+            text: format!("SP1:{id}"),
+        }
+    }
+
     #[tokio::test(flavor = "current_thread")]
-    async fn passes_land_on_their_subjects_only_from_the_current_status() {
-        let n = 1_234;
-        let (store, _dir) = super::super::tests::store_with_due(&vec![0; n]).await;
-        let passes: Vec<SignedPass> = (1..=n as i64)
-            .map(|id| SignedPass {
-                subject_id: id,
-                text: format!("SP1:{id}"),
-                kid: "1f51fa5b853a9f0d".into(),
-                issued_at: 1_000,
-                expires_at: 2_000 + id,
-                revocation_index: 4 * id,
-                // Every seventh was signed from an older status.
-                status_version: if id % 7 == 0 { 0 } else { 1 },
-                due_at: 1_500 + id,
+    async fn pages_are_stored_only_at_the_revision_they_were_read() {
+        // Subjects 1..=200 in pages 0..=3, all due.
+        let (store, _dir) = super::super::tests::store_with_pages(&[0, 0, 0, 0], 200).await;
+        let read = store
+            .due_pages(Timestamp(0), (i64::MIN, i64::MIN), 10)
+            .await
+            .unwrap();
+        assert_eq!(read.len(), 4);
+        let writes: Vec<PageWrite> = read
+            .iter()
+            .map(|due| {
+                let mut page = due.passes.clone();
+                for s in &due.subjects {
+                    page.set(s.id, pass(s.id, s.status_version));
+                }
+                PageWrite {
+                    page: due.page,
+                    // Page 2 was changed since it was read.
+                    revision: due.revision + i64::from(due.page == 2),
+                    due_at: page.due_at(&due.versions()),
+                    slots: page.encode(),
+                    signed: due.subjects.len() as u64,
+                }
             })
             .collect();
         let stored = store
-            .store_passes(&passes, &[], Timestamp(1_000))
+            .store_pages(&writes, &[], Timestamp(1_000))
             .await
             .unwrap();
-        assert_eq!(stored, n as u64 - n as u64 / 7);
-        for id in [1, 7, 500, 501, 1_000, 1_234] {
+        assert_eq!(stored, 200 - 64);
+        for id in [1, 63, 64, 127, 128, 191, 192, 200] {
             let view = store
                 .subject(&format!("S{}", id - 1))
                 .await
                 .unwrap()
                 .unwrap();
-            if id % 7 == 0 {
+            if page_of(id) == 2 {
                 assert_eq!((view.pass_text, view.due_at), (None, 0));
             } else {
                 assert_eq!(view.pass_text.as_deref(), Some(&*format!("SP1:{id}")));
@@ -307,5 +361,73 @@ mod tests {
                 assert_eq!(view.due_at, 1_500 + id);
             }
         }
+        // Stored pages are due at their first renewal; page 2 still now.
+        let due: Vec<(i64, i64)> = store
+            .due_pages(Timestamp(i64::MAX as u64), (i64::MIN, i64::MIN), 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| (p.page, p.due_at))
+            .collect();
+        assert_eq!(due, [(2, 0), (0, 1_501), (1, 1_564), (3, 1_692)]);
+        let stats = store.stats().await.unwrap();
+        assert_eq!((stats.signed, stats.current), (136, 136));
+        assert_eq!(
+            PassPage::decode(&writes[0].slots).unwrap().iter().count(),
+            63
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_status_change_after_the_read_refuses_the_pages_write_and_keeps_it_due() {
+        let (store, _dir) = super::super::tests::store_with_pages(&[0, 0], 100).await;
+        let read = store
+            .due_pages(Timestamp(0), (i64::MIN, i64::MIN), 10)
+            .await
+            .unwrap();
+        // Subject S69 (id 70, page 1) turns red after the signer read it.
+        let update = crate::model::StatusUpdate {
+            key: "k1".into(),
+            subject: "S69".into(),
+            colour: Some(sealpass_core::Colour::Red),
+            doses: None,
+            last_dose: None,
+            test: None,
+        };
+        store
+            .apply_status_updates(&[update], "lab", Timestamp(500))
+            .await
+            .unwrap();
+        let writes: Vec<PageWrite> = read
+            .iter()
+            .map(|due| {
+                let mut page = due.passes.clone();
+                for s in &due.subjects {
+                    page.set(s.id, pass(s.id, s.status_version));
+                }
+                PageWrite {
+                    page: due.page,
+                    revision: due.revision,
+                    due_at: page.due_at(&due.versions()),
+                    slots: page.encode(),
+                    signed: due.subjects.len() as u64,
+                }
+            })
+            .collect();
+        let stored = store
+            .store_pages(&writes, &[], Timestamp(1_000))
+            .await
+            .unwrap();
+        assert_eq!(stored, 63, "page 0 only");
+        let view = store.subject("S69").await.unwrap().unwrap();
+        assert_eq!((view.pass_text, view.due_at), (None, 0));
+        let due: Vec<i64> = store
+            .due_pages(Timestamp(1_000), (i64::MIN, i64::MIN), 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.page)
+            .collect();
+        assert_eq!(due, [1]);
     }
 }

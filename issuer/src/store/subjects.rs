@@ -1,6 +1,7 @@
 //! Enrolment: new subjects, written many rows per statement so that a city
 //! of millions imports in minutes on either backend.
 
+use super::pages::page_of;
 use super::{Store, StoreError, WritePool, on_backend, placeholders, values_placeholders};
 use crate::model::{Enrolment, colour_code, test_columns};
 use sealpass_core::Timestamp;
@@ -18,7 +19,7 @@ pub enum EnrolOutcome {
     Refused { code: &'static str, reason: String },
 }
 
-/// Rows per INSERT statement (11 parameters each: within SQLite's 32,766
+/// Rows per INSERT statement (10 parameters each: within SQLite's 32,766
 /// and PostgreSQL's 65,535 bound parameters).
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -79,9 +80,9 @@ impl Store {
             for part in fresh.chunks(ROWS_PER_STATEMENT) {
                 let sql = format!(
                     "INSERT INTO subjects (subject, masked_name, masked_id, colour, doses, last_dose, \
-                     test_time, test_result, status_version, status_updated_at, due_at) VALUES {} \
+                     test_time, test_result, status_version, status_updated_at) VALUES {} \
                      ON CONFLICT (subject) DO NOTHING RETURNING id, subject",
-                    values_placeholders(kind, part.len(), 11)
+                    values_placeholders(kind, part.len(), 10)
                 );
                 let mut query = sqlx::query(AssertSqlSafe(sql));
                 for &i in part {
@@ -98,15 +99,34 @@ impl Store {
                         .bind(test_time)
                         .bind(test_result)
                         .bind(1_i64)
-                        .bind(now)
-                        .bind(0_i64);
+                        .bind(now);
                 }
                 for created in query.fetch_all(&mut *tx).await? {
                     ids.insert(created.try_get("subject")?, created.try_get("id")?);
                 }
             }
 
-            // 3. The enrolment events of the subjects just created.
+            // 3. Their pass pages are due at once (`pages.rs`): a new page
+            // for a new run of ids, else a higher revision, so that a
+            // signer's write of the page from before this enrolment is
+            // refused.
+            let mut pages: Vec<i64> = ids.values().map(|&id| page_of(id)).collect();
+            pages.sort_unstable();
+            pages.dedup();
+            for part in pages.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO pass_pages (page, due_at, revision, slots) VALUES {} \
+                     ON CONFLICT (page) DO UPDATE SET due_at = 0, revision = pass_pages.revision + 1",
+                    values_placeholders(kind, part.len(), 4)
+                );
+                let mut query = sqlx::query(AssertSqlSafe(sql));
+                for &page in part {
+                    query = query.bind(page).bind(0_i64).bind(0_i64).bind(&[] as &[u8]);
+                }
+                query.execute(&mut *tx).await?;
+            }
+
+            // 4. The enrolment events of the subjects just created.
             let created: Vec<(usize, i64)> = fresh
                 .iter()
                 .filter_map(|&i| ids.get(&rows[i].subject).map(|&id| (i, id)))
