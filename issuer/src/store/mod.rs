@@ -9,6 +9,7 @@
 //! half-way for another process's lock. PostgreSQL's defaults
 //! (`synchronous_commit = on`, `fsync = on`) give the same guarantee.
 
+mod convert;
 mod due;
 mod events;
 mod lists;
@@ -171,7 +172,9 @@ impl Store {
         }
     }
 
-    /// Bring the schema up to date (idempotent).
+    /// Bring the schema up to date (idempotent). Between the migration
+    /// that adds `pass_pages` and the one that drops the old pass columns,
+    /// the passes are copied into pages (`convert.rs`).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let files: &[(i64, &str, &'static str)] = match self.kind() {
             BackendKind::Sqlite => &[
@@ -184,6 +187,11 @@ impl Store {
                     2,
                     "pass pages",
                     include_str!("../../migrations/sqlite/0002_pass_pages.sql"),
+                ),
+                (
+                    3,
+                    "drop pass columns",
+                    include_str!("../../migrations/sqlite/0003_drop_pass_columns.sql"),
                 ),
             ],
             BackendKind::Postgres => &[
@@ -202,23 +210,36 @@ impl Store {
                     "pass pages",
                     include_str!("../../migrations/postgres/0003_pass_pages.sql"),
                 ),
+                (
+                    4,
+                    "drop pass columns",
+                    include_str!("../../migrations/postgres/0004_drop_pass_columns.sql"),
+                ),
             ],
         };
-        let migrator = Migrator::with_migrations(
-            files
-                .iter()
-                .map(|&(version, description, sql)| {
-                    Migration::new(
-                        version,
-                        Cow::Borrowed(description),
-                        MigrationType::Simple,
-                        AssertSqlSafe(sql).into_sql_str(),
-                        false,
-                    )
-                })
-                .collect(),
-        );
-        on_backend!(self, pool => migrator.run(pool).await?);
+        let migrator = |files: &[(i64, &str, &'static str)]| {
+            Migrator::with_migrations(
+                files
+                    .iter()
+                    .map(|&(version, description, sql)| {
+                        Migration::new(
+                            version,
+                            Cow::Owned(description.to_owned()),
+                            MigrationType::Simple,
+                            AssertSqlSafe(sql).into_sql_str(),
+                            false,
+                        )
+                    })
+                    .collect(),
+            )
+        };
+        let before_drop = &files[..files.len() - 1];
+        // A store migrated already has the last migration too.
+        let mut first = migrator(before_drop);
+        first.set_ignore_missing(true);
+        on_backend!(self, pool => first.run(pool).await?);
+        self.copy_pass_columns_into_pages().await?;
+        on_backend!(self, pool => migrator(files).run(pool).await?);
         Ok(())
     }
 
