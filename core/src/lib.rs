@@ -104,7 +104,9 @@ pub use trust::{
     Counted, Freshness, IssuerKey, KeyStatus, RootKey, RootSet, SignatureTally, SignedTrustList,
     TrustList, TrustUpdate, TrustUpdateError, TrustedList,
 };
-pub use verify::{DEFAULT_CLOCK_SKEW, VerifiedPass, Verifier, sign_pass, sign_passes};
+pub use verify::{
+    DEFAULT_CLOCK_SKEW, VerifiedPass, Verifier, sign_pass, sign_passes, sign_passes_cose,
+};
 
 /// Claim-key constants, for tools that inspect raw claims.
 pub mod claim_keys {

@@ -28,6 +28,19 @@ pub fn sign_pass(claims: &PassClaims, signer: &dyn Signer) -> Result<String, Sig
 /// signer's path; about an eighth faster with an
 /// [`ExpandedKey`](crate::ExpandedKey)).
 pub fn sign_passes(claims: &[PassClaims], signer: &dyn Signer) -> Result<Vec<String>, SignerError> {
+    Ok(sign_passes_cose(claims, signer)?
+        .iter()
+        .map(|cose| text::encode(cose))
+        .collect())
+}
+
+/// [`sign_passes`] without the text encoding: each pass as its COSE_Sign1
+/// bytes, which [`text::encode`] turns into the text (for a store that
+/// keeps the smaller bytes and encodes when it serves).
+pub fn sign_passes_cose(
+    claims: &[PassClaims],
+    signer: &dyn Signer,
+) -> Result<Vec<Vec<u8>>, SignerError> {
     let protected = cose::encode_protected(crate::signer::ALG_ED25519, signer.kid());
     let payloads: Vec<Vec<u8>> = claims.iter().map(PassClaims::to_cbor).collect();
     let structures: Vec<Vec<u8>> = payloads
@@ -46,9 +59,7 @@ pub fn sign_passes(claims: &[PassClaims], signer: &dyn Signer) -> Result<Vec<Str
     Ok(payloads
         .iter()
         .zip(&signatures)
-        .map(|(payload, signature)| {
-            text::encode(&cose::encode_sign1(&protected, payload, signature))
-        })
+        .map(|(payload, signature)| cose::encode_sign1(&protected, payload, signature))
         .collect())
 }
 

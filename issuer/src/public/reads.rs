@@ -64,7 +64,7 @@ impl Store {
                     // A status change waits for its new pass: fetch again now.
                     let renews_at = if pass.version == status_version { pass.due_at } else { 0 };
                     PassLookup::Signed(StoredPass {
-                        text: pass.text.clone(),
+                        text: pass.text(),
                         issued_at: pass.issued_at,
                         expires_at: pass.expires_at,
                         renews_at,

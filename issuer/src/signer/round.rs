@@ -9,7 +9,7 @@ use super::{IssuerKey, PassSigner, RoundReport, SignError, index};
 use crate::store::pages::{PAGE_SUBJECTS, Slot};
 use crate::store::{DuePage, PageWrite, SupersededPass};
 use futures_util::StreamExt;
-use sealpass_core::{HealthStatus, PassClaims, Seconds, SignerError, Timestamp, sign_passes};
+use sealpass_core::{HealthStatus, PassClaims, Seconds, SignerError, Timestamp, sign_passes_cose};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Where the reader is in a round: subjects planned so far, of how many
@@ -91,7 +91,7 @@ impl PassSigner {
                 let renew_before = self.config.renew_before;
                 let skew = self.config.clock_skew;
                 let signed = tokio::task::spawn_blocking(move || {
-                    sign_plan(&plan, &key, threads, renew_before, skew, now)
+                    sign_plan(plan, &key, threads, renew_before, skew, now)
                 })
                 .await
                 .map_err(|e| SignError::Thread(e.to_string()))??;
@@ -214,12 +214,12 @@ impl PassSigner {
 }
 
 /// Claims a signing thread takes at a time (about a millisecond's work),
-/// signed as one batch (`sign_passes`).
+/// signed as one batch (`sign_passes_cose`).
 const CLAIMS_PER_TAKE: usize = 64;
 
-/// What one signing thread signed: runs of pass texts, each with the
-/// position of its first claim in the plan.
-type Runs = Vec<(usize, Vec<String>)>;
+/// What one signing thread signed: runs of passes (COSE_Sign1 bytes),
+/// each with the position of its first claim in the plan.
+type Runs = Vec<(usize, Vec<Vec<u8>>)>;
 
 /// Pages signed: the pages to store, and the live passes their new passes
 /// push out of tracking (see `Store::store_pages`).
@@ -228,7 +228,7 @@ type SignedPages = (Vec<PageWrite>, Vec<SupersededPass>);
 /// Sign a plan's claims on `threads` threads and write them into their
 /// pages.
 fn sign_plan(
-    plan: &Plan,
+    plan: Plan,
     key: &IssuerKey,
     threads: usize,
     renew_before: Seconds,
@@ -251,8 +251,9 @@ fn sign_plan(
                         let Some(part) = plan.claims.get(start..) else {
                             return Ok(done);
                         };
-                        let texts = sign_passes(&part[..part.len().min(CLAIMS_PER_TAKE)], key)?;
-                        done.push((start, texts));
+                        let passes =
+                            sign_passes_cose(&part[..part.len().min(CLAIMS_PER_TAKE)], key)?;
+                        done.push((start, passes));
                     }
                 })
             })
@@ -265,22 +266,23 @@ fn sign_plan(
             })
             .collect()
     });
-    let mut parts: Vec<(usize, Vec<String>)> = signed
+    let mut parts: Vec<(usize, Vec<Vec<u8>>)> = signed
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .flatten()
         .collect();
     parts.sort_unstable_by_key(|&(start, _)| start);
-    let mut texts = parts.into_iter().flat_map(|(_, texts)| texts);
+    let mut passes = parts.into_iter().flat_map(|(_, passes)| passes);
     let mut claims = plan.claims.iter();
     let live_after = now.0.saturating_sub(skew.0) as i64;
     let mut writes = Vec::with_capacity(plan.pages.len());
     let mut superseded = Vec::new();
-    for planned in &plan.pages {
-        let mut page = planned.due.passes.clone();
+    for planned in plan.pages {
+        let versions = planned.due.versions();
+        let mut page = planned.due.passes;
         for &(id, version) in &planned.signed {
-            let (Some(claims), Some(text)) = (claims.next(), texts.next()) else {
+            let (Some(claims), Some(cose)) = (claims.next(), passes.next()) else {
                 return Err(SignError::Thread("fewer passes signed than planned".into()));
             };
             let old = page.get(id);
@@ -302,14 +304,14 @@ fn sign_plan(
                 due_at: expires_at - renew_before.0 as i64,
                 prev: old.map(|p| (p.revocation_index, p.expires_at)),
                 kid: kid.clone(),
-                text,
+                cose,
             };
             page.set(id, slot);
         }
         writes.push(PageWrite {
             page: planned.due.page,
             revision: planned.due.revision,
-            due_at: page.due_at(&planned.due.versions()),
+            due_at: page.due_at(&versions),
             slots: page.encode(),
             signed: planned.signed.len() as u64,
         });

@@ -95,7 +95,9 @@ impl Store {
                                 due_at: row.10,
                                 prev: row.8.zip(row.9),
                                 kid: kid.clone(),
-                                text: text.clone(),
+                                cose: sealpass_core::text::decode(text).map_err(|e| {
+                                    StoreError::Inconsistent(format!("a stored pass: {e}"))
+                                })?,
                             },
                         );
                     }

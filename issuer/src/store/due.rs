@@ -3,11 +3,12 @@
 //! subjects' current status.
 
 use super::events::{health_from_columns, health_of};
-use super::pages::{PAGE_SUBJECTS, PassPage, ids_of};
+use super::pages::{PAGE_SUBJECTS, PassPage, ids_of, page_of};
 use super::{Backend, Store, StoreError};
 use crate::model::Health;
 use sealpass_core::Timestamp;
 use sqlx::{AssertSqlSafe, Row};
+use std::collections::HashMap;
 
 /// A due page: its passes as stored, and its subjects as they are now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,12 +107,15 @@ impl Store {
                 .await?;
             pages.extend(later);
         }
-        let subjects = self.subjects_of_pages(&pages).await?;
+        let mut by_page: HashMap<i64, Vec<DueSubject>> = HashMap::with_capacity(pages.len());
+        for subject in self.subjects_of_pages(&pages).await? {
+            by_page
+                .entry(page_of(subject.id))
+                .or_default()
+                .push(subject);
+        }
         for page in &mut pages {
-            let ids = ids_of(page.page);
-            let from = subjects.partition_point(|s| s.id < ids.start);
-            let to = subjects.partition_point(|s| s.id < ids.end);
-            page.subjects = subjects[from..to].to_vec();
+            page.subjects = by_page.remove(&page.page).unwrap_or_default();
         }
         Ok(pages)
     }

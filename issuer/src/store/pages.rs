@@ -25,7 +25,8 @@
 //! u8   1 if the pass before it is still tracked, else 0
 //! [i64 its revocation index, i64 its expiry]   when the flag is 1
 //! u8   kid length, then the kid (hex, ASCII)
-//! u16  text length, then the pass text (SP1:..., ASCII)
+//! u16  length, then the pass as COSE_Sign1 bytes (its text, SP1:..., is
+//!      `sealpass_core::text::encode` of them: two thirds of the bytes)
 //! ```
 
 use super::StoreError;
@@ -62,7 +63,15 @@ pub struct Slot {
     /// The pass before it, while it may still be valid: (index, expiry).
     pub prev: Option<(i64, i64)>,
     pub kid: String,
-    pub text: String,
+    /// The pass as COSE_Sign1 bytes ([`Slot::text`] is what is served).
+    pub cose: Vec<u8>,
+}
+
+impl Slot {
+    /// The pass as its holder gets it: `SP1:` and Base45.
+    pub fn text(&self) -> String {
+        sealpass_core::text::encode(&self.cose)
+    }
 }
 
 /// The passes of one page, by slot.
@@ -114,7 +123,7 @@ impl PassPage {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.iter().map(|(_, s)| 64 + s.text.len()).sum());
+        let mut out = Vec::with_capacity(self.iter().map(|(_, s)| 64 + s.cose.len()).sum());
         for (i, slot) in self.iter() {
             out.push(i as u8);
             for n in [
@@ -136,8 +145,8 @@ impl PassPage {
             }
             out.push(slot.kid.len() as u8);
             out.extend_from_slice(slot.kid.as_bytes());
-            out.extend_from_slice(&(slot.text.len() as u16).to_le_bytes());
-            out.extend_from_slice(slot.text.as_bytes());
+            out.extend_from_slice(&(slot.cose.len() as u16).to_le_bytes());
+            out.extend_from_slice(&slot.cose);
         }
         out
     }
@@ -166,8 +175,8 @@ impl PassPage {
             };
             let kid_len = usize::from(input.u8()?);
             let kid = input.ascii(kid_len)?;
-            let text_len = usize::from(u16::from_le_bytes(input.take()?));
-            let text = input.ascii(text_len)?;
+            let cose_len = usize::from(u16::from_le_bytes(input.take()?));
+            let cose = input.bytes(cose_len)?.to_vec();
             page.slots[i] = Some(Slot {
                 version,
                 issued_at,
@@ -176,7 +185,7 @@ impl PassPage {
                 due_at,
                 prev,
                 kid,
-                text,
+                cose,
             });
         }
         Ok(page)
@@ -207,12 +216,17 @@ impl Reader<'_> {
         Ok(i64::from_le_bytes(self.take()?))
     }
 
-    fn ascii(&mut self, len: usize) -> Result<String, StoreError> {
+    fn bytes(&mut self, len: usize) -> Result<&[u8], StoreError> {
         if self.0.len() < len {
             return Err(bad("cut short".into()));
         }
         let (head, rest) = self.0.split_at(len);
         self.0 = rest;
+        Ok(head)
+    }
+
+    fn ascii(&mut self, len: usize) -> Result<String, StoreError> {
+        let head = self.bytes(len)?;
         if !head.is_ascii() {
             return Err(bad("text not ASCII".into()));
         }
@@ -233,7 +247,7 @@ mod tests {
             due_at: 1_795_270_000 + n,
             prev: (n % 2 == 0).then_some((n + 9, 1_795_200_000 - n)),
             kid: "1f51fa5b853a9f0d".into(),
-            text: format!("SP1:{}", "6BFOXN*TS0BI$ZD".repeat(n as usize % 20)),
+            cose: vec![n as u8; n as usize % 200],
         }
     }
 

@@ -3,7 +3,7 @@
 //! (which pages are due: `due.rs`; the page format: `pages.rs`).
 
 use super::events::health_of;
-use super::pages::{PassPage, page_of};
+use super::pages::{PassPage, Slot, page_of};
 use super::{Backend, BackendKind, Store, StoreError, WritePool, on_backend};
 use crate::model::Health;
 use sealpass_core::Timestamp;
@@ -207,7 +207,7 @@ impl Store {
                 masked_id: row.try_get("masked_id")?,
                 health: health_of(&row)?,
                 status_version,
-                pass_text: pass.map(|p| p.text.clone()),
+                pass_text: pass.map(Slot::text),
                 pass_kid: pass.map(|p| p.kid.clone()),
                 pass_issued_at: pass.map(|p| p.issued_at),
                 pass_expires_at: pass.map(|p| p.expires_at),
@@ -302,6 +302,10 @@ mod tests {
     use super::super::pages::{PassPage, Slot};
     use super::*;
 
+    fn text_of(id: i64) -> String {
+        sealpass_core::text::encode(&id.to_le_bytes())
+    }
+
     fn pass(id: i64, version: i64) -> Slot {
         Slot {
             version,
@@ -311,7 +315,7 @@ mod tests {
             due_at: 1_500 + id,
             prev: None,
             kid: "1f51fa5b853a9f0d".into(),
-            text: format!("SP1:{id}"),
+            cose: id.to_le_bytes().to_vec(),
         }
     }
 
@@ -355,7 +359,7 @@ mod tests {
             if page_of(id) == 2 {
                 assert_eq!((view.pass_text, view.due_at), (None, 0));
             } else {
-                assert_eq!(view.pass_text.as_deref(), Some(&*format!("SP1:{id}")));
+                assert_eq!(view.pass_text, Some(text_of(id)));
                 assert_eq!(view.pass_index, Some(4 * id));
                 assert_eq!(view.pass_expires_at, Some(2_000 + id));
                 assert_eq!(view.due_at, 1_500 + id);
