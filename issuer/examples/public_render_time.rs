@@ -21,7 +21,6 @@ fn main() {
                 text: sign_pass(&claims, &key).expect("signs"),
                 issued_at: now.0 as i64,
                 expires_at: now.0 as i64 + 86_400,
-                renews_at: now.0 as i64 + 57_600,
                 due_at: now.0 as i64 + 57_600,
             }
         })

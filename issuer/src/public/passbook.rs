@@ -142,7 +142,7 @@ pub fn render(stored: &StoredPass) -> Result<RenderedPass, PassError> {
         issuer: &claims.issuer,
         issued_at: claims.issued_at.0,
         valid_until: claims.expires_at.0,
-        next_pass_at: stored.renews_at,
+        next_pass_at: stored.due_at,
         version: &version,
     })
     .expect("pass JSON serializes");

@@ -15,9 +15,6 @@ pub struct StoredPass {
     pub expires_at: i64,
     /// When the signer renews it (the next pass is ready a little after);
     /// 0 while a status change waits for the signer.
-    pub renews_at: i64,
-    /// When its pass page is next due, if earlier than `renews_at` (another
-    /// subject of the page changed): the pass may change from then on.
     pub due_at: i64,
 }
 
@@ -61,14 +58,12 @@ impl Store {
             let page_due_at = page_due_at.unwrap_or(0);
             Ok(match page.get(id) {
                 Some(pass) => {
-                    // A status change waits for its new pass: fetch again now.
-                    let renews_at = if pass.version == status_version { pass.due_at } else { 0 };
                     PassLookup::Signed(StoredPass {
                         text: pass.text(),
                         issued_at: pass.issued_at,
                         expires_at: pass.expires_at,
-                        renews_at,
-                        due_at: renews_at.min(page_due_at),
+                        // A status change waits for its new pass: now.
+                        due_at: if pass.version == status_version { pass.due_at } else { 0 },
                     })
                 }
                 None => PassLookup::NotSigned { due_at: page_due_at },
