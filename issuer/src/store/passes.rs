@@ -299,8 +299,29 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::super::DuePage;
     use super::super::pages::{PassPage, Slot};
     use super::*;
+
+    /// Every subject of the pages `read` signed anew, each page's write
+    /// claiming the revision `revision` gives.
+    fn sign_all(read: &[DuePage], revision: impl Fn(&DuePage) -> i64) -> Vec<PageWrite> {
+        read.iter()
+            .map(|due| {
+                let mut page = due.passes.clone();
+                for s in &due.subjects {
+                    page.set(s.id, pass(s.id, s.status_version));
+                }
+                PageWrite {
+                    page: due.page,
+                    revision: revision(due),
+                    due_at: page.due_at(&due.versions()),
+                    slots: page.encode(),
+                    signed: due.subjects.len() as u64,
+                }
+            })
+            .collect()
+    }
 
     fn text_of(id: i64) -> String {
         sealpass_core::text::encode(&id.to_le_bytes())
@@ -328,23 +349,8 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(read.len(), 4);
-        let writes: Vec<PageWrite> = read
-            .iter()
-            .map(|due| {
-                let mut page = due.passes.clone();
-                for s in &due.subjects {
-                    page.set(s.id, pass(s.id, s.status_version));
-                }
-                PageWrite {
-                    page: due.page,
-                    // Page 2 was changed since it was read.
-                    revision: due.revision + i64::from(due.page == 2),
-                    due_at: page.due_at(&due.versions()),
-                    slots: page.encode(),
-                    signed: due.subjects.len() as u64,
-                }
-            })
-            .collect();
+        // Page 2 was changed since it was read.
+        let writes = sign_all(&read, |due| due.revision + i64::from(due.page == 2));
         let stored = store
             .store_pages(&writes, &[], Timestamp(1_000))
             .await
@@ -402,22 +408,7 @@ mod tests {
             .apply_status_updates(&[update], "lab", Timestamp(500))
             .await
             .unwrap();
-        let writes: Vec<PageWrite> = read
-            .iter()
-            .map(|due| {
-                let mut page = due.passes.clone();
-                for s in &due.subjects {
-                    page.set(s.id, pass(s.id, s.status_version));
-                }
-                PageWrite {
-                    page: due.page,
-                    revision: due.revision,
-                    due_at: page.due_at(&due.versions()),
-                    slots: page.encode(),
-                    signed: due.subjects.len() as u64,
-                }
-            })
-            .collect();
+        let writes = sign_all(&read, |due| due.revision);
         let stored = store
             .store_pages(&writes, &[], Timestamp(1_000))
             .await
