@@ -5,7 +5,7 @@
 //! and the revocation are one durable step.
 
 use super::pages::{PassPage, page_of};
-use super::{BackendKind, Store, StoreError, WritePool, on_backend};
+use super::{BackendKind, Store, StoreError, WritePool, on_backend, placeholders};
 use crate::model::{
     Health, Revocation, StatusUpdate, colour_code, colour_from_code, test_columns,
     test_from_columns,
@@ -115,6 +115,24 @@ impl Store {
         let now_i = now.0 as i64;
         on_backend!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            if !lock.is_empty() {
+                // The pages of the whole batch first, in page order: the
+                // signer locks the pages it stores in page order too, so
+                // neither can hold one page while waiting for another that
+                // the other holds.
+                for part in events.chunks(30_000) {
+                    let sql = format!(
+                        "SELECT p.page FROM pass_pages p JOIN subjects s ON p.page = s.id / 64 \
+                         WHERE s.subject IN ({}) ORDER BY p.page FOR UPDATE OF p",
+                        placeholders(BackendKind::Postgres, 0, part.len())
+                    );
+                    let mut query = sqlx::query(AssertSqlSafe(sql));
+                    for event in part {
+                        query = query.bind(event.subject());
+                    }
+                    query.fetch_all(&mut *tx).await?;
+                }
+            }
             let mut outcomes = Vec::with_capacity(events.len());
             for event in events {
                 let body = event.body();

@@ -124,8 +124,6 @@ impl Store {
         superseded: &[SupersededPass],
         now: Timestamp,
     ) -> Result<u64, StoreError> {
-        // In page order, so that two transactions lock shared pages in the
-        // same order.
         let mut pages: Vec<&PageWrite> = pages.iter().collect();
         pages.sort_unstable_by_key(|p| p.page);
         let mut stored_pages: HashSet<i64> = HashSet::with_capacity(pages.len());
@@ -158,6 +156,17 @@ impl Store {
                 let mut tx = pool.begin_write().await?;
                 let column =
                     |f: fn(&PageWrite) -> i64| pages.iter().map(|&p| f(p)).collect::<Vec<i64>>();
+                // Lock the pages in page order before writing them (the
+                // UPDATE locks in its plan's order): an event batch locks its
+                // pages in page order too (`apply_events`), so neither holds
+                // a page the other waits for while it waits for one the other
+                // holds.
+                sqlx::query(
+                    "SELECT page FROM pass_pages WHERE page = ANY($1) ORDER BY page FOR UPDATE",
+                )
+                .bind(column(|p| p.page))
+                .fetch_all(&mut *tx)
+                .await?;
                 let stored: Vec<i64> = sqlx::query_scalar(
                     "UPDATE pass_pages AS p SET slots = v.slots, due_at = v.due, revision = p.revision + 1 \
                      FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bytea[]) AS v(page, revision, due, slots) \
