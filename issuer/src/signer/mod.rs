@@ -46,8 +46,9 @@ pub struct SignerConfig {
     pub status_list_validity: Seconds,
     /// Re-sign the status list when this much of it is left.
     pub status_list_renew_before: Seconds,
-    /// Subjects per page.
-    pub page: usize,
+    /// Subjects read, signed and stored at a time, in whole pass pages of
+    /// 64 (`store::pages`).
+    pub batch: usize,
     /// Signing threads.
     pub threads: usize,
 }
@@ -62,7 +63,7 @@ impl SignerConfig {
             clock_skew: Seconds::minutes(5),
             status_list_validity: Seconds::hours(6),
             status_list_renew_before: Seconds::hours(3),
-            page: 4096,
+            batch: 4096,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
@@ -86,8 +87,8 @@ impl SignerConfig {
         if self.status_list_renew_before.0 >= self.status_list_validity.0 {
             return Err("status-list renew-before must be shorter than its validity".into());
         }
-        if self.page == 0 || self.threads == 0 {
-            return Err("page size and threads must be at least 1".into());
+        if self.batch == 0 || self.threads == 0 {
+            return Err("batch size and threads must be at least 1".into());
         }
         Ok(())
     }

@@ -51,7 +51,7 @@ impl PassSigner {
         let (plan_tx, mut plan_rx) = tokio::sync::mpsc::channel::<Plan>(2);
         let (signed_tx, signed_rx) = tokio::sync::mpsc::channel::<SignedPages>(2);
         let mut list_signed = false;
-        let pages_per_read = (self.config.page / PAGE_SUBJECTS as usize).max(1);
+        let pages_per_read = (self.config.batch / PAGE_SUBJECTS as usize).max(1);
 
         let read = async {
             let mut after = (i64::MIN, i64::MIN);
