@@ -108,25 +108,31 @@ async fn a_burst_far_above_the_limit_is_shed_and_the_admitted_succeed() {
     assert_eq!(after.status, 200);
 }
 
-/// With slow requests holding every slot, the excess is refused at once
-/// and exactly the admitted ones complete.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_excess_is_answered_at_once_while_the_slots_are_busy() {
-    let metrics = Metrics::new();
+/// A server with 3 slots whose `/slow` answers "done" after `took`, with
+/// queue-delay shedding off.
+async fn slow_server(took: Duration, metrics: &Metrics) -> SocketAddr {
     let slow = Router::new().route(
         "/slow",
-        get(|| async {
-            tokio::time::sleep(Duration::from_millis(1500)).await;
+        get(move || async move {
+            tokio::time::sleep(took).await;
             "done"
         }),
     );
-    let addr = serve(protect(
+    serve(protect(
         slow,
         &generous(3),
         QueueDelay::new(Duration::ZERO, metrics.clone()),
         metrics.clone(),
     ))
-    .await;
+    .await
+}
+
+/// With slow requests holding every slot, the excess is refused at once
+/// and exactly the admitted ones complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_excess_is_answered_at_once_while_the_slots_are_busy() {
+    let metrics = Metrics::new();
+    let addr = slow_server(Duration::from_millis(1500), &metrics).await;
     let replies = futures_util::future::join_all(
         (0..40).map(|i| tokio::spawn(send(addr, loopback(2 + i), get_request("/slow", None)))),
     )
@@ -158,20 +164,7 @@ async fn the_excess_is_answered_at_once_while_the_slots_are_busy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shed_kept_alive_connection_is_closed_after_the_answer() {
     let metrics = Metrics::new();
-    let slow = Router::new().route(
-        "/slow",
-        get(|| async {
-            tokio::time::sleep(Duration::from_millis(800)).await;
-            "done"
-        }),
-    );
-    let addr = serve(protect(
-        slow,
-        &generous(3),
-        QueueDelay::new(Duration::ZERO, metrics.clone()),
-        metrics,
-    ))
-    .await;
+    let addr = slow_server(Duration::from_millis(800), &metrics).await;
     let kept_alive = "GET /slow HTTP/1.1\r\nHost: test\r\n\r\n".to_owned();
     // `send` reads until the server closes: an admitted (kept-alive)
     // connection is still open when the timeout ends the wait.

@@ -3,7 +3,7 @@
 //! health columns the signer needs), and the subjects with new events (the
 //! pass book's change feed). Point reads and primary-key range reads only.
 
-use crate::store::pages::PassPage;
+use crate::store::pages::{PAGE_SUBJECTS, PassPage};
 use crate::store::{Store, StoreError, on_backend};
 use sqlx::Row;
 
@@ -46,9 +46,10 @@ impl Store {
             let Some((id, status_version, page_due_at, slots)) =
                 sqlx::query_as::<_, (i64, i64, Option<i64>, Option<Vec<u8>>)>(
                     "SELECT s.id, s.status_version, p.due_at, p.slots FROM subjects s \
-                     LEFT JOIN pass_pages p ON p.page = s.id / 64 WHERE s.subject = $1",
+                     LEFT JOIN pass_pages p ON p.page = s.id / $2 WHERE s.subject = $1",
                 )
                 .bind(subject)
+                .bind(PAGE_SUBJECTS)
                 .fetch_optional(pool)
                 .await?
             else {
@@ -62,8 +63,8 @@ impl Store {
                         text: pass.text(),
                         issued_at: pass.issued_at,
                         expires_at: pass.expires_at,
-                        // A status change waits for its new pass: now.
-                        due_at: if pass.version == status_version { pass.due_at } else { 0 },
+                        // 0 while a status change waits for its new pass.
+                        due_at: page.due_of(id, status_version),
                     })
                 }
                 None => PassLookup::NotSigned { due_at: page_due_at },

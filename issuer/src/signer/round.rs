@@ -6,7 +6,7 @@
 
 use super::leases::Leases;
 use super::{IssuerKey, PassSigner, RoundReport, SignError, index};
-use crate::store::pages::{PAGE_SUBJECTS, Slot};
+use crate::store::pages::{PAGE_SUBJECTS, PassPage, Slot};
 use crate::store::{DuePage, PageWrite, SupersededPass};
 use futures_util::StreamExt;
 use sealpass_core::{HealthStatus, PassClaims, Seconds, SignerError, Timestamp, sign_passes_cose};
@@ -28,7 +28,11 @@ struct Plan {
 
 /// A due page and which of its subjects are signed anew.
 struct PlannedPage {
-    due: DuePage,
+    page: i64,
+    revision: i64,
+    passes: PassPage,
+    /// Its subjects' status versions by slot (`DuePage::versions`).
+    versions: Vec<Option<i64>>,
     /// `(id, status version)` of each subject signed anew, in the order
     /// of its claims in [`Plan::claims`].
     signed: Vec<(i64, i64)>,
@@ -155,13 +159,10 @@ impl PassSigner {
         let mut due_subjects = Vec::new();
         let mut expiries = Vec::new();
         for due in pages {
+            let versions = due.versions();
             let mut signed = Vec::new();
-            for subject in &due.subjects {
-                let renew = match due.passes.get(subject.id) {
-                    Some(pass) => pass.version != subject.status_version || pass.due_at <= renew_by,
-                    None => true,
-                };
-                if renew {
+            for subject in due.subjects {
+                if due.passes.due_of(subject.id, subject.status_version) <= renew_by {
                     rank.next += 1;
                     expiries.push(self.config.expiry(
                         subject.id,
@@ -171,10 +172,16 @@ impl PassSigner {
                         rank.of,
                     ));
                     signed.push((subject.id, subject.status_version));
-                    due_subjects.push(subject.clone());
+                    due_subjects.push(subject);
                 }
             }
-            planned.push(PlannedPage { due, signed });
+            planned.push(PlannedPage {
+                page: due.page,
+                revision: due.revision,
+                passes: due.passes,
+                versions,
+                signed,
+            });
         }
         let mut days: Vec<i64> = expiries.iter().map(|&e| index::expiry_day(e)).collect();
         days.sort_unstable();
@@ -279,8 +286,7 @@ fn sign_plan(
     let mut writes = Vec::with_capacity(plan.pages.len());
     let mut superseded = Vec::new();
     for planned in plan.pages {
-        let versions = planned.due.versions();
-        let mut page = planned.due.passes;
+        let mut page = planned.passes;
         for &(id, version) in &planned.signed {
             let (Some(claims), Some(cose)) = (claims.next(), passes.next()) else {
                 return Err(SignError::Thread("fewer passes signed than planned".into()));
@@ -309,9 +315,9 @@ fn sign_plan(
             page.set(id, slot);
         }
         writes.push(PageWrite {
-            page: planned.due.page,
-            revision: planned.due.revision,
-            due_at: page.due_at(&versions),
+            page: planned.page,
+            revision: planned.revision,
+            due_at: page.due_at(&planned.versions),
             slots: page.encode(),
             signed: planned.signed.len() as u64,
         });

@@ -238,12 +238,12 @@ impl Store {
     /// bar and the size of its round).
     pub async fn count_due(&self, now: Timestamp) -> Result<u64, StoreError> {
         const COUNT: &str = "SELECT COUNT(*) FROM pass_pages p JOIN subjects s \
-            ON s.id >= p.page * 64 AND s.id < p.page * 64 + 64 WHERE p.due_at <= $1";
-        debug_assert_eq!(PAGE_SUBJECTS, 64);
+            ON s.id >= p.page * $2 AND s.id < (p.page + 1) * $2 WHERE p.due_at <= $1";
         let n: i64 = match &self.backend {
             Backend::Sqlite(pool) => {
                 sqlx::query_scalar(COUNT)
                     .bind(now.0 as i64)
+                    .bind(PAGE_SUBJECTS)
                     .fetch_one(pool)
                     .await?
             }
@@ -254,6 +254,7 @@ impl Store {
                     .await?;
                 let n = sqlx::query_scalar(COUNT)
                     .bind(now.0 as i64)
+                    .bind(PAGE_SUBJECTS)
                     .fetch_one(&mut *tx)
                     .await?;
                 tx.commit().await?;

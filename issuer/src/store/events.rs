@@ -4,7 +4,7 @@
 //! better one in the same transaction, so the acknowledgement of the event
 //! and the revocation are one durable step.
 
-use super::pages::{PassPage, page_of};
+use super::pages::{PAGE_SUBJECTS, PassPage, page_of};
 use super::{BackendKind, Store, StoreError, WritePool, on_backend, placeholders};
 use crate::model::{
     Health, Revocation, StatusUpdate, colour_code, colour_from_code, test_columns,
@@ -122,11 +122,11 @@ impl Store {
                 // the other holds.
                 for part in events.chunks(30_000) {
                     let sql = format!(
-                        "SELECT p.page FROM pass_pages p JOIN subjects s ON p.page = s.id / 64 \
+                        "SELECT p.page FROM pass_pages p JOIN subjects s ON p.page = s.id / $1 \
                          WHERE s.subject IN ({}) ORDER BY p.page FOR UPDATE OF p",
-                        placeholders(BackendKind::Postgres, 0, part.len())
+                        placeholders(BackendKind::Postgres, 1, part.len())
                     );
-                    let mut query = sqlx::query(AssertSqlSafe(sql));
+                    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(PAGE_SUBJECTS);
                     for event in part {
                         query = query.bind(event.subject());
                     }

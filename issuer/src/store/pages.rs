@@ -106,20 +106,24 @@ impl PassPage {
             .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
     }
 
+    /// When subject `id`, at status `version`, must be (re)signed: at
+    /// once (0) without a pass or with one signed from an older status,
+    /// else at its pass's renewal.
+    pub fn due_of(&self, id: i64, version: i64) -> i64 {
+        due_of(self.get(id), version)
+    }
+
     /// The page's due time given its subjects' current status versions
-    /// (`versions[slot]`, `None` for an id no subject has): 0 if a subject
-    /// has no pass or one signed from an older status, else the earliest
-    /// renewal; `i64::MAX` for a page without subjects.
+    /// (`versions[slot]`, `None` for an id no subject has): the earliest
+    /// [`PassPage::due_of`] of its subjects; `i64::MAX` for a page without
+    /// subjects.
     pub fn due_at(&self, versions: &[Option<i64>]) -> i64 {
-        let mut due = i64::MAX;
-        for (slot, version) in self.slots.iter().zip(versions) {
-            let Some(version) = version else { continue };
-            match slot {
-                Some(slot) if slot.version == *version => due = due.min(slot.due_at),
-                _ => return 0,
-            }
-        }
-        due
+        self.slots
+            .iter()
+            .zip(versions)
+            .filter_map(|(slot, version)| version.map(|v| due_of(slot.as_ref(), v)))
+            .min()
+            .unwrap_or(i64::MAX)
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -192,6 +196,13 @@ impl PassPage {
     }
 }
 
+fn due_of(pass: Option<&Slot>, version: i64) -> i64 {
+    match pass {
+        Some(pass) if pass.version == version => pass.due_at,
+        _ => 0,
+    }
+}
+
 fn bad(what: String) -> StoreError {
     StoreError::Inconsistent(format!("a pass page: {what}"))
 }
@@ -230,7 +241,7 @@ impl Reader<'_> {
         if !head.is_ascii() {
             return Err(bad("text not ASCII".into()));
         }
-        Ok(String::from_utf8(head.to_vec()).expect("ASCII is UTF-8"))
+        String::from_utf8(head.to_vec()).map_err(|_| bad("text not ASCII".into()))
     }
 }
 

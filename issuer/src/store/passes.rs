@@ -197,9 +197,10 @@ impl Store {
             let Some(row) = sqlx::query(
                 "SELECT s.id, s.subject, s.masked_name, s.masked_id, s.colour, s.doses, s.last_dose, \
                  s.test_time, s.test_result, s.status_version, p.slots FROM subjects s \
-                 LEFT JOIN pass_pages p ON p.page = s.id / 64 WHERE s.subject = $1",
+                 LEFT JOIN pass_pages p ON p.page = s.id / $2 WHERE s.subject = $1",
             )
             .bind(subject)
+            .bind(super::pages::PAGE_SUBJECTS)
             .fetch_optional(pool)
             .await?
             else {
@@ -222,9 +223,7 @@ impl Store {
                 pass_expires_at: pass.map(|p| p.expires_at),
                 pass_index: pass.map(|p| p.revocation_index),
                 pass_version: pass.map(|p| p.version),
-                due_at: pass
-                    .filter(|p| p.version == status_version)
-                    .map_or(0, |p| p.due_at),
+                due_at: page.due_of(id, status_version),
             }))
         })
     }
