@@ -11,7 +11,7 @@
 //! cargo run --release -p sealpass-issuer --example open_loop -- \
 //!     --addr 127.0.0.1:18080 --tokens tokens.txt --phase 20000:10 [--phase RATE:SECONDS ...]
 //!     [--path /api/v1/pass] [--connections 256] [--timeout-ms 2000] [--threads 2]
-//!     [--recovery-after PHASE] [--in-order] [--quiet]
+//!     [--recovery-after PHASE] [--in-order] [--honour-retry-after] [--quiet]
 //! ```
 //!
 //! - `--phase RATE:SECONDS`: this many requests a second for this long;
@@ -27,6 +27,12 @@
 //!   scheduled time comes while all N are busy waits for one, its wait
 //!   counted in its latency; one still unsent `--timeout-ms` after its time
 //!   is counted as `unsent` (the generator could not keep the rate).
+//! - `--honour-retry-after`: a connection refused with 503 or 429 and a
+//!   `Retry-After` carries nothing more for that long, as a phone whose
+//!   citizen page was told to come back does not ask again before then
+//!   (the page does this: issuer/web/page/app.js). Without it a refused
+//!   connection takes the next scheduled request at once: the load of
+//!   clients that ignore `Retry-After`.
 //! - `--timeout-ms`: an answer not complete this long after the request
 //!   was sent is a timeout (its connection is dropped).
 //! - `--recovery-after PHASE`: report how long after the end of phase
@@ -228,6 +234,7 @@ struct Shared {
     addr: SocketAddr,
     requests: Vec<Vec<u8>>,
     in_order: bool,
+    honour_retry_after: bool,
     schedule: Schedule,
     next: AtomicU64,
     start: Instant,
@@ -288,13 +295,13 @@ enum Outcome {
     Answered {
         status: u16,
         close: bool,
+        /// The answer's `Retry-After`, in whole seconds.
+        retry_after: Option<u64>,
     },
     /// The connection failed; `reused`: it had carried a request before
     /// and nothing of this answer arrived (the server closed it while
     /// idle), so the request may be sent again on a new one.
-    Failed {
-        reused: bool,
-    },
+    Failed { reused: bool },
 }
 
 async fn exchange(connection: &mut Connection, request: &[u8], reused: bool) -> Outcome {
@@ -324,12 +331,15 @@ async fn exchange(connection: &mut Connection, request: &[u8], reused: bool) -> 
         .unwrap_or(0);
     let mut length = None;
     let mut close = false;
+    let mut retry_after = None;
     for line in head.split(|&b| b == b'\n').skip(1) {
         let line = String::from_utf8_lossy(line).to_ascii_lowercase();
         if let Some(v) = line.strip_prefix("content-length:") {
             length = v.trim().parse::<usize>().ok();
         } else if let Some(v) = line.strip_prefix("connection:") {
             close = v.trim() == "close";
+        } else if let Some(v) = line.strip_prefix("retry-after:") {
+            retry_after = v.trim().parse::<u64>().ok();
         }
     }
     let length = match length {
@@ -341,6 +351,7 @@ async fn exchange(connection: &mut Connection, request: &[u8], reused: bool) -> 
             return Outcome::Answered {
                 status,
                 close: true,
+                retry_after,
             };
         }
     };
@@ -350,7 +361,11 @@ async fn exchange(connection: &mut Connection, request: &[u8], reused: bool) -> 
             Ok(_) => {}
         }
     }
-    Outcome::Answered { status, close }
+    Outcome::Answered {
+        status,
+        close,
+        retry_after,
+    }
 }
 
 async fn connect(addr: SocketAddr) -> Option<Connection> {
@@ -362,38 +377,63 @@ async fn connect(addr: SocketAddr) -> Option<Connection> {
     })
 }
 
-/// One request on `slot`'s connection (opened if needed): its class.
-async fn send(slot: &mut Option<Connection>, addr: SocketAddr, request: &[u8]) -> usize {
+/// What one request came to: its class, and the `Retry-After` of a
+/// refusal (503 or 429).
+struct Sent {
+    class: usize,
+    retry_after: Option<Duration>,
+}
+
+impl From<usize> for Sent {
+    fn from(class: usize) -> Sent {
+        Sent {
+            class,
+            retry_after: None,
+        }
+    }
+}
+
+/// One request on `slot`'s connection (opened if needed).
+async fn send(slot: &mut Option<Connection>, addr: SocketAddr, request: &[u8]) -> Sent {
     for _attempt in 0..2 {
         let reused = slot.is_some();
         if slot.is_none() {
             *slot = connect(addr).await;
         }
         let Some(connection) = slot.as_mut() else {
-            return ERROR;
+            return ERROR.into();
         };
         match exchange(connection, request, reused).await {
-            Outcome::Answered { status, close } => {
+            Outcome::Answered {
+                status,
+                close,
+                retry_after,
+            } => {
                 if close {
                     *slot = None;
                 }
-                return match status {
+                let class = match status {
                     200 => OK,
                     304 => NOT_MODIFIED,
                     429 => RATE_LIMITED,
                     503 => BUSY,
                     _ => OTHER,
                 };
+                let refused = class == RATE_LIMITED || class == BUSY;
+                return Sent {
+                    class,
+                    retry_after: retry_after.filter(|_| refused).map(Duration::from_secs),
+                };
             }
             Outcome::Failed { reused } => {
                 *slot = None;
                 if !reused {
-                    return ERROR;
+                    return ERROR.into();
                 }
             }
         }
     }
-    ERROR
+    ERROR.into()
 }
 
 async fn worker(shared: Arc<Shared>) {
@@ -429,17 +469,32 @@ async fn worker(shared: Arc<Shared>) {
         // generator that fell behind, and it would never catch up.
         let sent = Instant::now();
         let deadline = sent.max(scheduled) + shared.timeout;
-        let class =
+        let outcome =
             match tokio::time::timeout_at(deadline.into(), send(&mut slot, shared.addr, request))
                 .await
             {
-                Ok(class) => class,
+                Ok(outcome) => outcome,
                 Err(_) => {
                     slot = None;
-                    TIMEOUT
+                    TIMEOUT.into()
                 }
             };
-        shared.record(phase, offset, class, scheduled.elapsed(), sent.elapsed());
+        shared.record(
+            phase,
+            offset,
+            outcome.class,
+            scheduled.elapsed(),
+            sent.elapsed(),
+        );
+        if let Some(wait) = outcome.retry_after.filter(|_| shared.honour_retry_after) {
+            // The phone on this line was told to come back later: the line
+            // carries nothing until then, if that is still in the run.
+            let back = Instant::now() + wait;
+            if back >= shared.start + Duration::from_secs_f64(shared.schedule.seconds()) {
+                break;
+            }
+            tokio::time::sleep_until(back.into()).await;
+        }
     }
 }
 
@@ -453,6 +508,7 @@ struct Args {
     threads: usize,
     recovery_after: Option<usize>,
     in_order: bool,
+    honour_retry_after: bool,
     quiet: bool,
 }
 
@@ -460,7 +516,7 @@ fn usage(problem: &str) -> ! {
     eprintln!(
         "open_loop: {problem}\nusage: open_loop --addr IP:PORT --phase RATE:SECONDS [--phase ...] \
          [--tokens FILE] [--path /api/v1/pass] [--connections 256] [--timeout-ms 2000] \
-         [--threads 2] [--recovery-after PHASE] [--in-order] [--quiet]"
+         [--threads 2] [--recovery-after PHASE] [--in-order] [--honour-retry-after] [--quiet]"
     );
     std::process::exit(2)
 }
@@ -476,13 +532,15 @@ fn parse_args() -> Args {
         threads: 2,
         recovery_after: None,
         in_order: false,
+        honour_retry_after: false,
         quiet: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        if flag == "--quiet" || flag == "--in-order" {
+        if let "--quiet" | "--in-order" | "--honour-retry-after" = flag.as_str() {
             args.quiet |= flag == "--quiet";
             args.in_order |= flag == "--in-order";
+            args.honour_retry_after |= flag == "--honour-retry-after";
             continue;
         }
         let value = it
@@ -560,6 +618,7 @@ fn main() {
         addr: args.addr,
         requests: requests(&args),
         in_order: args.in_order,
+        honour_retry_after: args.honour_retry_after,
         next: AtomicU64::new(0),
         start: Instant::now() + Duration::from_millis(200),
         timeout: args.timeout,
@@ -689,6 +748,47 @@ mod tests {
             let v = Histogram::value(Histogram::index(us));
             assert!(v <= us && us - v <= us / 50 + 1, "{us} -> {v}");
         }
+    }
+
+    /// A server that answers every request on a connection with `answer`.
+    async fn answering(answer: &'static str) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buffer = [0u8; 1024];
+                    while let Ok(n) = stream.read(&mut buffer).await {
+                        if n == 0 || stream.write_all(answer.as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_refusal_carries_its_retry_after_and_a_pass_does_not() {
+        let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let busy = answering(
+            "HTTP/1.1 503 Service Unavailable\r\nretry-after: 3\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}",
+        )
+        .await;
+        let mut slot = None;
+        let sent = send(&mut slot, busy, request).await;
+        assert_eq!(sent.class, BUSY);
+        assert_eq!(sent.retry_after, Some(Duration::from_secs(3)));
+        assert!(slot.is_none(), "closed as the server said");
+        let served =
+            answering("HTTP/1.1 200 OK\r\nRetry-After: 3\r\nContent-Length: 4\r\n\r\npass").await;
+        let sent = send(&mut slot, served, request).await;
+        assert_eq!(sent.class, OK);
+        assert_eq!(sent.retry_after, None, "only a refusal is waited out");
+        assert!(slot.is_some(), "kept alive");
+        let sent = send(&mut slot, served, request).await;
+        assert_eq!(sent.class, OK, "and used again");
     }
 
     #[test]

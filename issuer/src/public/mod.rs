@@ -138,7 +138,8 @@ impl PublicState {
                     settings.pass_recheck,
                     settings.pass_recheck_unchanged,
                     metrics.clone(),
-                ),
+                )
+                .safety_net_waits_while_shedding(delay.clone()),
                 store,
                 lists: lists::ListCache::default(),
                 providers,
@@ -167,14 +168,12 @@ impl PublicState {
     }
 
     /// Open the [`Door`] on `listener` for this state's limits: connections
-    /// are accepted on a thread of their own, stamped, and refused there at
-    /// once while the server is saturated or `max_connections` are in
-    /// service. Serve with
+    /// are accepted on a thread of their own, and refused there at once
+    /// while `max_connections` are in service. Serve with
     /// `app(state).into_make_service_with_connect_info::<ClientAddr>()`.
     pub fn open_door(&self, listener: tokio::net::TcpListener) -> std::io::Result<Door> {
         Door::open(
             listener,
-            self.inner.delay.clone(),
             Admission::new(
                 self.inner.in_service.clone(),
                 self.inner.limits.retry_after,

@@ -24,7 +24,7 @@
 //! pass is sent and compared on a later request (measured: the 100,000
 //! passes loaded in a rush all came due together 60 s later, every request
 //! became a store read, and the server answered 0.02 of its capacity for
-//! minutes).
+//! minutes), and none while the server sheds requests for queue delay.
 //! A `recheck` of zero compares on
 //! every request. When the store cannot be reached, a held pass that has
 //! not expired is still served: citizens keep their passes through a
@@ -37,6 +37,7 @@
 use super::metrics::Metrics;
 use super::reads::{PassLookup, StoredPass};
 use super::render::Modules;
+use crate::overload::QueueDelay;
 use crate::store::{Store, StoreError};
 use sealpass_core::{PassClaims, Timestamp};
 use serde::Serialize;
@@ -236,6 +237,19 @@ const FEED_OVERLAP: i64 = 1_000;
 /// because `recheck_unchanged` passed) made at once.
 pub const SAFETY_NET_READS: usize = 4;
 
+/// Safety-net comparisons started a second, at most: a trickle beside the
+/// requests, not a burst (measured: the passes loaded in a rush all came
+/// due together 60 s later, and at 4 at once their reads still took a
+/// third of the machine's core for half a minute). So with many passes
+/// held, an unchanged pass is compared every `recheck_unchanged` or every
+/// (passes held / 250) seconds, whichever is longer: for 100,000, about
+/// every 7 minutes. (It is only the safety net: the feed brings changes
+/// within seconds.)
+pub const SAFETY_NET_PER_SECOND: u64 = 250;
+const SAFETY_NET_EVERY_MICROS: u64 = 1_000_000 / SAFETY_NET_PER_SECOND;
+/// Comparisons the safety net may start at once after a quiet spell.
+const SAFETY_NET_BURST: u64 = 8;
+
 type Slots = Mutex<HashMap<String, Slot>>;
 
 /// Whether a held pass is compared with the store before it is sent.
@@ -271,6 +285,11 @@ pub struct PassBook {
     feed_started: Arc<AtomicU64>,
     epoch: Instant,
     safety_net: Arc<tokio::sync::Semaphore>,
+    /// While it says a queue stands, the safety net waits.
+    shedding: Option<Arc<QueueDelay>>,
+    /// When the safety net may next start a comparison, in microseconds
+    /// since `epoch`.
+    next_safety_net: AtomicU64,
     metrics: Metrics,
 }
 
@@ -294,6 +313,8 @@ impl PassBook {
             feed_started: Arc::default(),
             epoch: Instant::now(),
             safety_net: Arc::new(tokio::sync::Semaphore::new(SAFETY_NET_READS)),
+            shedding: None,
+            next_safety_net: AtomicU64::new(0),
             metrics,
         };
         if !recheck.is_zero()
@@ -309,6 +330,44 @@ impl PassBook {
             ));
         }
         book
+    }
+
+    /// Make no safety-net comparison while `delay` says a queue stands:
+    /// each is a store read on the machine that is already turning
+    /// requests away (measured: the 95,000 passes loaded before a 10x
+    /// spike came due for it together during the spike, and their reads
+    /// cost a fifth of the passes served). Passes the feed names or the
+    /// signer renewed are still compared before they are sent; the rest
+    /// are compared on a request after the rush.
+    pub fn safety_net_waits_while_shedding(mut self, delay: Arc<QueueDelay>) -> PassBook {
+        self.shedding = Some(delay);
+        self
+    }
+
+    /// Whether the safety net may not start a comparison now: a queue
+    /// stands, or it has had its [`SAFETY_NET_PER_SECOND`]; otherwise its
+    /// turn is taken.
+    fn safety_net_waits(&self) -> bool {
+        if self
+            .shedding
+            .as_ref()
+            .is_some_and(|delay| delay.is_standing())
+        {
+            return true;
+        }
+        let now = self.epoch.elapsed().as_micros() as u64;
+        let next = self.next_safety_net.load(Ordering::Relaxed);
+        now < next
+            || self
+                .next_safety_net
+                .compare_exchange(
+                    next,
+                    next.max(now.saturating_sub(SAFETY_NET_BURST * SAFETY_NET_EVERY_MICROS))
+                        + SAFETY_NET_EVERY_MICROS,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_err()
     }
 
     /// Whether the change feed answered lately: held passes that no event
@@ -369,6 +428,9 @@ impl PassBook {
                 Check::SafetyNet => {
                     // The held pass is sent now; the comparison, if a
                     // safety-net read is free, runs beside it.
+                    if self.safety_net_waits() {
+                        return Ok((slot.pass.clone(), Source::Current));
+                    }
                     if let Ok(permit) = self.safety_net.clone().try_acquire_owned() {
                         self.metrics.passbook_store_read(Read::SafetyNet.label());
                         tokio::spawn(compare_beside(
