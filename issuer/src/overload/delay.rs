@@ -33,8 +33,8 @@
 //! limit's wait instead of serving everyone late or turning everyone away
 //! at once. Measured on one core (docs/performance.md, "Overload at 10x"):
 //! with the default limit of 1 ms, 1,024 clients that wait their
-//! `Retry-After`, sending 10 times what the core serves, were served
-//! within about twice the unloaded p99 and refused within 15 ms.
+//! `Retry-After`, sending 10 times what the core serves, were served at
+//! 1.9-2.7 ms at p99 (0.8-1.9 ms unloaded) and refused within 10 ms.
 
 use crate::public::metrics::Metrics;
 use std::sync::atomic::{AtomicU64, Ordering};

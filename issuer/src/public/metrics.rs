@@ -11,7 +11,7 @@
 //! | `sealpass_public_shed_connections_total` | counter | (of which at the door: `max_connections` in service) |
 //! | `sealpass_public_connections_in_service` | gauge | (handed to the server by the door, not yet closed) |
 //! | `sealpass_public_passbook_store_reads_total` | counter | `reason`: why a pass was read from the store (`first`, `named`, `renewal`, `feed_silent`, `before_feed`, `safety_net`) |
-//! | `sealpass_public_queue_delay_seconds` | gauge | (how long the last new connection's first request waited to be read) |
+//! | `sealpass_public_queue_delay_seconds` | gauge | (how long the last request measured waited to be read; a new connection's first request, half of it) |
 //! | `sealpass_public_timeouts_total` | counter | |
 //! | `sealpass_public_rate_limited_total` | counter | (429) |
 //! | `sealpass_public_rate_limiter_full_total` | counter | (clients let through unlimited: table full) |
