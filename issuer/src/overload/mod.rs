@@ -251,6 +251,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_refusal_for_queue_delay_keeps_the_connection_and_one_over_the_limit_closes_it() {
+        let kept = busy_answer_kept_alive(3);
+        let closed = busy_answer(3);
+        for answer in [&kept, &closed] {
+            assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(answer.headers()[axum::http::header::RETRY_AFTER], "3");
+        }
+        assert!(!kept.headers().contains_key(axum::http::header::CONNECTION));
+        assert_eq!(closed.headers()[axum::http::header::CONNECTION], "close");
+    }
+
+    #[test]
     fn retry_after_is_spread_between_n_and_2n() {
         let j = Jitter::default();
         let values: Vec<u64> = (0..200).map(|_| j.around(3)).collect();
