@@ -63,9 +63,6 @@ pub struct QueueDelay {
     limit: Duration,
     /// The last sojourn measured, in microseconds.
     last: AtomicU64,
-    /// The shares of late requests admitted so far, in 1/65,536ths: a
-    /// late request is admitted each time this passes a whole number.
-    admitted: AtomicU64,
     window: Mutex<Window>,
     metrics: Metrics,
 }
@@ -79,11 +76,33 @@ struct Window {
     shed: u32,
     /// The last full window showed a standing queue.
     standing: bool,
+    /// The shares of late requests admitted so far, in 1/65,536ths: a
+    /// late request is admitted each time this passes a whole number.
+    admitted: u64,
 }
 
 impl Window {
     fn shows_a_queue(&self) -> bool {
         self.late >= MIN_SAMPLES && self.late.saturating_mul(LATE_ONE_IN) >= self.measured
+    }
+
+    /// A queue stood in the last full window or stands in this one.
+    fn queue_stands(&self) -> bool {
+        self.standing || self.shows_a_queue()
+    }
+
+    /// Whether to admit a request that waited `sojourn`, over `limit`,
+    /// while a queue stands: a share `limit / sojourn` of such requests
+    /// is, evenly spread. Under Little's law the wait is proportional to
+    /// the clients in the queue, so keeping that share of them (the others
+    /// told to come back later) brings the wait back to about the limit
+    /// in one round, without turning every client away at once.
+    fn admit_late(&mut self, limit: Duration, sojourn: Duration) -> bool {
+        let share = (limit.as_nanos() * u128::from(WHOLE) / sojourn.as_nanos().max(1))
+            .min(u128::from(WHOLE)) as u64;
+        let before = self.admitted;
+        self.admitted = before.wrapping_add(share);
+        self.admitted / WHOLE != before / WHOLE
     }
 }
 
@@ -97,25 +116,24 @@ impl QueueDelay {
         Arc::new(QueueDelay {
             limit,
             last: AtomicU64::new(0),
-            admitted: AtomicU64::new(0),
             window: Mutex::new(Window {
                 start: now,
                 measured: 0,
                 late: 0,
                 shed: 0,
                 standing: false,
+                admitted: 0,
             }),
             metrics,
         })
     }
 
-    /// A request read at `now` from a connection whose first bytes arrived
-    /// at `arrived`: record how long it waited; true if it is to be shed.
-    pub fn waited(&self, arrived: Instant, now: Instant) -> bool {
+    /// A request read at `now` that waited `sojourn` to be read: record
+    /// it; true if it is to be shed.
+    pub fn waited(&self, sojourn: Duration, now: Instant) -> bool {
         if self.limit.is_zero() {
             return false;
         }
-        let sojourn = now.saturating_duration_since(arrived);
         self.last
             .store(sojourn.as_micros() as u64, Ordering::Relaxed);
         self.metrics.queue_delay(sojourn);
@@ -131,31 +149,18 @@ impl QueueDelay {
             }
             window.measured += 1;
             window.late += u32::from(late);
-            let standing = window.standing || window.shows_a_queue();
+            let standing = window.queue_stands();
             let within_budget = window
                 .shed
                 .saturating_add(1)
                 .saturating_mul(SHED_AT_MOST_ONE_IN)
                 <= window.measured;
-            if !late || !standing || !within_budget || self.admit_late(sojourn) {
+            if !late || !standing || !within_budget || window.admit_late(self.limit, sojourn) {
                 return false;
             }
             window.shed += 1;
         }
         true
-    }
-
-    /// Whether to admit a request that waited `sojourn`, over the limit,
-    /// while a queue stands: a share `limit / sojourn` of such requests
-    /// is, evenly spread. Under Little's law the wait is proportional to
-    /// the clients in the queue, so keeping that share of them (the others
-    /// told to come back later) brings the wait back to about the limit
-    /// in one round, without turning every client away at once.
-    fn admit_late(&self, sojourn: Duration) -> bool {
-        let share = (self.limit.as_nanos() * u128::from(WHOLE) / sojourn.as_nanos().max(1))
-            .min(u128::from(WHOLE)) as u64;
-        let before = self.admitted.fetch_add(share, Ordering::Relaxed);
-        before.wrapping_add(share) / WHOLE != before / WHOLE
     }
 
     /// The last sojourn measured.
@@ -169,7 +174,7 @@ impl QueueDelay {
             return false;
         }
         let window = self.window.lock().unwrap_or_else(|e| e.into_inner());
-        window.start.elapsed() < 2 * INTERVAL && (window.standing || window.shows_a_queue())
+        window.start.elapsed() < 2 * INTERVAL && window.queue_stands()
     }
 }
 
@@ -185,10 +190,7 @@ mod tests {
     /// `wait`: which were shed.
     fn reads(delay: &QueueDelay, from: Instant, n: u32, wait: Duration) -> Vec<bool> {
         (0..n)
-            .map(|i| {
-                let read = from + Duration::from_micros(10 * u64::from(i));
-                delay.waited(read - wait, read)
-            })
+            .map(|i| delay.waited(wait, from + Duration::from_micros(10 * u64::from(i))))
             .collect()
     }
 
@@ -235,7 +237,7 @@ mod tests {
         let longest_refused_run = late.split(|s| !*s).map(<[bool]>::len).max().unwrap();
         assert!(longest_refused_run <= 3, "spread: {longest_refused_run}");
         // A request within the limit is never shed, queue or not.
-        assert!(!delay.waited(t + ms(50), t + ms(55)));
+        assert!(!delay.waited(ms(5), t + ms(55)));
         // In the next window, of requests that waited a second, almost
         // all are refused while the budget lasts.
         let very_late = reads(&delay, t + ms(110), 320, ms(1000));
@@ -264,7 +266,7 @@ mod tests {
     fn a_zero_limit_never_sheds() {
         let delay = QueueDelay::new(Duration::ZERO, Metrics::new());
         let t = Instant::now();
-        assert!(!delay.waited(t, t + Duration::from_secs(5)));
+        assert!(!delay.waited(Duration::from_secs(5), t + Duration::from_secs(5)));
         assert!(!delay.is_standing());
     }
 }

@@ -216,12 +216,11 @@ async fn shed_on_queue_delay(State(busy): State<Busy>, request: Request, next: N
                 // connection from the door, then its own first read) for
                 // one of a kept-alive request: half of it is judged.
                 let waited = now.saturating_duration_since(c.0.accepted);
-                busy.delay
-                    .waited(now.checked_sub(waited / 2).unwrap_or(now), now)
+                busy.delay.waited(waited / 2, now)
             } else {
-                c.0.waits.take().is_some_and(|wait| {
-                    busy.delay.waited(now.checked_sub(wait).unwrap_or(now), now)
-                })
+                c.0.waits
+                    .take()
+                    .is_some_and(|wait| busy.delay.waited(wait, now))
             }
         });
     if waited_too_long {

@@ -344,30 +344,32 @@ impl PassBook {
         self
     }
 
-    /// Whether the safety net may not start a comparison now: a queue
-    /// stands, or it has had its [`SAFETY_NET_PER_SECOND`]; otherwise its
-    /// turn is taken.
-    fn safety_net_waits(&self) -> bool {
+    /// A safety-net comparison's permit, if one may start now: no queue
+    /// stands, one of the [`SAFETY_NET_READS`] is free, and the safety net
+    /// has not had its [`SAFETY_NET_PER_SECOND`] (its turn is then taken).
+    fn safety_net_turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
         if self
             .shedding
             .as_ref()
             .is_some_and(|delay| delay.is_standing())
         {
-            return true;
+            return None;
         }
+        let permit = self.safety_net.clone().try_acquire_owned().ok()?;
         let now = self.epoch.elapsed().as_micros() as u64;
         let next = self.next_safety_net.load(Ordering::Relaxed);
-        now < next
-            || self
+        let earliest = now.saturating_sub(SAFETY_NET_BURST * SAFETY_NET_EVERY_MICROS);
+        (now >= next
+            && self
                 .next_safety_net
                 .compare_exchange(
                     next,
-                    next.max(now.saturating_sub(SAFETY_NET_BURST * SAFETY_NET_EVERY_MICROS))
-                        + SAFETY_NET_EVERY_MICROS,
+                    next.max(earliest) + SAFETY_NET_EVERY_MICROS,
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 )
-                .is_err()
+                .is_ok())
+        .then_some(permit)
     }
 
     /// Whether the change feed answered lately: held passes that no event
@@ -428,10 +430,7 @@ impl PassBook {
                 Check::SafetyNet => {
                     // The held pass is sent now; the comparison, if a
                     // safety-net read is free, runs beside it.
-                    if self.safety_net_waits() {
-                        return Ok((slot.pass.clone(), Source::Current));
-                    }
-                    if let Ok(permit) = self.safety_net.clone().try_acquire_owned() {
+                    if let Some(permit) = self.safety_net_turn() {
                         self.metrics.passbook_store_read(Read::SafetyNet.label());
                         tokio::spawn(compare_beside(
                             self.store.clone(),
