@@ -293,6 +293,21 @@ async fn slow_requests_time_out_and_large_bodies_are_refused() {
     );
 }
 
+/// `GET /fast` from client `n`, again every 20 ms (for up to 2 s) until
+/// it is served: a place in service frees when the server drops a closed
+/// connection or flushes an answer, not at a time the test can know.
+async fn fast_once_a_place_frees(addr: SocketAddr, n: u8) -> Reply {
+    let mut reply = send(addr, loopback(n), get_request("/fast", None)).await;
+    for _ in 0..100 {
+        if reply.status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        reply = send(addr, loopback(n), get_request("/fast", None)).await;
+    }
+    reply
+}
+
 /// Serve `routes` behind the limits and the door, as `public` does.
 async fn serve_with_door(
     routes: Router,
@@ -462,14 +477,7 @@ async fn connections_beyond_the_cap_are_refused_at_the_door_while_the_admitted_a
     }
     // Their connections closed and gave their places back (the door
     // counts down when the server drops them: wait for that, not a time).
-    let mut reply = send(addr, loopback(30), get_request("/fast", None)).await;
-    for _ in 0..100 {
-        if reply.status == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        reply = send(addr, loopback(30), get_request("/fast", None)).await;
-    }
+    let reply = fast_once_a_place_frees(addr, 30).await;
     assert_eq!((reply.status, reply.text().as_str()), (200, "fast"));
 }
 
@@ -511,14 +519,7 @@ async fn an_idle_kept_alive_connection_gives_its_place_to_a_new_one() {
     assert!(answer.starts_with(b"HTTP/1.1 200"));
     // The one place is the kept-alive connection's; it is idle once the
     // server has flushed its answer (just after the client read it).
-    let mut reply = send(addr, loopback(2), get_request("/fast", None)).await;
-    for _ in 0..100 {
-        if reply.status == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        reply = send(addr, loopback(2), get_request("/fast", None)).await;
-    }
+    let reply = fast_once_a_place_frees(addr, 2).await;
     assert_eq!((reply.status, reply.text().as_str()), (200, "fast"));
     let mut rest = Vec::new();
     let n = tokio::time::timeout(Duration::from_secs(10), kept.read_to_end(&mut rest))
