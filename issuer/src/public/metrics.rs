@@ -21,8 +21,14 @@
 
 use metrics::{Key, Label, Level, Metadata, Recorder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
+
+/// How often the samples recorded into histograms are folded into them.
+/// The exporter keeps every sample until then, and only a scrape of
+/// `/metrics` would fold them otherwise: measured, a server nobody scraped
+/// held 33 bytes more per pass served (200 MiB after 7 million).
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
@@ -72,6 +78,9 @@ impl Metrics {
             .expect("bucket lists are not empty")
             .build_recorder();
         let metrics = Metrics(Arc::new(recorder));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(keep_up(Arc::downgrade(&metrics.0)));
+        }
         // Present from the start, at zero, so that alerts can rate() them.
         for name in [
             "sealpass_public_shed_total",
@@ -200,5 +209,20 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         self.0.handle().render()
+    }
+}
+
+/// Every [`UPKEEP_EVERY`], the recorded histogram samples are folded into
+/// their histograms, until the recorder is dropped.
+async fn keep_up(recorder: Weak<PrometheusRecorder>) {
+    let mut every = tokio::time::interval(UPKEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let Some(recorder) = recorder.upgrade() else {
+            return;
+        };
+        recorder.handle().run_upkeep();
     }
 }
