@@ -34,8 +34,9 @@
 //! at once. Measured on one core (docs/performance.md, "Overload at 10x"):
 //! with the default limit of 1 ms, 1,024 clients that wait their
 //! `Retry-After`, sending 10 times what the core serves, were served at
-//! 1.9-5.6 ms at p99 (0.8-1.9 ms unloaded) and refused within 10 ms at
-//! p99 in 7 runs of 8.
+//! 2.1-2.9 ms at p99 (1.1-1.6 times unloaded) and refused at 6.9-11.5 ms
+//! at p99, while the core served 1.06-1.15 of its capacity (medians of
+//! three series of 3-5 rounds).
 
 use crate::public::metrics::Metrics;
 use std::sync::atomic::{AtomicU64, Ordering};
