@@ -34,9 +34,9 @@
 //! at once. Measured on one core (docs/performance.md, "Overload at 10x"):
 //! with the default limit of 1 ms, 1,024 clients that wait their
 //! `Retry-After`, sending 10 times what the core serves, were served at
-//! 2.1-2.9 ms at p99 (1.1-1.6 times unloaded) and refused at 6.9-11.5 ms
-//! at p99, while the core served 1.06-1.15 of its capacity (medians of
-//! three series of 3-5 rounds).
+//! 2.1-4.8 ms at p99 (1.1-2.5 times unloaded) and refused at 6.9-13.1 ms
+//! at p99, while the core served 1.06-1.34 of its capacity (medians of
+//! four series of 3-5 rounds).
 
 use crate::public::metrics::Metrics;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -27,8 +27,11 @@ use std::time::Duration;
 /// How often the samples recorded into histograms are folded into them.
 /// The exporter keeps every sample until then, and only a scrape of
 /// `/metrics` would fold them otherwise: measured, a server nobody scraped
-/// held 33 bytes more per pass served (200 MiB after 7 million).
-const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+/// held 33 bytes more per pass served (200 MiB after 7 million). Folding
+/// takes about 15 ns a pass served and holds the serving runtime while it
+/// runs, so often: at 45,000 passes/s, 0.7 ms every second rather than
+/// 3.4 ms every 5 s (a stall longer than `max_queue_delay`).
+const UPKEEP_EVERY: Duration = Duration::from_secs(1);
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
