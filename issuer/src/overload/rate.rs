@@ -23,10 +23,40 @@ pub struct RateLimiter {
     metrics: Metrics,
 }
 
+/// A token bucket: `burst` tokens at most, refilled at `rate` a second
+/// (both given on each call, so a table of them stores only this).
 #[derive(Clone, Copy)]
-struct Bucket {
+pub struct Bucket {
     tokens: f64,
     at: Instant,
+}
+
+impl Bucket {
+    /// A full bucket of `burst` tokens at `now`.
+    pub fn full(burst: f64, now: Instant) -> Bucket {
+        Bucket {
+            tokens: burst,
+            at: now,
+        }
+    }
+
+    /// The tokens there would be at `now`.
+    fn refilled(&self, rate: f64, burst: f64, now: Instant) -> f64 {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        (self.tokens + elapsed * rate).min(burst)
+    }
+
+    /// Take a token at `now`, or say how long until one is there.
+    pub fn take(&mut self, rate: f64, burst: f64, now: Instant) -> Result<(), Duration> {
+        self.tokens = self.refilled(rate, burst, now);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - self.tokens) / rate))
+        }
+    }
 }
 
 impl RateLimiter {
@@ -47,24 +77,16 @@ impl RateLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if !buckets.contains_key(&client) && buckets.len() >= self.capacity {
             let (rate, burst) = (self.rate, self.burst);
-            buckets.retain(|_, b| refill(b, rate, burst, now) < burst);
+            buckets.retain(|_, b| b.refilled(rate, burst, now) < burst);
             if buckets.len() >= self.capacity {
                 self.metrics.rate_limiter_full();
                 return Ok(());
             }
         }
-        let bucket = buckets.entry(client).or_insert(Bucket {
-            tokens: self.burst,
-            at: now,
-        });
-        bucket.tokens = refill(bucket, self.rate, self.burst, now);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate))
-        }
+        buckets
+            .entry(client)
+            .or_insert(Bucket::full(self.burst, now))
+            .take(self.rate, self.burst, now)
     }
 
     fn client(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {
@@ -76,11 +98,6 @@ impl RateLimiter {
             .or(peer.map(|p| p.ip()))
             .unwrap_or(IpAddr::from([0, 0, 0, 0]))
     }
-}
-
-fn refill(bucket: &Bucket, rate: f64, burst: f64, now: Instant) -> f64 {
-    let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-    (bucket.tokens + elapsed * rate).min(burst)
 }
 
 /// An IPv6 client owns a /64; count it as one.

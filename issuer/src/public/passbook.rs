@@ -38,6 +38,7 @@ use super::metrics::Metrics;
 use super::reads::{PassLookup, StoredPass};
 use super::render::Modules;
 use crate::overload::QueueDelay;
+use crate::overload::rate::Bucket;
 use crate::store::{Store, StoreError};
 use sealpass_core::{PassClaims, Timestamp};
 use serde::Serialize;
@@ -245,10 +246,9 @@ pub const SAFETY_NET_READS: usize = 4;
 /// (passes held / 250) seconds, whichever is longer: for 100,000, about
 /// every 7 minutes. (It is only the safety net: the feed brings changes
 /// within seconds.)
-pub const SAFETY_NET_PER_SECOND: u64 = 250;
-const SAFETY_NET_EVERY_MICROS: u64 = 1_000_000 / SAFETY_NET_PER_SECOND;
+pub const SAFETY_NET_PER_SECOND: f64 = 250.0;
 /// Comparisons the safety net may start at once after a quiet spell.
-const SAFETY_NET_BURST: u64 = 8;
+const SAFETY_NET_BURST: f64 = 8.0;
 
 type Slots = Mutex<HashMap<String, Slot>>;
 
@@ -287,9 +287,8 @@ pub struct PassBook {
     safety_net: Arc<tokio::sync::Semaphore>,
     /// While it says a queue stands, the safety net waits.
     shedding: Option<Arc<QueueDelay>>,
-    /// When the safety net may next start a comparison, in microseconds
-    /// since `epoch`.
-    next_safety_net: AtomicU64,
+    /// The safety net's turns: [`SAFETY_NET_PER_SECOND`].
+    safety_net_turns: Mutex<Bucket>,
     metrics: Metrics,
 }
 
@@ -314,7 +313,7 @@ impl PassBook {
             epoch: Instant::now(),
             safety_net: Arc::new(tokio::sync::Semaphore::new(SAFETY_NET_READS)),
             shedding: None,
-            next_safety_net: AtomicU64::new(0),
+            safety_net_turns: Mutex::new(Bucket::full(SAFETY_NET_BURST, Instant::now())),
             metrics,
         };
         if !recheck.is_zero()
@@ -356,20 +355,12 @@ impl PassBook {
             return None;
         }
         let permit = self.safety_net.clone().try_acquire_owned().ok()?;
-        let now = self.epoch.elapsed().as_micros() as u64;
-        let next = self.next_safety_net.load(Ordering::Relaxed);
-        let earliest = now.saturating_sub(SAFETY_NET_BURST * SAFETY_NET_EVERY_MICROS);
-        (now >= next
-            && self
-                .next_safety_net
-                .compare_exchange(
-                    next,
-                    next.max(earliest) + SAFETY_NET_EVERY_MICROS,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                )
-                .is_ok())
-        .then_some(permit)
+        self.safety_net_turns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(SAFETY_NET_PER_SECOND, SAFETY_NET_BURST, Instant::now())
+            .is_ok()
+            .then_some(permit)
     }
 
     /// Whether the change feed answered lately: held passes that no event
