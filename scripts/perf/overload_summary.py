@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """The table of scripts/perf/overload-pinned: medians over its rounds.
 
-    overload_summary.py DIR
+    overload_summary.py DIR                  # the table
+    overload_summary.py --line REPORT CAPACITY [CPU-BEFORE CPU-AFTER]
+                                             # one run's line, as it ends
 
 DIR holds, for each round R (1, 2, ...), `capacity-R` (the passes a second
 the reference server gave wrk just before that round) and `open-R-M.json`
 for each multiple M (open_loop's report: phase 0 the lead-in, phase 1 the
 multiple), `open-R-unprotected.json` (the top multiple against the
 reference server, which does not shed for queue delay), and
-`recovery.json` if the recovery run was made.
+`recovery.json` if the recovery run was made. CPU-BEFORE and CPU-AFTER
+are copies of /proc/stat taken around a run: the line then says how busy
+each core was (the lead-in included).
 
 On a shared machine the rate one core serves moves by a fifth from one
 minute to the next. So each round's goodput is divided by the capacity
@@ -64,7 +68,36 @@ def cell(values, digits=2):
     return f"**{m:.{digits}f}** ({each})"
 
 
+def busy_cores(before, after):
+    """Each core's busy share between two copies of /proc/stat."""
+    def cores(path):
+        return {f[0]: list(map(int, f[1:9])) for f in (line.split() for line in open(path))
+                if f[0].startswith("cpu") and f[0] != "cpu"}
+    first, second = cores(before), cores(after)
+    shares = []
+    for core in sorted(second):
+        d = [b - a for a, b in zip(first[core], second[core])]
+        idle = d[3] + d[4]
+        shares.append(f"{core} {100 * (sum(d) - idle) / max(sum(d), 1):.0f}%")
+    return ", ".join(shares)
+
+
+def line(report, capacity, cpu=None):
+    phase = json.load(open(report))["phases"][1]
+    p99 = sent_p99(phase, "200")
+    refused = sent_p99(phase, "503")
+    text = (f'goodput {phase["goodput_per_s"]:.0f}/s = {phase["goodput_per_s"] / float(capacity):.2f} '
+            f'of capacity; 200 p99 {p99 if p99 is not None else "-"} ms, {count(phase, "503")} refused '
+            f'at p99 {refused if refused is not None else "-"} ms, {count(phase, "unsent")} unsent')
+    if cpu:
+        text += f"; busy: {busy_cores(*cpu)}"
+    print(text)
+
+
 def main():
+    if sys.argv[1] == "--line":
+        line(sys.argv[2], sys.argv[3], sys.argv[4:6] or None)
+        return
     folder = Path(sys.argv[1])
     rounds = rounds_of(folder)
     if not rounds:
@@ -78,11 +111,11 @@ def main():
     print("| multiple | goodput / capacity | admitted (200) p99 ms | "
           f"its ratio to the {unloaded}x p99 | refused (503) p99 ms | refused, count |")
     print("|---|---|---|---|---|---|")
+    base = [sent_p99(runs[unloaded], "200") if unloaded in runs else None for _, runs, _ in rounds]
     for m in multiples:
         phases = [runs.get(m) for _, runs, _ in rounds]
         ratio = [p["goodput_per_s"] / c if p else None for (c, _, _), p in zip(rounds, phases)]
         admitted = [sent_p99(p, "200") if p else None for p in phases]
-        base = [sent_p99(runs[unloaded], "200") if unloaded in runs else None for _, runs, _ in rounds]
         against = [a / b if a is not None and b else None for a, b in zip(admitted, base)]
         refused = [sent_p99(p, "503") if p else None for p in phases]
         counts = [count(p, "503") if p else 0 for p in phases]
@@ -104,7 +137,8 @@ def main():
     recovery = folder / "recovery.json"
     if recovery.exists():
         report = json.loads(recovery.read_text())
-        capacity = median(capacities)
+        # The capacity the run was made at: its spike is 10 times it.
+        capacity = report["phases"][1]["rate"] / 10
         print()
         for name, phase in zip(["0.5x before", "10x spike", "0.5x after"], report["phases"]):
             print(f"recovery run, {name}: goodput {phase['goodput_per_s'] / capacity:.2f} of the median capacity, "
