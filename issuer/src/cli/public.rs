@@ -54,7 +54,7 @@ pub struct LimitArgs {
     #[arg(long, env = "SEALPASS_MAX_IN_FLIGHT", value_name = "N")]
     pub max_in_flight: Option<usize>,
     /// Answer 503 at once while requests wait longer than this to be
-    /// worked on (the machine is saturated); 0 never [default: 1ms]
+    /// worked on (the machine is saturated); 0 never [default: 500us]
     #[arg(long, env = "SEALPASS_MAX_QUEUE_DELAY", value_name = "DURATION")]
     pub max_queue_delay: Option<String>,
     /// Sustained requests per second from one client address [default: 10]

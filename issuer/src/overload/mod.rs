@@ -92,7 +92,7 @@ impl Default for Limits {
             max_connections: 0,
             idle_timeout: Duration::from_secs(60),
             max_in_flight: 256,
-            max_queue_delay: Duration::from_millis(1),
+            max_queue_delay: Duration::from_micros(500),
             retry_after: 2,
             per_client_rate: 10.0,
             per_client_burst: 40,

@@ -116,14 +116,22 @@ pub fn redact_url(url: &str) -> String {
 /// Default tolerance for identity tokens' times.
 pub const DEFAULT_TOKEN_SKEW: Seconds = Seconds(60);
 
-/// A duration that may be in milliseconds: `20ms`, or as [`duration`].
+/// A duration that may be below a second: `500us`, `20ms`, or as [`duration`].
 pub fn fine_duration(text: &str, what: &str) -> Result<Duration, String> {
-    match text.trim().strip_suffix("ms") {
-        Some(ms) => ms
+    let text = text.trim();
+    let below_second = [
+        ("us", Duration::from_micros as fn(u64) -> Duration),
+        ("µs", Duration::from_micros),
+        ("ms", Duration::from_millis),
+    ]
+    .into_iter()
+    .find_map(|(suffix, unit)| text.strip_suffix(suffix).map(|n| (n, unit)));
+    match below_second {
+        Some((n, unit)) => n
             .trim()
             .parse::<u64>()
-            .map(Duration::from_millis)
-            .map_err(|_| format!("{what}: {text:?} is not a duration (e.g. 20ms, 2s)")),
+            .map(unit)
+            .map_err(|_| format!("{what}: {text:?} is not a duration (e.g. 500us, 20ms, 2s)")),
         None => duration(text, what).map(|s| Duration::from_secs(s.0)),
     }
 }
@@ -254,6 +262,10 @@ mod tests {
         assert_eq!(limits.idle_timeout, Duration::from_millis(1500));
         assert_eq!(limits.request_timeout, Duration::from_secs(3));
         assert_eq!(limits.max_queue_delay, Duration::from_millis(50));
+        assert_eq!(fine_duration("500us", "x"), Ok(Duration::from_micros(500)));
+        assert_eq!(fine_duration("500µs", "x"), Ok(Duration::from_micros(500)));
+        assert_eq!(fine_duration("2s", "x"), Ok(Duration::from_secs(2)));
+        assert!(fine_duration("halfms", "x").is_err());
         assert_eq!(limits.per_client_burst, Limits::default().per_client_burst);
     }
 }
