@@ -11,7 +11,7 @@
 //! cargo run --release -p sealpass-issuer --example open_loop -- \
 //!     --addr 127.0.0.1:18080 --tokens tokens.txt --phase 20000:10 [--phase RATE:SECONDS ...]
 //!     [--path /api/v1/pass] [--connections 256] [--timeout-ms 2000] [--threads 2]
-//!     [--recovery-after PHASE] [--in-order] [--honour-retry-after] [--quiet]
+//!     [--recovery-after PHASE] [--in-order] [--honour-retry-after] [--paced] [--quiet]
 //! ```
 //!
 //! - `--phase RATE:SECONDS`: this many requests a second for this long;
@@ -33,6 +33,12 @@
 //!   (the page does this: issuer/web/page/app.js). Without it a refused
 //!   connection takes the next scheduled request at once: the load of
 //!   clients that ignore `Retry-After`.
+//! - `--paced`: send each request at its scheduled microsecond. tokio's
+//!   timers tick every millisecond, so without it the requests scheduled
+//!   within one go out together, a burst at every tick (at 25,000 a
+//!   second, 25 at once); with it a connection wakes a millisecond early
+//!   and yields until its time, which costs the generator's core the
+//!   spinning (for low rates: at 10x the generator is busy anyway).
 //! - `--timeout-ms`: an answer not complete this long after the request
 //!   was sent is a timeout (its connection is dropped).
 //! - `--recovery-after PHASE`: report how long after the end of phase
@@ -235,6 +241,7 @@ struct Shared {
     requests: Vec<Vec<u8>>,
     in_order: bool,
     honour_retry_after: bool,
+    paced: bool,
     schedule: Schedule,
     next: AtomicU64,
     start: Instant,
@@ -446,7 +453,17 @@ async fn worker(shared: Arc<Shared>) {
         let scheduled = shared.start + Duration::from_secs_f64(offset);
         let now = Instant::now();
         if scheduled > now {
-            tokio::time::sleep_until(scheduled.into()).await;
+            if shared.paced {
+                let early = scheduled - Duration::from_millis(1);
+                if early > now {
+                    tokio::time::sleep_until(early.into()).await;
+                }
+                while Instant::now() < scheduled {
+                    tokio::task::yield_now().await;
+                }
+            } else {
+                tokio::time::sleep_until(scheduled.into()).await;
+            }
         } else if now - scheduled > shared.timeout {
             // Every connection was busy for the whole timeout; so were
             // they for every request scheduled before now - timeout.
@@ -509,6 +526,7 @@ struct Args {
     recovery_after: Option<usize>,
     in_order: bool,
     honour_retry_after: bool,
+    paced: bool,
     quiet: bool,
 }
 
@@ -516,7 +534,7 @@ fn usage(problem: &str) -> ! {
     eprintln!(
         "open_loop: {problem}\nusage: open_loop --addr IP:PORT --phase RATE:SECONDS [--phase ...] \
          [--tokens FILE] [--path /api/v1/pass] [--connections 256] [--timeout-ms 2000] \
-         [--threads 2] [--recovery-after PHASE] [--in-order] [--honour-retry-after] [--quiet]"
+         [--threads 2] [--recovery-after PHASE] [--in-order] [--honour-retry-after] [--paced] [--quiet]"
     );
     std::process::exit(2)
 }
@@ -533,14 +551,16 @@ fn parse_args() -> Args {
         recovery_after: None,
         in_order: false,
         honour_retry_after: false,
+        paced: false,
         quiet: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        if let "--quiet" | "--in-order" | "--honour-retry-after" = flag.as_str() {
+        if let "--quiet" | "--in-order" | "--honour-retry-after" | "--paced" = flag.as_str() {
             args.quiet |= flag == "--quiet";
             args.in_order |= flag == "--in-order";
             args.honour_retry_after |= flag == "--honour-retry-after";
+            args.paced |= flag == "--paced";
             continue;
         }
         let value = it
@@ -619,6 +639,7 @@ fn main() {
         requests: requests(&args),
         in_order: args.in_order,
         honour_retry_after: args.honour_retry_after,
+        paced: args.paced,
         next: AtomicU64::new(0),
         start: Instant::now() + Duration::from_millis(200),
         timeout: args.timeout,
