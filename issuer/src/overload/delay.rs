@@ -34,13 +34,14 @@
 //! at once. Measured on one core (docs/performance.md, "Overload at 10x"):
 //! with the default limit of 0.5 ms, 1,024 clients that wait their
 //! `Retry-After`, sending 10 times what the core serves, were served at
-//! 1.4 ms at p99 (0.9-1.0 times unloaded; at most 1.3 times in each of 10
-//! rounds) and refused at 4.4-4.7 ms at p99, while the core served
-//! 1.06-1.11 of its capacity (medians of two series of 5 rounds). With
+//! 1.3-1.4 ms at p99 (0.9-1.0 times unloaded; at most 1.3 times in each of
+//! 15 rounds) and refused at 3.0-4.7 ms at p99, while the core served
+//! 1.06-1.11 of its capacity (medians of three series of 5 rounds). With
 //! 1 ms the served waited longer than the goal of twice unloaded allows
 //! (4.4 ms at p99 in the same hour); the price of 0.5 ms is more refusals
-//! at moderate load (about 1.3% of requests at half of capacity, 0.7%
-//! with 1 ms).
+//! at moderate load (1.1-1.3% of requests at half of capacity, 0.7%
+//! with 1 ms; most of them the load generator's 1 ms bursts: with
+//! requests sent evenly, 0.15%).
 
 use crate::public::metrics::Metrics;
 use std::sync::atomic::{AtomicU64, Ordering};
