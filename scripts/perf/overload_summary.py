@@ -44,9 +44,10 @@ def rounds_of(folder):
     return rounds
 
 
-def sent_p99(phase, status):
+def sent_p99(phase, status, quantile="p99"):
+    """A class's latency from the send at `quantile` (p50 or p99)."""
     c = phase["classes"].get(status)
-    return c["sent_p99_ms"] if c and c["count"] else None
+    return c[f"sent_{quantile}_ms"] if c and c["count"] else None
 
 
 def count(phase, status):
@@ -108,18 +109,19 @@ def main():
     print(f"capacity (wrk -t1 -c64 on the reference server), per round: "
           f"{', '.join(f'{c:.0f}' for c in capacities)}/s; median {median(capacities):.0f}/s")
     print()
-    print("| multiple | goodput / capacity | admitted (200) p99 ms | "
+    print("| multiple | goodput / capacity | admitted (200) p50 ms | admitted (200) p99 ms | "
           f"its ratio to the {unloaded}x p99 | refused (503) p99 ms | refused, count |")
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     base = [sent_p99(runs[unloaded], "200") if unloaded in runs else None for _, runs, _ in rounds]
     for m in multiples:
         phases = [runs.get(m) for _, runs, _ in rounds]
         ratio = [p["goodput_per_s"] / c if p else None for (c, _, _), p in zip(rounds, phases)]
         admitted = [sent_p99(p, "200") if p else None for p in phases]
+        median_wait = [sent_p99(p, "200", "p50") if p else None for p in phases]
         against = [a / b if a is not None and b else None for a, b in zip(admitted, base)]
         refused = [sent_p99(p, "503") if p else None for p in phases]
         counts = [count(p, "503") if p else 0 for p in phases]
-        print(f"| {m}x | {cell(ratio)} | {cell(admitted)} | {cell(against, 1)} | "
+        print(f"| {m}x | {cell(ratio)} | {cell(median_wait)} | {cell(admitted)} | {cell(against, 1)} | "
               f"{cell(refused, 1)} | {', '.join(map(str, counts))} |")
 
     top = multiples[-1]
