@@ -146,21 +146,26 @@ impl Metrics {
     }
 
     pub fn request(&self, route: &str, status: u16, elapsed: Duration) {
-        let handles = self.request_handles(route, status);
-        handles.count.increment(1);
-        handles.duration.record(elapsed.as_secs_f64());
-    }
-
-    /// The handles of `route` and `status`, registered the first time.
-    fn request_handles(&self, route: &str, status: u16) -> RequestHandles {
+        let record = |handles: &RequestHandles| {
+            handles.count.increment(1);
+            handles.duration.record(elapsed.as_secs_f64());
+        };
         let known = self.0.requests.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(handles) = known
+        match known
             .get(route)
             .and_then(|by_status| by_status.get(&status))
         {
-            return handles.clone();
+            Some(handles) => record(handles),
+            None => {
+                drop(known);
+                record(&self.register_request(route, status));
+            }
         }
-        drop(known);
+    }
+
+    /// Register the handles of `route` and `status`, the first time they
+    /// are seen.
+    fn register_request(&self, route: &str, status: u16) -> RequestHandles {
         let labels = || {
             vec![
                 Label::new("route", route.to_owned()),
