@@ -262,10 +262,14 @@ mod tests {
         assert_eq!(limits.idle_timeout, Duration::from_millis(1500));
         assert_eq!(limits.request_timeout, Duration::from_secs(3));
         assert_eq!(limits.max_queue_delay, Duration::from_millis(50));
+        assert_eq!(limits.per_client_burst, Limits::default().per_client_burst);
+    }
+
+    #[test]
+    fn fine_durations_take_microseconds_milliseconds_and_seconds() {
         assert_eq!(fine_duration("500us", "x"), Ok(Duration::from_micros(500)));
         assert_eq!(fine_duration("500µs", "x"), Ok(Duration::from_micros(500)));
         assert_eq!(fine_duration("2s", "x"), Ok(Duration::from_secs(2)));
         assert!(fine_duration("halfms", "x").is_err());
-        assert_eq!(limits.per_client_burst, Limits::default().per_client_burst);
     }
 }
