@@ -44,7 +44,7 @@ def rounds_of(folder):
     return rounds
 
 
-def sent_p99(phase, status, quantile="p99"):
+def sent_ms(phase, status, quantile="p99"):
     """A class's latency from the send at `quantile` (p50 or p99)."""
     c = phase["classes"].get(status)
     return c[f"sent_{quantile}_ms"] if c and c["count"] else None
@@ -53,6 +53,12 @@ def sent_p99(phase, status, quantile="p99"):
 def count(phase, status):
     c = phase["classes"].get(status)
     return c["count"] if c else 0
+
+
+def refused_share(phase):
+    """The share of the requests sent that were refused (503)."""
+    sent = sum(c["count"] for status, c in phase["classes"].items() if status != "unsent")
+    return count(phase, "503") / sent if sent else 0.0
 
 
 def median(values):
@@ -85,11 +91,11 @@ def busy_cores(before, after):
 
 def line(report, capacity, cpu=None):
     phase = json.load(open(report))["phases"][1]
-    p99 = sent_p99(phase, "200")
-    refused = sent_p99(phase, "503")
+    p99 = sent_ms(phase, "200")
+    refused = sent_ms(phase, "503")
     text = (f'goodput {phase["goodput_per_s"]:.0f}/s = {phase["goodput_per_s"] / float(capacity):.2f} '
             f'of capacity; 200 p99 {p99 if p99 is not None else "-"} ms, {count(phase, "503")} refused '
-            f'at p99 {refused if refused is not None else "-"} ms, {count(phase, "unsent")} unsent')
+            f'({100 * refused_share(phase):.2f}%) at p99 {refused if refused is not None else "-"} ms, {count(phase, "unsent")} unsent')
     if cpu:
         text += f"; busy: {busy_cores(*cpu)}"
     print(text)
@@ -112,14 +118,14 @@ def main():
     print("| multiple | goodput / capacity | admitted (200) p50 ms | admitted (200) p99 ms | "
           f"its ratio to the {unloaded}x p99 | refused (503) p99 ms | refused, count |")
     print("|---|---|---|---|---|---|---|")
-    base = [sent_p99(runs[unloaded], "200") if unloaded in runs else None for _, runs, _ in rounds]
+    base = [sent_ms(runs[unloaded], "200") if unloaded in runs else None for _, runs, _ in rounds]
     for m in multiples:
         phases = [runs.get(m) for _, runs, _ in rounds]
         ratio = [p["goodput_per_s"] / c if p else None for (c, _, _), p in zip(rounds, phases)]
-        admitted = [sent_p99(p, "200") if p else None for p in phases]
-        median_wait = [sent_p99(p, "200", "p50") if p else None for p in phases]
+        admitted = [sent_ms(p, "200") if p else None for p in phases]
+        median_wait = [sent_ms(p, "200", "p50") if p else None for p in phases]
         against = [a / b if a is not None and b else None for a, b in zip(admitted, base)]
-        refused = [sent_p99(p, "503") if p else None for p in phases]
+        refused = [sent_ms(p, "503") if p else None for p in phases]
         counts = [count(p, "503") if p else 0 for p in phases]
         print(f"| {m}x | {cell(ratio)} | {cell(median_wait)} | {cell(admitted)} | {cell(against, 1)} | "
               f"{cell(refused, 1)} | {', '.join(map(str, counts))} |")
@@ -133,7 +139,7 @@ def main():
         print()
         print(f"the same {top}x on the reference, which refuses nobody: goodput "
               f"{cell([u / c if u else None for u, c in zip(served, capacities)])} of capacity, "
-              f"admitted p99 {cell([sent_p99(u, '200') if u else None for u in unprotected])} ms; "
+              f"admitted p99 {cell([sent_ms(u, '200') if u else None for u in unprotected])} ms; "
               f"the server under test served {cell(share)} of what it did")
 
     recovery = folder / "recovery.json"
@@ -144,8 +150,8 @@ def main():
         print()
         for name, phase in zip(["0.5x before", "10x spike", "0.5x after"], report["phases"]):
             print(f"recovery run, {name}: goodput {phase['goodput_per_s'] / capacity:.2f} of the median capacity, "
-                  f"admitted p99 {sent_p99(phase, '200')} ms, refused p99 {sent_p99(phase, '503')} ms "
-                  f"({count(phase, '503')} refused)")
+                  f"admitted p99 {sent_ms(phase, '200')} ms, refused p99 {sent_ms(phase, '503')} ms "
+                  f"({count(phase, '503')} refused, {100 * refused_share(phase):.2f}% of those sent)")
         print(f"recovery run: back to normal {report.get('recovery')} after the spike")
 
 
