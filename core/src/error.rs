@@ -83,6 +83,7 @@ impl VerifyError {
             VerifyError::Decode(DecodeError::Text(_))
                 | VerifyError::Trust(TrustError::TrustListExpired { .. })
                 | VerifyError::Revocation(RevocationError::StatusListExpired { .. })
+                | VerifyError::Revocation(RevocationError::NotChecked { .. })
         )
     }
 }
@@ -148,6 +149,8 @@ pub enum TrustError {
         expired_at: Timestamp,
         now: Timestamp,
     },
+    #[error("valid for {lifetime}, longer than its issuer key allows ({max}): not a genuine pass")]
+    LifetimeTooLong { lifetime: Seconds, max: Seconds },
 }
 
 impl TrustError {
@@ -158,6 +161,7 @@ impl TrustError {
             TrustError::IssuerMismatch { .. } => "issuer_mismatch",
             TrustError::KeyNotValidAtIssuance { .. } => "key_not_valid_at_issuance",
             TrustError::TrustListExpired { .. } => "trust_list_expired",
+            TrustError::LifetimeTooLong { .. } => "lifetime_too_long",
         }
     }
 }
@@ -180,6 +184,30 @@ pub enum ValidityError {
         issued_at: Timestamp,
         now: Timestamp,
     },
+    /// A test or vaccination dated ahead of the checkpoint's clock: an
+    /// honest issuer refuses such records at ingestion.
+    #[error("its {event} is dated {at}, {} in the future: not a genuine record, or check this device's clock", at.since(*now))]
+    EventInFuture {
+        event: Event,
+        at: Timestamp,
+        now: Timestamp,
+    },
+}
+
+/// A health event a pass records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Test,
+    LastDose,
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Event::Test => "nucleic-acid test",
+            Event::LastDose => "last vaccination dose",
+        })
+    }
 }
 
 impl ValidityError {
@@ -188,6 +216,7 @@ impl ValidityError {
             ValidityError::Expired { .. } => "expired",
             ValidityError::NotYetValid { .. } => "not_yet_valid",
             ValidityError::IssuedInFuture { .. } => "issued_in_future",
+            ValidityError::EventInFuture { .. } => "event_in_future",
         }
     }
 }
@@ -204,6 +233,11 @@ pub enum RevocationError {
         expired_at: Timestamp,
         now: Timestamp,
     },
+    /// No status list of the pass's issuer is held: the pass may be revoked.
+    #[error(
+        "could not check revocation: no status list of issuer {issuer} is held. Sync the lists; until then do not admit on this pass"
+    )]
+    NotChecked { issuer: String },
 }
 
 impl RevocationError {
@@ -212,6 +246,7 @@ impl RevocationError {
             RevocationError::Revoked { .. } => "pass_revoked",
             RevocationError::IndexOutOfRange { .. } => "revocation_index_out_of_range",
             RevocationError::StatusListExpired { .. } => "status_list_expired",
+            RevocationError::NotChecked { .. } => "revocation_not_checked",
         }
     }
 }

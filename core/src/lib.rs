@@ -34,6 +34,7 @@
 //!         not_after: now.plus(Seconds::days(365)),
 //!         status: KeyStatus::Active,
 //!         status_list_url: None,
+//!         max_pass_lifetime: Some(Seconds::days(2)),
 //!     }],
 //! });
 //! draft.add_signature(&custodians[0]).unwrap();
@@ -58,13 +59,25 @@
 //! let text = sign_pass(&claims, &issuer).unwrap();
 //! assert!(text.starts_with("SP1:") && text.len() <= 300);
 //!
+//! // And its status list: no pass revoked yet.
+//! let revocations = StatusBits::new(1024);
+//! let signed = sign_status_list("CN-610100", now, now.plus(Seconds::hours(30)), &revocations, &issuer).unwrap();
+//! let status_lists = [StatusList::verify(&signed, &trust, now).unwrap()];
+//!
 //! // The checkpoint decides, offline.
 //! let policy = CheckpointPolicy::builtin("subway").unwrap();
-//! let pass = Verifier::new(&trust, &policy).verify(&text, now.plus(Seconds::hours(1))).unwrap();
+//! let checkpoint = Verifier::new(&trust, &policy).with_status_lists(&status_lists);
+//! let pass = checkpoint.verify(&text, now.plus(Seconds::hours(1))).unwrap();
 //! assert_eq!(pass.health().masked_name, "张*明");
 //!
-//! let late = Verifier::new(&trust, &policy).verify(&text, now.plus(Seconds::hours(27))).unwrap_err();
+//! let late = checkpoint.verify(&text, now.plus(Seconds::hours(27))).unwrap_err();
 //! assert_eq!(late.to_string(), "expired 3 h ago");
+//!
+//! // Without its issuer's status list a checkpoint cannot tell a revoked
+//! // pass: it does not decide.
+//! let unchecked = Verifier::new(&trust, &policy).verify(&text, now).unwrap_err();
+//! assert_eq!(unchecked.code(), "revocation_not_checked");
+//! assert!(unchecked.is_undecided());
 //! ```
 //!
 //! The format is specified in docs/format.md and the trust rules in
@@ -92,20 +105,21 @@ pub use claims::{
 };
 pub use ed25519::verify_ed25519;
 pub use error::{
-    DecodeError, Phase, PolicyError, RevocationError, SignatureError, TrustError, ValidityError,
-    VerifyError,
+    DecodeError, Event, Phase, PolicyError, RevocationError, SignatureError, TrustError,
+    ValidityError, VerifyError,
 };
 pub use policy::{BUILTIN_PROFILES, CheckpointPolicy, PolicyParseError, parse_duration};
 pub use signer::{ALG_ED25519, ExpandedKey, Kid, Signer, SignerError};
-pub use status::{StatusBits, StatusList, StatusListError, sign_status_list};
+pub use status::{LIST_CLOCK_SKEW, StatusBits, StatusList, StatusListError, sign_status_list};
 pub use text::TextError;
 pub use time::{Date, Seconds, Timestamp};
 pub use trust::{
-    Counted, Freshness, IssuerKey, KeyStatus, RootKey, RootSet, SignatureTally, SignedTrustList,
-    TrustList, TrustUpdate, TrustUpdateError, TrustedList,
+    Counted, Freshness, IssuerKey, KeyStatus, LEGACY_MAX_PASS_LIFETIME, RootKey, RootSet,
+    SignatureTally, SignedTrustList, TrustList, TrustUpdate, TrustUpdateError, TrustedList,
 };
 pub use verify::{
-    DEFAULT_CLOCK_SKEW, VerifiedPass, Verifier, sign_pass, sign_passes, sign_passes_cose,
+    DEFAULT_CLOCK_SKEW, MAX_CLOCK_SKEW, VerifiedPass, Verifier, sign_pass, sign_passes,
+    sign_passes_cose,
 };
 
 /// Claim-key constants, for tools that inspect raw claims.

@@ -19,6 +19,11 @@
 //! max-test-age = 72h      # s, m, h or d
 //! min-doses = 1
 //! ```
+//!
+//! A pass whose issuer's status list the checkpoint does not hold is never
+//! admitted ("could not check revocation"), unless the policy says so with
+//! `danger-accept-unchecked-revocation = yes`: a revoked pass would then be
+//! admitted. No built-in profile says it.
 
 use crate::claims::{Colour, HealthStatus, TestResult};
 use crate::error::PolicyError;
@@ -35,6 +40,10 @@ pub struct CheckpointPolicy {
     pub max_test_age: Option<Seconds>,
     /// If set, at least this many vaccination doses are required.
     pub min_doses: Option<u8>,
+    /// Admit a pass whose issuer's status list is not held, without a
+    /// revocation check. Never in a built-in profile: a revoked pass would
+    /// be admitted. Written `danger-accept-unchecked-revocation = yes`.
+    pub danger_accept_unchecked_revocation: bool,
 }
 
 /// The names of the built-in profiles, in the order they are documented.
@@ -61,6 +70,7 @@ impl CheckpointPolicy {
             colours,
             max_test_age,
             min_doses,
+            danger_accept_unchecked_revocation: false,
         })
     }
 
@@ -102,6 +112,9 @@ impl CheckpointPolicy {
         if let Some(doses) = self.min_doses {
             text.push_str(&format!("min-doses = {doses}\n"));
         }
+        if self.danger_accept_unchecked_revocation {
+            text.push_str(&format!("{DANGER_UNCHECKED} = yes\n"));
+        }
         text
     }
 }
@@ -111,7 +124,9 @@ impl CheckpointPolicy {
 pub enum PolicyParseError {
     #[error("line {line}: expected `key = value`")]
     NotKeyValue { line: usize },
-    #[error("line {line}: unknown key `{key}` (known: name, colours, max-test-age, min-doses)")]
+    #[error(
+        "line {line}: unknown key `{key}` (known: name, colours, max-test-age, min-doses, danger-accept-unchecked-revocation)"
+    )]
     UnknownKey { line: usize, key: String },
     #[error("line {line}: `{key}` is given twice")]
     Repeated { line: usize, key: String },
@@ -123,7 +138,12 @@ pub enum PolicyParseError {
     BadDoses { line: usize, value: String },
     #[error("the policy admits no colour: add `colours = green`")]
     NoColours,
+    #[error("line {line}: `{value}` is not yes or no")]
+    BadSwitch { line: usize, value: String },
 }
+
+/// The policy key that admits passes without a revocation check.
+const DANGER_UNCHECKED: &str = "danger-accept-unchecked-revocation";
 
 impl FromStr for CheckpointPolicy {
     type Err = PolicyParseError;
@@ -134,6 +154,7 @@ impl FromStr for CheckpointPolicy {
             colours: Vec::new(),
             max_test_age: None,
             min_doses: None,
+            danger_accept_unchecked_revocation: false,
         };
         let mut seen: Vec<String> = Vec::new();
         let statements = definition.lines().enumerate().flat_map(|(n, line)| {
@@ -183,6 +204,18 @@ impl FromStr for CheckpointPolicy {
                             line,
                             value: value.into(),
                         })?)
+                }
+                DANGER_UNCHECKED => {
+                    policy.danger_accept_unchecked_revocation = match value {
+                        "yes" => true,
+                        "no" => false,
+                        _ => {
+                            return Err(PolicyParseError::BadSwitch {
+                                line,
+                                value: value.into(),
+                            });
+                        }
+                    }
                 }
                 _ => {
                     return Err(PolicyParseError::UnknownKey {
@@ -309,5 +342,29 @@ mod tests {
             "colour = green".parse::<CheckpointPolicy>(),
             Err(PolicyParseError::UnknownKey { .. })
         ));
+    }
+
+    #[test]
+    fn accepting_unchecked_revocation_is_spelled_out_and_never_built_in() {
+        for name in BUILTIN_PROFILES {
+            assert!(
+                !CheckpointPolicy::builtin(name)
+                    .unwrap()
+                    .danger_accept_unchecked_revocation
+            );
+        }
+        let policy: CheckpointPolicy = "colours = green\ndanger-accept-unchecked-revocation = yes"
+            .parse()
+            .unwrap();
+        assert!(policy.danger_accept_unchecked_revocation);
+        assert_eq!(policy.to_definition().parse(), Ok(policy));
+        assert_eq!(
+            "colours = green; danger-accept-unchecked-revocation = maybe"
+                .parse::<CheckpointPolicy>(),
+            Err(PolicyParseError::BadSwitch {
+                line: 1,
+                value: "maybe".into()
+            })
+        );
     }
 }

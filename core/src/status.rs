@@ -12,10 +12,14 @@ use crate::cose::{self, AAD_STATUS_LIST, CoseError};
 use crate::error::{RevocationError, SignatureError, TrustError};
 use crate::signer::{Kid, Signer, SignerError};
 use crate::text::{self, TextError};
-use crate::time::Timestamp;
+use crate::time::{Seconds, Timestamp};
 use crate::trust::TrustedList;
 use crate::verify::trusted_signature;
 use thiserror::Error;
+
+/// How far ahead of a checkpoint's clock a status list or trust list may be
+/// issued: the default pass skew, never widened by a checkpoint's own.
+pub const LIST_CLOCK_SKEW: Seconds = crate::verify::DEFAULT_CLOCK_SKEW;
 
 /// Largest signed status list accepted, in bytes.
 pub const MAX_STATUS_LIST_LEN: usize = 16 << 20;
@@ -93,6 +97,16 @@ pub enum StatusListError {
         expired_at: Timestamp,
         now: Timestamp,
     },
+    /// Accepted, a list from the future would make every genuine list after
+    /// it look like a rollback until that date: revocation frozen.
+    #[error(
+        "the status list is issued {} in the future ({issued_at}): refused, or it would block every genuine list until then. Check this device's clock",
+        issued_at.since(*now)
+    )]
+    IssuedInFuture {
+        issued_at: Timestamp,
+        now: Timestamp,
+    },
 }
 
 impl StatusListError {
@@ -110,6 +124,7 @@ impl StatusListError {
             StatusListError::Trust(e) => e.code(),
             StatusListError::Signature(e) => e.code(),
             StatusListError::Expired { .. } => "status_list_expired",
+            StatusListError::IssuedInFuture { .. } => "status_list_issued_in_future",
         }
     }
 }
@@ -150,7 +165,9 @@ pub struct StatusList {
 
 impl StatusList {
     /// Check a signed status list: signed by a trusted key of the issuer it
-    /// names, under the same key rules as a pass, and not expired.
+    /// names, under the same key rules as a pass (its window and lifetime
+    /// bound), not issued ahead of `now` beyond [`LIST_CLOCK_SKEW`], and not
+    /// expired.
     pub fn verify(
         bytes: &[u8],
         trust: &TrustedList,
@@ -175,6 +192,10 @@ impl StatusList {
             return Err(StatusListError::UnsupportedBits(bits_per_entry));
         }
         key.admits(&issuer, issued_at)?;
+        key.bounds(issued_at, expires_at)?;
+        if issued_at > now.plus(LIST_CLOCK_SKEW) {
+            return Err(StatusListError::IssuedInFuture { issued_at, now });
+        }
         if now >= expires_at {
             return Err(StatusListError::Expired {
                 expired_at: expires_at,

@@ -6,6 +6,7 @@ use crate::claims::{
     Colour, HealthStatus, PassClaims, TestRecord, TestResult, Vaccination, mask_id, mask_name,
 };
 use crate::signer::{ALG_ED25519, Signer};
+use crate::status::{StatusBits, StatusList, sign_status_list};
 use crate::time::{Date, Seconds, Timestamp};
 use crate::trust::{
     IssuerKey, KeyStatus, RootKey, RootSet, SignedTrustList, TrustList, TrustedList,
@@ -64,6 +65,33 @@ impl Ceremony {
     pub fn claims(&self) -> PassClaims {
         sample_claims(NOW.minus(Seconds::hours(1)))
     }
+
+    /// The issuer's signed status list with `revoked` set: room for the
+    /// sample claims' index, issued an hour before [`NOW`], valid 30 hours.
+    pub fn signed_status_list(&self, revoked: &[u32]) -> Vec<u8> {
+        let mut bits = StatusBits::new(1 << 21);
+        for &index in revoked {
+            bits.revoke(index);
+        }
+        let issued_at = NOW.minus(Seconds::hours(1));
+        sign_status_list(
+            ISSUER,
+            issued_at,
+            issued_at.plus(Seconds::hours(30)),
+            &bits,
+            &self.issuer_key,
+        )
+        .expect("in-memory keys sign")
+    }
+
+    /// [`Ceremony::signed_status_list`] with nothing revoked, verified: what
+    /// a checkpoint holds after a sync.
+    pub fn status_lists(&self) -> Vec<StatusList> {
+        let signed = self.signed_status_list(&[]);
+        vec![
+            StatusList::verify(&signed, &self.trusted, NOW).expect("the test status list is valid"),
+        ]
+    }
 }
 
 impl Default for Ceremony {
@@ -97,6 +125,7 @@ pub fn issuer_entry(key: &SigningKey, status: KeyStatus) -> IssuerKey {
         not_after: NOW.plus(Seconds::days(180)),
         status,
         status_list_url: Some("https://health.example/sealpass/status/CN-610100".into()),
+        max_pass_lifetime: Some(Seconds::days(2)),
     }
 }
 

@@ -30,6 +30,8 @@ pub enum TextError {
     Inflate,
     #[error("the compressed data inflates beyond {max} bytes")]
     InflatedTooLarge { max: usize },
+    #[error("{extra} bytes follow the end of the zlib stream")]
+    TrailingData { extra: usize },
 }
 
 impl TextError {
@@ -41,6 +43,7 @@ impl TextError {
             TextError::Base45 => "bad_base45",
             TextError::Inflate => "bad_zlib",
             TextError::InflatedTooLarge { .. } => "inflated_too_large",
+            TextError::TrailingData { .. } => "zlib_trailing_bytes",
         }
     }
 }
@@ -103,13 +106,33 @@ pub fn decode(text: &str) -> Result<Vec<u8>, TextError> {
     Ok(bytes)
 }
 
-/// Inflate a zlib stream, refusing output beyond `max` bytes.
+/// Inflate a zlib stream, refusing output beyond `max` bytes and any byte
+/// after the stream's end (otherwise many texts would carry one pass).
 pub fn inflate(zlib: &[u8], max: usize) -> Result<Vec<u8>, TextError> {
-    use miniz_oxide::inflate::TINFLStatus;
-    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(zlib, max).map_err(|e| match e.status {
-        TINFLStatus::HasMoreOutput => TextError::InflatedTooLarge { max },
-        _ => TextError::Inflate,
-    })
+    use miniz_oxide::inflate::stream::{InflateState, inflate as inflate_step};
+    use miniz_oxide::{DataFormat, MZFlush, MZStatus};
+    const CHUNK: usize = 16 * 1024;
+    let mut state = InflateState::new_boxed(DataFormat::Zlib);
+    let mut inflated = Vec::new();
+    let mut chunk = vec![0; CHUNK];
+    let mut input = zlib;
+    loop {
+        let step = inflate_step(&mut state, input, &mut chunk, MZFlush::None);
+        input = &input[step.bytes_consumed.min(input.len())..];
+        if inflated.len() + step.bytes_written > max {
+            return Err(TextError::InflatedTooLarge { max });
+        }
+        inflated.extend_from_slice(&chunk[..step.bytes_written]);
+        match step.status {
+            Ok(MZStatus::StreamEnd) if input.is_empty() => return Ok(inflated),
+            Ok(MZStatus::StreamEnd) => {
+                return Err(TextError::TrailingData { extra: input.len() });
+            }
+            Ok(_) if step.bytes_consumed > 0 || step.bytes_written > 0 => {}
+            // No progress: the stream is truncated or damaged.
+            _ => return Err(TextError::Inflate),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -183,6 +206,31 @@ mod tests {
         assert_eq!(
             decode(&encode(&[0x78, 0x9c, 0xff])),
             Err(TextError::Inflate)
+        );
+    }
+
+    /// Finding 8 of the security review: bytes after the zlib stream were
+    /// ignored, so many texts decoded to one pass.
+    #[test]
+    fn refuses_bytes_after_the_zlib_stream() {
+        let cose = [0xd2, 0x84, 1, 2, 3];
+        let mut zlib = miniz_oxide::deflate::compress_to_vec_zlib(&cose, 9);
+        assert_eq!(inflate(&zlib, 64), Ok(cose.to_vec()));
+        zlib.extend_from_slice(b"xy");
+        assert_eq!(
+            decode(&encode(&zlib)),
+            Err(TextError::TrailingData { extra: 2 })
+        );
+        assert_eq!(
+            inflate(&zlib, 64),
+            Err(TextError::TrailingData { extra: 2 })
+        );
+        // Exactly `max` bytes inflate; one more does not.
+        let big = miniz_oxide::deflate::compress_to_vec_zlib(&[7; 40_000], 9);
+        assert_eq!(inflate(&big, 40_000).map(|v| v.len()), Ok(40_000));
+        assert_eq!(
+            inflate(&big, 39_999),
+            Err(TextError::InflatedTooLarge { max: 39_999 })
         );
     }
 }

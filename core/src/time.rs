@@ -24,25 +24,47 @@ impl Timestamp {
         Seconds(self.0.saturating_sub(earlier.0))
     }
 
-    /// The calendar date (UTC) this instant falls on.
+    /// The calendar date (UTC) this instant falls on; an instant beyond the
+    /// last [`Date`] (year 11,761,191) gives that last date.
     pub const fn date(self) -> Date {
-        Date((self.0 / 86_400) as u32)
+        let days = self.0 / 86_400;
+        Date(if days > u32::MAX as u64 {
+            u32::MAX
+        } else {
+            days as u32
+        })
     }
 }
 
-/// `2026-11-21 07:40:00 UTC`
+/// `2026-11-21 07:40:00 UTC`; every u64 has its true date, however far
+/// ahead (a hostile `exp` of 2^64-1 is shown as the year 584,554,051,223).
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.0 % 86_400;
+        let (y, m, d) = civil_from_days(self.0 / 86_400);
         write!(
             f,
-            "{} {:02}:{:02}:{:02} UTC",
-            self.date(),
+            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
             secs / 3600,
             secs / 60 % 60,
             secs % 60
         )
     }
+}
+
+/// Howard Hinnant's civil_from_days for non-negative day numbers:
+/// (year, month 1-12, day 1-31).
+const fn civil_from_days(days: u64) -> (u64, u32, u32) {
+    let z = days as u128 + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    (year as u64, month as u32, day as u32)
 }
 
 /// A span of whole seconds, shown to people as `3 h 12 min`.
@@ -102,17 +124,8 @@ impl Date {
 
     /// (year, month 1-12, day 1-31)
     pub const fn ymd(self) -> (u32, u32, u32) {
-        // Howard Hinnant's civil_from_days, for non-negative day numbers.
-        let z = self.0 as u64 + 719_468;
-        let era = z / 146_097;
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
-        (year as u32, month as u32, day as u32)
+        let (year, month, day) = civil_from_days(self.0 as u64);
+        (year as u32, month, day)
     }
 }
 
@@ -163,6 +176,24 @@ mod tests {
         assert_eq!(
             Timestamp(1_795_237_200).to_string(),
             "2026-11-21 05:00:00 UTC"
+        );
+    }
+
+    /// Finding 4 of the security review: far-future times were shown
+    /// truncated to 32 bits of days (an `exp` of 2^64-1 looked like a date
+    /// in the 2050s).
+    #[test]
+    fn far_future_times_show_their_true_date() {
+        assert_eq!(
+            Timestamp(u64::MAX).to_string(),
+            "584554051223-11-09 07:00:15 UTC"
+        );
+        let beyond_u32_days = Timestamp((u64::from(u32::MAX) + 1) * 86_400);
+        assert!(beyond_u32_days.to_string().starts_with("11761191-"));
+        assert_eq!(beyond_u32_days.date(), Date(u32::MAX));
+        assert_eq!(
+            Timestamp(253_402_300_799).to_string(),
+            "9999-12-31 23:59:59 UTC"
         );
     }
 }

@@ -3,7 +3,9 @@
 use crate::claims::{HealthStatus, PassClaims};
 use crate::cose::{self, AAD_PASS, Sign1};
 use crate::ed25519;
-use crate::error::{DecodeError, SignatureError, TrustError, ValidityError, VerifyError};
+use crate::error::{
+    DecodeError, Event, RevocationError, SignatureError, TrustError, ValidityError, VerifyError,
+};
 use crate::policy::CheckpointPolicy;
 use crate::signer::{Kid, Signer, SignerError};
 use crate::status::StatusList;
@@ -13,6 +15,9 @@ use crate::trust::{IssuerKey, KeyStatus, TrustedList};
 
 /// Clock difference tolerated between issuer and checkpoint by default.
 pub const DEFAULT_CLOCK_SKEW: Seconds = Seconds::minutes(5);
+/// The most clock difference a checkpoint may tolerate: a larger skew would
+/// make expired passes valid again ([`Verifier::with_clock_skew`] caps at it).
+pub const MAX_CLOCK_SKEW: Seconds = Seconds::hours(1);
 
 /// Sign claims into the `SP1:` text of a QR code.
 pub fn sign_pass(claims: &PassClaims, signer: &dyn Signer) -> Result<String, SignerError> {
@@ -122,26 +127,39 @@ impl<'a> Verifier<'a> {
         self
     }
 
+    /// The clock difference tolerated, at most [`MAX_CLOCK_SKEW`].
     pub fn with_clock_skew(mut self, clock_skew: Seconds) -> Self {
-        self.clock_skew = clock_skew;
+        self.clock_skew = clock_skew.min(MAX_CLOCK_SKEW);
         self
     }
 
     /// Decide on a pass text at `now`: decode, signature, trust, validity,
     /// revocation, policy, in that order; the first failure is the answer.
+    ///
+    /// Revocation fails closed: without a status list of the pass's issuer
+    /// the answer is [`RevocationError::NotChecked`] (could not decide),
+    /// unless the policy says `danger-accept-unchecked-revocation`.
     pub fn verify(&self, text: &str, now: Timestamp) -> Result<VerifiedPass, VerifyError> {
         let cose = text::decode(text).map_err(DecodeError::Text)?;
         let sign1 = cose::parse_sign1(&cose).map_err(DecodeError::Cose)?;
         let key = trusted_signature(self.trust, &sign1, AAD_PASS, now)?;
         let claims = PassClaims::from_cbor(sign1.payload).map_err(DecodeError::Claims)?;
         key.admits(&claims.issuer, claims.issued_at)?;
+        key.bounds(claims.issued_at, claims.expires_at)?;
         self.check_validity(&claims, now)?;
         let status_list = self
             .status_lists
             .iter()
             .find(|list| list.issuer() == claims.issuer);
-        if let Some(list) = status_list {
-            list.check(claims.revocation_index, now)?;
+        match status_list {
+            Some(list) => list.check(claims.revocation_index, now)?,
+            None if self.policy.danger_accept_unchecked_revocation => {}
+            None => {
+                return Err(RevocationError::NotChecked {
+                    issuer: claims.issuer,
+                }
+                .into());
+            }
         }
         self.policy.check(&claims.health, now)?;
         Ok(VerifiedPass {
@@ -170,6 +188,36 @@ impl<'a> Verifier<'a> {
                 now,
             });
         }
+        self.check_event_times(&claims.health, now)
+    }
+
+    /// A test taken, or a dose given, after `now` (beyond the skew) is not
+    /// a record: left alone it would keep a test "0 s old" for as long as
+    /// its date lies ahead. A dose's calendar date gets a day more, since
+    /// its day began earlier east of UTC.
+    fn check_event_times(
+        &self,
+        health: &HealthStatus,
+        now: Timestamp,
+    ) -> Result<(), ValidityError> {
+        let latest = now.plus(self.clock_skew);
+        if let Some(test) = health.last_test.filter(|test| test.taken_at > latest) {
+            return Err(ValidityError::EventInFuture {
+                event: Event::Test,
+                at: test.taken_at,
+                now,
+            });
+        }
+        if let Some(day) = health.vaccination.last_dose {
+            let given = Timestamp(u64::from(day.0) * 86_400);
+            if given > latest.plus(Seconds::days(1)) {
+                return Err(ValidityError::EventInFuture {
+                    event: Event::LastDose,
+                    at: given,
+                    now,
+                });
+            }
+        }
         Ok(())
     }
 }
@@ -195,6 +243,20 @@ impl TrustedKey<'_> {
                 not_before: self.key.not_before,
                 not_after: self.key.not_after,
             });
+        }
+        Ok(())
+    }
+
+    /// What the key signed lives no longer than the key's maximum pass
+    /// lifetime. With `issued_at` inside the key's window ([`Self::admits`])
+    /// nothing it signed outlives `not_after` by more than that lifetime: a
+    /// retired key's holder who backdates `iat` into the window cannot mint
+    /// a long-lived pass (docs/trust.md, "Pass lifetime").
+    pub fn bounds(&self, issued_at: Timestamp, expires_at: Timestamp) -> Result<(), TrustError> {
+        let max = self.key.pass_lifetime_limit();
+        let lifetime = expires_at.since(issued_at);
+        if lifetime > max {
+            return Err(TrustError::LifetimeTooLong { lifetime, max });
         }
         Ok(())
     }
@@ -271,5 +333,58 @@ impl From<KeyCheckError> for crate::status::StatusListError {
             KeyCheckError::Trust(e) => Self::Trust(e),
             KeyCheckError::Signature(e) => Self::Signature(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{Ceremony, NOW};
+
+    /// Finding 8 of the security review: a clock skew of 100000 days made
+    /// an expired pass valid again.
+    #[test]
+    fn a_huge_clock_skew_is_capped_and_cannot_revive_an_expired_pass() {
+        let city = Ceremony::new();
+        let policy = CheckpointPolicy::default();
+        let lists = city.status_lists();
+        let text = sign_pass(&city.claims(), &city.issuer_key).unwrap();
+        let two_days_later = NOW.plus(Seconds::days(2));
+        let verifier = Verifier::new(&city.trusted, &policy)
+            .with_status_lists(&lists)
+            .with_clock_skew(Seconds::days(100_000));
+        assert_eq!(verifier.clock_skew, MAX_CLOCK_SKEW);
+        assert_eq!(
+            verifier.verify(&text, two_days_later).unwrap_err().code(),
+            "expired"
+        );
+    }
+
+    /// Finding 1: without its issuer's status list a pass is undecided, and
+    /// admitted unchecked only under a policy that says so by name.
+    #[test]
+    fn revocation_fails_closed_unless_the_policy_says_otherwise() {
+        let city = Ceremony::new();
+        let text = sign_pass(&city.claims(), &city.issuer_key).unwrap();
+        let strict = CheckpointPolicy::default();
+        let error = Verifier::new(&city.trusted, &strict)
+            .verify(&text, NOW)
+            .unwrap_err();
+        assert!(error.is_undecided());
+        assert_eq!(error.code(), "revocation_not_checked");
+        let lax = CheckpointPolicy {
+            danger_accept_unchecked_revocation: true,
+            ..CheckpointPolicy::default()
+        };
+        let pass = Verifier::new(&city.trusted, &lax)
+            .verify(&text, NOW)
+            .unwrap();
+        assert!(!pass.revocation_checked());
+        let lists = city.status_lists();
+        let pass = Verifier::new(&city.trusted, &strict)
+            .with_status_lists(&lists)
+            .verify(&text, NOW)
+            .unwrap();
+        assert!(pass.revocation_checked());
     }
 }

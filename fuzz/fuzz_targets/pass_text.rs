@@ -10,7 +10,7 @@
 //! - mode & 3 == 2: as 1, zlib-compressed;
 //! - mode & 3 == 3: the body is COSE bytes put into `SP1:` + Base45 unsigned.
 //! - (mode >> 2) & 3 picks the built-in policy; mode & 0x10 adds the
-//!   fixture's status list.
+//!   fixture's status list (without it nothing is ever admitted).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -61,7 +61,16 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(Ok(pass.claims()), PassClaims::from_cbor(payload).as_ref());
             }
             assert!(pass.claims().expires_at > NOW.minus(sealpass_core::DEFAULT_CLOCK_SKEW));
-            assert_eq!(pass.revocation_checked(), mode & 0x10 != 0);
+            // Revocation fails closed: no built-in policy admits a pass
+            // whose issuer's status list is not held.
+            assert!(mode & 0x10 != 0, "admitted without a status list");
+            assert!(pass.revocation_checked());
+            // No pass outlives its key's lifetime bound.
+            let claims = pass.claims();
+            assert!(claims.expires_at.since(claims.issued_at) <= sealpass_core::Seconds::days(2));
+            if let Some(test) = claims.health.last_test {
+                assert!(test.taken_at <= NOW.plus(sealpass_core::DEFAULT_CLOCK_SKEW));
+            }
             let _ = pass.valid_for(NOW).to_string();
         }
         Err(e) => {

@@ -112,6 +112,7 @@ fn any_colour() -> CheckpointPolicy {
         colours: Colour::ALL.to_vec(),
         max_test_age: None,
         min_doses: None,
+        danger_accept_unchecked_revocation: false,
     }
 }
 

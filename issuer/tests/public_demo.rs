@@ -174,6 +174,7 @@ async fn download_and_verify(demo: &Demo) -> String {
         colours: Colour::ALL.to_vec(),
         max_test_age: None,
         min_doses: None,
+        danger_accept_unchecked_revocation: false,
     };
     let verified = Verifier::new(&trust, &policy)
         .with_status_lists(&lists)

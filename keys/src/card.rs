@@ -138,7 +138,8 @@ impl IssuerCard {
         checked_key(&self.public_key, &self.kid).expect("checked when read")
     }
 
-    /// The trust-list entry for this key: active, inside its window.
+    /// The trust-list entry for this key: active, inside its window, its
+    /// maximum pass lifetime left for the draft to set.
     pub fn trust_entry(&self) -> IssuerKey {
         IssuerKey {
             issuer: self.issuer.clone(),
@@ -148,6 +149,7 @@ impl IssuerCard {
             not_after: Timestamp(self.not_after),
             status: KeyStatus::Active,
             status_list_url: self.status_list_url.clone(),
+            max_pass_lifetime: None,
         }
     }
 

@@ -4,7 +4,7 @@
 //! before anyone is asked to sign it.
 
 use sealpass_core::trust::TrustListError;
-use sealpass_core::{IssuerKey, KeyStatus, Kid, RootKey, RootSet, Timestamp, TrustList};
+use sealpass_core::{IssuerKey, KeyStatus, Kid, RootKey, RootSet, Seconds, Timestamp, TrustList};
 use thiserror::Error;
 
 /// What the ceremony changes in this list. Applied in this order: root set
@@ -21,6 +21,10 @@ pub struct Edits {
     pub revoke: Vec<Kid>,
     /// A key's new status-list URL, or `None` to remove it.
     pub status_list_urls: Vec<(Kid, Option<String>)>,
+    /// The longest a pass (or status list) may live, set on every issuer
+    /// key of the list. A key without one is refused: lists are drafted in
+    /// format version 2 only (docs/trust.md, "Pass lifetime").
+    pub max_pass_lifetime: Option<Seconds>,
 }
 
 /// Why a draft could not be made.
@@ -48,6 +52,12 @@ pub enum DraftError {
     SequenceExhausted,
     #[error("the drafted list would be refused by verifiers: {0}")]
     Inconsistent(#[from] TrustListError),
+    #[error(
+        "issuer key {0} names no maximum pass lifetime: give --max-pass-lifetime (e.g. 2d: the issuer's pass validity with its jitter and clock skew, rounded up)"
+    )]
+    NoPassLifetime(Kid),
+    #[error("a maximum pass lifetime of zero would refuse every pass")]
+    ZeroPassLifetime,
 }
 
 /// The first list of a city: sequence 1 under the pinned root set.
@@ -142,6 +152,21 @@ fn apply(list: &mut TrustList, edits: &Edits) -> Result<(), DraftError> {
     }
     for (kid, url) in &edits.status_list_urls {
         issuer_key(list, *kid)?.status_list_url = url.clone();
+    }
+    if let Some(lifetime) = edits.max_pass_lifetime {
+        if lifetime.0 == 0 {
+            return Err(DraftError::ZeroPassLifetime);
+        }
+        for key in &mut list.issuer_keys {
+            key.max_pass_lifetime = Some(lifetime);
+        }
+    }
+    if let Some(key) = list
+        .issuer_keys
+        .iter()
+        .find(|k| k.max_pass_lifetime.is_none())
+    {
+        return Err(DraftError::NoPassLifetime(key.kid()));
     }
     // Rule T2, exactly as a verifier will check it.
     TrustList::from_cbor(&list.to_cbor())?;
@@ -268,6 +293,55 @@ mod tests {
         assert!(matches!(
             next_list(&ceremony.list, &duplicate, issued, expires),
             Err(DraftError::CustodianExists(_))
+        ));
+    }
+
+    /// Finding 4 of the security review: lists are drafted in format
+    /// version 2 only, every key with a maximum pass lifetime.
+    #[test]
+    fn a_list_without_pass_lifetimes_is_not_drafted() {
+        let ceremony = Ceremony::new();
+        let (issued, expires) = later();
+        let mut new_key = testkit::issuer_entry(&testkit::key("issuer 2027"), KeyStatus::Active);
+        new_key.max_pass_lifetime = None;
+        let kid = new_key.kid();
+        let without = Edits {
+            add_issuer_keys: vec![new_key],
+            ..Edits::default()
+        };
+        assert_eq!(
+            next_list(&ceremony.list, &without, issued, expires).unwrap_err(),
+            DraftError::NoPassLifetime(kid)
+        );
+        let with = Edits {
+            max_pass_lifetime: Some(Seconds::days(2)),
+            ..without
+        };
+        let next = next_list(&ceremony.list, &with, issued, expires).unwrap();
+        assert!(
+            next.issuer_keys
+                .iter()
+                .all(|key| key.max_pass_lifetime == Some(Seconds::days(2)))
+        );
+        assert_eq!(next.version(), sealpass_core::trust::FORMAT_VERSION);
+    }
+
+    /// Finding 8: a custodian's root key is never also an issuer key.
+    #[test]
+    fn a_root_key_is_not_drafted_as_an_issuer_key() {
+        let ceremony = Ceremony::new();
+        let (issued, expires) = later();
+        let mut root_as_issuer = testkit::issuer_entry(&ceremony.custodians[0], KeyStatus::Active);
+        root_as_issuer.issuer = "CN-610100".into();
+        let edits = Edits {
+            add_issuer_keys: vec![root_as_issuer],
+            ..Edits::default()
+        };
+        assert!(matches!(
+            next_list(&ceremony.list, &edits, issued, expires),
+            Err(DraftError::Inconsistent(
+                TrustListError::RootKeyAsIssuerKey(_)
+            ))
         ));
     }
 }

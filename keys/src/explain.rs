@@ -177,8 +177,15 @@ fn issuer_key_line(key: &IssuerKey) -> String {
         KeyStatus::Active => "may sign",
         _ => "was to sign",
     };
+    let lifetime = match key.max_pass_lifetime {
+        Some(max) => format!("passes of at most {max}"),
+        None => format!(
+            "no maximum pass lifetime (format version 1: {} applies)",
+            sealpass_core::LEGACY_MAX_PASS_LIFETIME
+        ),
+    };
     format!(
-        "{} key id {}: {status}; {window} from {} to {}{url}",
+        "{} key id {}: {status}; {window} from {} to {}; {lifetime}{url}",
         key.issuer,
         key.kid(),
         key.not_before,

@@ -187,8 +187,11 @@ fn a_stale_trust_list_warns_then_refuses() {
     claims.not_before = claims.issued_at;
     claims.expires_at = late.plus(Seconds::hours(23));
     let pass = city.pass(&claims);
-    // Without the status list, which has expired by then.
-    std::fs::remove_file(station.state().join("status/CN-610100.cbor")).unwrap();
+    // With a status list synced by then (the first has expired).
+    station.store(
+        &city.trust_list(1),
+        Some(&city.status_list(late.minus(Seconds::hours(1)), &[])),
+    );
     let soon = station.cmd(&["verify", &pass]).now(late.0).run();
     assert_eq!(soon.code, 0, "{}", soon.stderr);
     assert!(

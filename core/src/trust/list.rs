@@ -3,11 +3,19 @@
 
 use crate::cbor::{self, Encoder, FieldError, Fields, Item};
 use crate::signer::{ALG_ED25519, Kid};
-use crate::time::Timestamp;
+use crate::time::{Seconds, Timestamp};
 use std::collections::HashSet;
 use thiserror::Error;
 
-pub const FORMAT_VERSION: u64 = 1;
+/// The version this code writes: 2, which bounds each issuer key's passes
+/// by a maximum lifetime (issuer-key field 8).
+pub const FORMAT_VERSION: u64 = 2;
+/// The first version, still read: its keys carry no pass lifetime, and
+/// [`LEGACY_MAX_PASS_LIFETIME`] applies to them.
+pub const FORMAT_VERSION_1: u64 = 1;
+/// The longest a pass may live (`exp - iat`) under a key from a version 1
+/// list, which names no lifetime of its own (docs/trust.md, "Pass lifetime").
+pub const LEGACY_MAX_PASS_LIFETIME: Seconds = Seconds::days(7);
 
 /// The signed content of a trust list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,11 +63,21 @@ pub struct IssuerKey {
     pub status: KeyStatus,
     /// Where this issuer publishes its signed status list.
     pub status_list_url: Option<String>,
+    /// The longest a pass or status list signed by this key may be valid
+    /// (`exp - iat`); also how far past `not_after` anything it signed may
+    /// reach. Required from format version 2; `None` only in a version 1
+    /// list, where [`LEGACY_MAX_PASS_LIFETIME`] applies.
+    pub max_pass_lifetime: Option<Seconds>,
 }
 
 impl IssuerKey {
     pub fn kid(&self) -> Kid {
         Kid::of(&self.public_key)
+    }
+
+    /// The lifetime bound that applies to what this key signs.
+    pub fn pass_lifetime_limit(&self) -> Seconds {
+        self.max_pass_lifetime.unwrap_or(LEGACY_MAX_PASS_LIFETIME)
     }
 }
 
@@ -91,8 +109,16 @@ pub enum TrustListError {
     Cbor(#[from] cbor::CborError),
     #[error("{0}")]
     Field(#[from] FieldError),
-    #[error("format version {0} is not supported (this verifier reads version 1)")]
+    #[error("format version {0} is not supported (this verifier reads versions 1 and 2)")]
     UnsupportedVersion(u64),
+    #[error("issuer key {0} names no maximum pass lifetime, which format version 2 requires")]
+    MissingPassLifetime(Kid),
+    #[error("issuer key {0} names a maximum pass lifetime, which format version 1 does not have")]
+    PassLifetimeInVersion1(Kid),
+    #[error("issuer key {0} has a maximum pass lifetime of zero")]
+    ZeroPassLifetime(Kid),
+    #[error("key {0} is both a root key and an issuer key: a custodian's key never signs passes")]
+    RootKeyAsIssuerKey(Kid),
     #[error("key algorithm {0} is not supported (v1 keys are Ed25519, -19)")]
     UnsupportedAlgorithm(i64),
     #[error("public key {0} is not a usable Ed25519 key")]
@@ -114,11 +140,25 @@ pub enum TrustListError {
 const DEPTH: usize = 6;
 
 impl TrustList {
+    /// The format version this list is written in: 1 when no key names a
+    /// pass lifetime (a list as older tools wrote it), else 2.
+    pub fn version(&self) -> u64 {
+        if self
+            .issuer_keys
+            .iter()
+            .all(|key| key.max_pass_lifetime.is_none())
+        {
+            FORMAT_VERSION_1
+        } else {
+            FORMAT_VERSION
+        }
+    }
+
     pub fn to_cbor(&self) -> Vec<u8> {
         let mut e = Encoder::with_capacity(256 + 128 * self.issuer_keys.len());
         e.map(6)
             .int(1)
-            .uint(FORMAT_VERSION)
+            .uint(self.version())
             .int(2)
             .uint(self.sequence)
             .int(3)
@@ -138,7 +178,7 @@ impl TrustList {
     pub fn from_cbor(bytes: &[u8]) -> Result<TrustList, TrustListError> {
         let mut fields = Fields::new(cbor::decode(bytes, DEPTH)?)?;
         let version = fields.uint(1)?;
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && version != FORMAT_VERSION_1 {
             return Err(TrustListError::UnsupportedVersion(version));
         }
         let list = TrustList {
@@ -153,11 +193,13 @@ impl TrustList {
                 .collect::<Result<_, _>>()?,
         };
         fields.finish()?;
-        list.check_consistency()?;
+        list.check_consistency(version)?;
         Ok(list)
     }
 
-    fn check_consistency(&self) -> Result<(), TrustListError> {
+    /// Rule T2 of docs/trust.md: what a list written in `version` must hold
+    /// within itself, whoever signed it.
+    pub fn check_consistency(&self, version: u64) -> Result<(), TrustListError> {
         if self.expires_at < self.issued_at {
             return Err(TrustListError::InvertedListWindow);
         }
@@ -169,6 +211,18 @@ impl TrustList {
             }
             if key.not_after < key.not_before {
                 return Err(TrustListError::InvertedKeyWindow(kid));
+            }
+            if self.roots.position(kid).is_some() {
+                return Err(TrustListError::RootKeyAsIssuerKey(kid));
+            }
+            match (version, key.max_pass_lifetime) {
+                (FORMAT_VERSION_1, Some(_)) => {
+                    return Err(TrustListError::PassLifetimeInVersion1(kid));
+                }
+                (FORMAT_VERSION_1, None) => {}
+                (_, None) => return Err(TrustListError::MissingPassLifetime(kid)),
+                (_, Some(Seconds(0))) => return Err(TrustListError::ZeroPassLifetime(kid)),
+                (_, Some(_)) => {}
             }
         }
         Ok(())
@@ -254,7 +308,9 @@ impl RootSet {
 
 impl IssuerKey {
     fn encode(&self, e: &mut Encoder) {
-        e.map(6 + usize::from(self.status_list_url.is_some()))
+        let optional = usize::from(self.status_list_url.is_some())
+            + usize::from(self.max_pass_lifetime.is_some());
+        e.map(6 + optional)
             .int(1)
             .int(self.alg)
             .int(2)
@@ -269,6 +325,9 @@ impl IssuerKey {
             .uint(self.status as u64);
         if let Some(url) = &self.status_list_url {
             e.int(7).text(url);
+        }
+        if let Some(lifetime) = self.max_pass_lifetime {
+            e.int(8).uint(lifetime.0);
         }
     }
 
@@ -288,6 +347,7 @@ impl IssuerKey {
                 n => return Err(TrustListError::UnknownKeyStatus(n)),
             },
             status_list_url: fields.opt_text(7)?.map(str::to_owned),
+            max_pass_lifetime: fields.opt_uint(8)?.map(Seconds),
         };
         fields.finish()?;
         if alg != ALG_ED25519 {

@@ -6,7 +6,10 @@ mod list;
 mod signed;
 mod update;
 
-pub use list::{FORMAT_VERSION, IssuerKey, KeyStatus, RootKey, RootSet, TrustList, TrustListError};
+pub use list::{
+    FORMAT_VERSION, FORMAT_VERSION_1, IssuerKey, KeyStatus, LEGACY_MAX_PASS_LIFETIME, RootKey,
+    RootSet, TrustList, TrustListError,
+};
 pub use signed::{
     Counted, EnvelopeError, MAX_TRUST_LIST_LEN, RootSignature, SignatureTally, SignedTrustList,
 };

@@ -1,4 +1,4 @@
-//! Accepting a trust list: the update rules T1-T6 of docs/trust.md.
+//! Accepting a trust list: the update rules T0-T7 of docs/trust.md.
 
 use super::list::{IssuerKey, RootSet, TrustList};
 use super::signed::{EnvelopeError, SignatureTally, SignedTrustList};
@@ -61,6 +61,15 @@ pub enum TrustUpdateError {
         expired_at: Timestamp,
         now: Timestamp,
     },
+    /// T7
+    #[error(
+        "the list is issued {} in the future ({issued_at}): refused. Check this device's clock",
+        issued_at.since(*now)
+    )]
+    IssuedInFuture {
+        issued_at: Timestamp,
+        now: Timestamp,
+    },
 }
 
 impl TrustUpdateError {
@@ -70,6 +79,7 @@ impl TrustUpdateError {
             TrustUpdateError::BelowThreshold { .. } => "below_threshold",
             TrustUpdateError::Rollback { .. } => "rollback",
             TrustUpdateError::Expired { .. } => "trust_list_expired",
+            TrustUpdateError::IssuedInFuture { .. } => "trust_list_issued_in_future",
         }
     }
 }
@@ -107,9 +117,22 @@ impl TrustedList {
         candidate: &[u8],
         now: Timestamp,
     ) -> Result<TrustedList, TrustUpdateError> {
+        TrustedList::bootstrap_at_least(pinned, candidate, now, 0)
+    }
+
+    /// [`TrustedList::bootstrap`] for a checkpoint that has trusted lists
+    /// before and lost the one it held (damaged on disk): T5 refuses any
+    /// sequence below `min_sequence`, the highest it ever accepted, so that
+    /// starting again is never a way back to an older list.
+    pub fn bootstrap_at_least(
+        pinned: &RootSet,
+        candidate: &[u8],
+        now: Timestamp,
+        min_sequence: u64,
+    ) -> Result<TrustedList, TrustUpdateError> {
         accept(
             pinned,
-            0,
+            min_sequence.saturating_sub(1),
             &SignedTrustList::from_bytes(candidate)?,
             candidate,
             now,
@@ -150,6 +173,32 @@ impl TrustedList {
                 role: RootSetRole::Incoming,
                 tally,
             });
+        }
+        Ok(trusted(&signed, stored))
+    }
+
+    /// Re-load a list a checkpoint accepted and stored, against the root
+    /// set it holds pinned (docs/trust.md, "Stored lists"): T1 and T2, T3
+    /// against the pinned roots, and T4 when the list rotated them (the pin
+    /// follows a rotation once the rotated list is stored). Expiry and
+    /// sequence are left to the caller, as in [`TrustedList::from_stored`].
+    pub fn restore(pinned: &RootSet, stored: &[u8]) -> Result<TrustedList, TrustUpdateError> {
+        let signed = SignedTrustList::from_bytes(stored)?;
+        let tally = signed.count_root_signatures(pinned);
+        if !tally.meets_threshold() {
+            return Err(TrustUpdateError::BelowThreshold {
+                role: RootSetRole::Current,
+                tally,
+            });
+        }
+        if signed.list().roots != *pinned {
+            let tally = signed.count_root_signatures(&signed.list().roots);
+            if !tally.meets_threshold() {
+                return Err(TrustUpdateError::BelowThreshold {
+                    role: RootSetRole::Incoming,
+                    tally,
+                });
+            }
         }
         Ok(trusted(&signed, stored))
     }
@@ -226,6 +275,14 @@ fn accept(
             now,
         });
     }
+    // T7: nor one issued in the future, whose lifetime would be counted
+    // from a date not yet reached.
+    if list.issued_at > now.plus(crate::status::LIST_CLOCK_SKEW) {
+        return Err(TrustUpdateError::IssuedInFuture {
+            issued_at: list.issued_at,
+            now,
+        });
+    }
     Ok(trusted(signed, candidate))
 }
 
@@ -252,5 +309,99 @@ fn trusted(signed: &SignedTrustList, bytes: &[u8]) -> TrustedList {
         bytes: bytes.to_vec(),
         payload: signed.payload().to_vec(),
         keys,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{Ceremony, NOW, key, root_set, sign_list};
+
+    /// Finding 6 of the security review: a stored list was checked only
+    /// against its own roots, so a file written by anyone who made their
+    /// own root set loaded as trusted.
+    #[test]
+    fn a_stored_list_is_restored_only_against_the_pinned_roots() {
+        let city = Ceremony::new();
+        let impostors: Vec<_> = (1..=3).map(|i| key(&format!("impostor {i}"))).collect();
+        let forged = TrustList {
+            sequence: 99,
+            roots: root_set(&impostors, 2),
+            ..city.list.clone()
+        };
+        let forged = sign_list(&forged, &impostors[..2]);
+        assert!(TrustedList::from_stored(&forged).is_ok());
+        assert!(matches!(
+            TrustedList::restore(&city.roots, &forged),
+            Err(TrustUpdateError::BelowThreshold {
+                role: RootSetRole::Current,
+                ..
+            })
+        ));
+        let restored = TrustedList::restore(&city.roots, &city.signed).unwrap();
+        assert_eq!(restored.list().sequence, 1);
+    }
+
+    #[test]
+    fn a_rotated_list_restores_against_the_roots_it_replaced_or_its_own() {
+        let city = Ceremony::new();
+        let new_custodians: Vec<_> = (6..=8).map(|i| key(&format!("custodian {i}"))).collect();
+        let new_roots = root_set(&new_custodians, 2);
+        let rotated = TrustList {
+            sequence: 2,
+            roots: new_roots.clone(),
+            ..city.list.clone()
+        };
+        let mut signers = city.custodians[..3].to_vec();
+        signers.extend(new_custodians[..2].iter().cloned());
+        let rotated = sign_list(&rotated, &signers);
+        // Stored before the pin followed the rotation, and after.
+        assert!(TrustedList::restore(&city.roots, &rotated).is_ok());
+        assert!(TrustedList::restore(&new_roots, &rotated).is_ok());
+        // Signed by the old roots alone, the new set never accepted it.
+        let old_only = sign_list(
+            &TrustList {
+                sequence: 2,
+                roots: new_roots,
+                ..city.list.clone()
+            },
+            &city.custodians[..3],
+        );
+        assert!(TrustedList::restore(&city.roots, &old_only).is_err());
+    }
+
+    /// Finding 6: starting again from the pinned roots after the stored list
+    /// was damaged must not accept a lower sequence than ever accepted.
+    #[test]
+    fn bootstrapping_again_never_goes_below_the_highest_sequence_accepted() {
+        let city = Ceremony::new();
+        assert!(TrustedList::bootstrap_at_least(&city.roots, &city.signed, NOW, 1).is_ok());
+        assert_eq!(
+            TrustedList::bootstrap_at_least(&city.roots, &city.signed, NOW, 2).unwrap_err(),
+            TrustUpdateError::Rollback {
+                current: 1,
+                candidate: 1
+            }
+        );
+    }
+
+    /// Finding 3: a list issued in the future is refused (T7).
+    #[test]
+    fn a_list_issued_in_the_future_is_refused() {
+        let city = Ceremony::new();
+        let ahead = TrustList {
+            sequence: 2,
+            issued_at: NOW.plus(Seconds::minutes(6)),
+            ..city.list.clone()
+        };
+        let ahead = sign_list(&ahead, &city.custodians[..3]);
+        assert_eq!(
+            city.trusted.update(&ahead, NOW).unwrap_err().code(),
+            "trust_list_issued_in_future"
+        );
+        assert!(matches!(
+            city.trusted.update(&ahead, NOW.plus(Seconds::minutes(1))),
+            Ok(TrustUpdate::Replaced(_))
+        ));
     }
 }

@@ -19,8 +19,13 @@ pub const TRUST_LIST_EXPIRED: &str = "fixtures/trust-list-expired.hex";
 pub const TRUST_LIST_SEQ2: &str = "fixtures/trust-list-seq2.hex";
 /// Sequence 2 handing the roots to custodians 4-8, signed by 1, 2, 3 (old) and 6, 7, 8 (new).
 pub const TRUST_LIST_ROTATED: &str = "fixtures/trust-list-rotated.hex";
+/// Sequence 1 in format version 1: the same keys with no pass lifetime.
+pub const TRUST_LIST_V1: &str = "fixtures/trust-list-v1.hex";
 /// The Xi'an issuer's status list: 4096 entries, 7 and 1000 revoked.
 pub const STATUS_LIST: &str = "fixtures/status-list.hex";
+
+/// The longest a pass or status list of this city's keys may live.
+pub const MAX_PASS_LIFETIME: Seconds = Seconds::days(2);
 
 /// Revocation indexes the status list revokes.
 pub const REVOKED_INDEXES: [u32; 2] = [7, 1000];
@@ -90,6 +95,7 @@ impl City {
             not_after,
             status,
             status_list_url: Some("https://health.example/sealpass/status/CN-610100".into()),
+            max_pass_lifetime: Some(MAX_PASS_LIFETIME),
         };
         vec![
             entry(
@@ -129,6 +135,15 @@ impl City {
         sign_list(&self.list(1), &self.custodians(&[1, 2, 3]))
     }
 
+    /// [`City::list`] as a version 1 list: no key names a pass lifetime.
+    pub fn list_v1(&self, sequence: u64) -> TrustList {
+        let mut list = self.list(sequence);
+        for key in &mut list.issuer_keys {
+            key.max_pass_lifetime = None;
+        }
+        list
+    }
+
     pub fn rotated_list(&self) -> TrustList {
         TrustList {
             roots: self.rotated_roots(),
@@ -163,9 +178,15 @@ impl City {
             ),
             Fixture::new(
                 TRUST_LIST,
-                "trust list seq 1 (COSE_Sign): roots 3 of custodians 1-5; issuer keys active, retired, revoked; \
-                 signed by custodians 1, 2, 3",
+                "trust list seq 1 (COSE_Sign, format version 2): roots 3 of custodians 1-5; issuer keys active, \
+                 retired, revoked, each passes of at most 2 days; signed by custodians 1, 2, 3",
                 self.trust_list(),
+            ),
+            Fixture::new(
+                TRUST_LIST_V1,
+                "trust list seq 1 in format version 1 (no pass lifetimes: 7 days apply); same roots and keys; \
+                 signed by custodians 1, 2, 3",
+                sign_list(&self.list_v1(1), &self.custodians(&[1, 2, 3])),
             ),
             Fixture::new(
                 TRUST_LIST_EXPIRED,

@@ -1,16 +1,22 @@
 //! Pass vectors about the decisions: signature, issuer key, validity window,
 //! revocation and checkpoint policy, each on a well-formed pass.
 
-use super::city::{City, STATUS_LIST, TRUST_LIST, TRUST_LIST_EXPIRED, claims, claims_issued_at};
+use super::city::{
+    City, MAX_PASS_LIFETIME, RETIRED_AT, STATUS_LIST, TRUST_LIST, TRUST_LIST_EXPIRED,
+    TRUST_LIST_V1, claims, claims_issued_at,
+};
 use super::raw::{RawSign1, malleate};
 use super::{Case, Kind};
 use ed25519_dalek::SigningKey;
 use sealpass_core::cose::AAD_STATUS_LIST;
 use sealpass_core::testkit::NOW;
-use sealpass_core::{Colour, PassClaims, Seconds, TestRecord, TestResult, Timestamp, sign_pass};
+use sealpass_core::{
+    Colour, Date, LEGACY_MAX_PASS_LIFETIME, PassClaims, Seconds, TestRecord, TestResult, Timestamp,
+    sign_pass,
+};
 
 /// A pass case, verified by default at [`NOW`] at a `subway` checkpoint
-/// holding [`TRUST_LIST`] and no status list.
+/// holding [`TRUST_LIST`] and the issuer's [`STATUS_LIST`].
 pub struct PassCase {
     case: Case,
     policy: &'static str,
@@ -29,7 +35,7 @@ pub fn pass(
         case: Case::new(Kind::Pass, name, expect, comment),
         policy: "subway",
         trust_list: TRUST_LIST,
-        status_list: None,
+        status_list: Some(STATUS_LIST),
         text,
     }
 }
@@ -43,9 +49,10 @@ impl PassCase {
         PassCase { trust_list, ..self }
     }
 
-    pub fn status_list(self, status_list: &'static str) -> PassCase {
+    /// The checkpoint holds no status list of the issuer.
+    pub fn without_status_list(self) -> PassCase {
         PassCase {
-            status_list: Some(status_list),
+            status_list: None,
             ..self
         }
     }
@@ -90,6 +97,8 @@ pub fn cases(city: &City) -> Vec<Case> {
     let mut cases = accepted(city);
     cases.extend(refused_signatures(city));
     cases.extend(refused_keys(city));
+    cases.extend(refused_lifetimes(city));
+    cases.extend(refused_event_times(key));
     cases.extend(refused_windows(key));
     cases.extend(refused_revocations(key));
     cases.extend(refused_policies(key));
@@ -180,8 +189,49 @@ fn accepted(city: &City) -> Vec<PassCase> {
             "valid",
             "revocation index 42 is clear in the issuer's status list",
             signed(&claims(), key),
+        ),
+        pass(
+            "valid-lifetime-at-key-limit",
+            "valid",
+            "valid exactly the 2 days its key allows (exp - iat = max pass lifetime)",
+            signed(
+                &window(
+                    NOW.minus(Seconds::hours(1)),
+                    NOW.minus(Seconds::hours(1)),
+                    NOW.minus(Seconds::hours(1)).plus(MAX_PASS_LIFETIME),
+                ),
+                key,
+            ),
+        ),
+        pass(
+            "valid-legacy-list-lifetime-7-days",
+            "valid",
+            "a version 1 trust list names no pass lifetime: passes of up to 7 days are accepted under it",
+            signed(
+                &window(
+                    NOW.minus(Seconds::hours(1)),
+                    NOW.minus(Seconds::hours(1)),
+                    NOW.minus(Seconds::hours(1)).plus(LEGACY_MAX_PASS_LIFETIME),
+                ),
+                key,
+            ),
         )
-        .status_list(STATUS_LIST),
+        .trust_list(TRUST_LIST_V1),
+        pass(
+            "valid-test-within-skew-ahead",
+            "valid",
+            "a test dated 4 min ahead of this clock is within the 5 min skew tolerated",
+            signed(
+                &with_test(NOW.plus(Seconds::minutes(4)), TestResult::Negative),
+                key,
+            ),
+        ),
+        pass(
+            "valid-last-dose-today-east-of-utc",
+            "valid",
+            "a dose given this morning in Xi'an (UTC+8) is dated the next UTC day: one day of tolerance",
+            signed(&with_last_dose(NOW.plus(Seconds::hours(9)).date()), key),
+        ),
     ]
 }
 
@@ -277,8 +327,94 @@ fn refused_keys(city: &City) -> Vec<PassCase> {
             "a good pass checked against a trust list that expired 10 days ago: sync first",
             signed(&claims(), key),
         )
-        .trust_list(TRUST_LIST_EXPIRED),
+        .trust_list(TRUST_LIST_EXPIRED)
+        .without_status_list(),
     ]
+}
+
+/// Finding 4 of the security review: a pass's lifetime is bounded by its
+/// key's, so a retired key cannot mint long-lived passes.
+fn refused_lifetimes(city: &City) -> Vec<PassCase> {
+    let key = &city.active;
+    let issued = NOW.minus(Seconds::hours(1));
+    let backdated = RETIRED_AT.minus(Seconds::hours(1));
+    vec![
+        pass(
+            "lifetime-beyond-key-limit",
+            "lifetime_too_long",
+            "valid 2 days and 1 s, one second more than its key's maximum pass lifetime",
+            signed(
+                &window(issued, issued, issued.plus(MAX_PASS_LIFETIME).plus(Seconds(1))),
+                key,
+            ),
+        ),
+        pass(
+            "exp-max-u64",
+            "lifetime_too_long",
+            "exp = 2^64-1: a pass that would never expire",
+            signed(&window(issued, issued, Timestamp(u64::MAX)), key),
+        ),
+        pass(
+            "retired-key-backdated-year-long-pass",
+            "lifetime_too_long",
+            "a retired key's holder backdates iat into the key's window and mints a pass valid a year",
+            signed(
+                &window(backdated, backdated, backdated.plus(Seconds::days(365))),
+                &city.retired,
+            ),
+        ),
+        pass(
+            "legacy-list-lifetime-beyond-7-days",
+            "lifetime_too_long",
+            "under a version 1 trust list the built-in cap of 7 days applies: a pass valid 7 days and 1 s is refused",
+            signed(
+                &window(
+                    issued,
+                    issued,
+                    issued.plus(LEGACY_MAX_PASS_LIFETIME).plus(Seconds(1)),
+                ),
+                key,
+            ),
+        )
+        .trust_list(TRUST_LIST_V1),
+    ]
+}
+
+/// Finding 2 of the security review: a test or dose dated in the future
+/// would stay "0 s old" at every checkpoint.
+fn refused_event_times(key: &SigningKey) -> Vec<PassCase> {
+    vec![
+        pass(
+            "test-time-a-year-ahead",
+            "event_in_future",
+            "a negative test dated a year ahead would stay 0 s old until then",
+            signed(
+                &with_test(NOW.plus(Seconds::days(365)), TestResult::Negative),
+                key,
+            ),
+        ),
+        pass(
+            "test-time-beyond-skew-ahead",
+            "event_in_future",
+            "a test dated 6 min ahead of this clock, beyond the 5 min skew",
+            signed(
+                &with_test(NOW.plus(Seconds::minutes(6)), TestResult::Negative),
+                key,
+            ),
+        ),
+        pass(
+            "last-dose-two-days-ahead",
+            "event_in_future",
+            "a last dose dated two UTC days after today, beyond the one day of tolerance",
+            signed(&with_last_dose(NOW.plus(Seconds::days(2)).date()), key),
+        ),
+    ]
+}
+
+fn with_last_dose(day: Date) -> PassClaims {
+    let mut claims = claims();
+    claims.health.vaccination.last_dose = Some(day);
+    claims
 }
 
 fn refused_windows(key: &SigningKey) -> Vec<PassCase> {
@@ -340,15 +476,28 @@ fn refused_revocations(key: &SigningKey) -> Vec<PassCase> {
             "pass_revoked",
             "revocation index 7 is set in the issuer's status list",
             signed(&revoked, key),
+        ),
+        pass(
+            "revoked-but-no-status-list-held",
+            "revocation_not_checked",
+            "revocation index 7 is revoked, and the checkpoint holds no status list of the issuer \
+             (its download failed): could not decide, never valid",
+            signed(&revoked, key),
         )
-        .status_list(STATUS_LIST),
+        .without_status_list(),
+        pass(
+            "revocation-not-checked",
+            "revocation_not_checked",
+            "a good pass at a checkpoint holding no status list of its issuer: revocation fails closed",
+            signed(&claims(), key),
+        )
+        .without_status_list(),
         pass(
             "revocation-index-outside-status-list",
             "revocation_index_out_of_range",
             "revocation index 1234567 is beyond the status list's 4096 entries: revocation cannot be checked",
             signed(&beyond, key),
-        )
-        .status_list(STATUS_LIST),
+        ),
     ]
 }
 

@@ -93,6 +93,8 @@ fn texts(key: &SigningKey) -> Vec<PassCase> {
 fn zlib(key: &SigningKey) -> Vec<PassCase> {
     let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&genuine(key).to_bytes(), 9);
     let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&[0; 1 << 20], 9);
+    let mut trailing = compressed.clone();
+    trailing.extend_from_slice(&[0x00, 0x01]);
     vec![
         pass(
             "valid-zlib",
@@ -111,6 +113,12 @@ fn zlib(key: &SigningKey) -> Vec<PassCase> {
             "bad_zlib",
             "a compressed genuine pass with its last 6 bytes cut off",
             text::encode(&compressed[..compressed.len() - 6]),
+        ),
+        pass(
+            "zlib-trailing-bytes",
+            "zlib_trailing_bytes",
+            "a compressed genuine pass with two bytes after the end of its zlib stream: one pass, many texts",
+            text::encode(&trailing),
         ),
     ]
 }

@@ -118,5 +118,31 @@ pub fn cases(city: &City) -> Vec<Case> {
             "a validly signed list whose zlib bit array is cut short",
             &signed_raw(&payload(1, &zlib[..zlib.len() - 4]), AAD_STATUS_LIST),
         ),
+        status_list(
+            "status-list-issued-in-future",
+            "status_list_issued_in_future",
+            "issued 30 days ahead by the active key: accepted, it would make every genuine list until then \
+             look like a rollback, freezing revocation",
+            &signed(ISSUER, NOW.plus(Seconds::days(30)), key),
+        ),
+        status_list(
+            "status-list-lifetime-beyond-key-limit",
+            "lifetime_too_long",
+            "valid a year: longer than the 2 days its key allows, as a retired key's holder would sign one",
+            &hex(&sign_status_list(
+                ISSUER,
+                hour_ago,
+                hour_ago.plus(Seconds::days(365)),
+                &StatusBits::new(1024),
+                key,
+            )
+            .expect("in-memory keys sign")),
+        ),
+        status_list(
+            "valid-status-list-issued-within-skew",
+            "valid",
+            "issued 4 min ahead of this clock: within the 5 min a list may be ahead",
+            &signed(ISSUER, NOW.plus(Seconds::minutes(4)), key),
+        ),
     ]
 }

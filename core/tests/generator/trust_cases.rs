@@ -1,6 +1,6 @@
 //! Trust-update vectors: a candidate trust list offered to a checkpoint that
 //! trusts a list now (`trusted:`) or holds only the pinned root set from the
-//! ceremony (`pinned-roots:`). Rules T0-T6 of docs/trust.md.
+//! ceremony (`pinned-roots:`). Rules T0-T7 of docs/trust.md.
 
 use super::city::{City, ROOTS, TRUST_LIST, TRUST_LIST_ROTATED, TRUST_LIST_SEQ2, claims};
 use super::raw::{RawSign1, cbor, root_signature, signed_list, signed_list_with_body_header};
@@ -243,8 +243,45 @@ fn refused_contents(city: &City) -> Vec<Case> {
     duplicate_key
         .issuer_keys
         .push(duplicate_key.issuer_keys[0].clone());
+    let future = TrustList {
+        issued_at: NOW.plus(Seconds::days(10)),
+        expires_at: NOW.plus(Seconds::days(40)),
+        ..city.list(2)
+    };
+    let mut root_as_issuer = city.list(2);
+    root_as_issuer.issuer_keys[0].public_key = city.custodian(4).verifying_key().to_bytes();
+    let mut missing_lifetime = city.list(2);
+    missing_lifetime.issuer_keys[1].max_pass_lifetime = None;
     let trusted = city.trust_list();
     vec![
+        update(
+            "candidate-issued-in-future",
+            "trust_list_issued_in_future",
+            "sequence 2 properly signed but issued 10 days ahead of this clock (T7)",
+            TRUST_LIST,
+            &signed_by(&future, &[1, 2, 3]),
+        ),
+        update(
+            "root-key-as-issuer-key",
+            "malformed_trust_list",
+            "custodian 4's root key also listed as an issuer key: a root key never signs passes (T2)",
+            TRUST_LIST,
+            &signed_by(&root_as_issuer, &[1, 2, 3]),
+        ),
+        update(
+            "v2-issuer-key-without-lifetime",
+            "malformed_trust_list",
+            "a version 2 list whose retired key names no maximum pass lifetime (T2)",
+            TRUST_LIST,
+            &signed_by(&missing_lifetime, &[1, 2, 3]),
+        ),
+        update(
+            "valid-v1-list-after-v2",
+            "valid",
+            "sequence 2 in format version 1 (no pass lifetimes) is still read; its keys' passes get the 7-day cap",
+            TRUST_LIST,
+            &signed_by(&city.list_v1(2), &[1, 2, 3]),
+        ),
         update(
             "rollback",
             "rollback",

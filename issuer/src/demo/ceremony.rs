@@ -31,6 +31,8 @@ const THRESHOLD: u32 = 2;
 /// Lifetime of each demo trust list; a new one is made when less than
 /// [`RENEW_BEFORE`] is left.
 const LIST_LIFETIME: Seconds = Seconds::days(30);
+/// The longest a demo pass may live: its 24 h validity, with room to spare.
+const MAX_PASS_LIFETIME: Seconds = Seconds::days(2);
 const RENEW_BEFORE: Seconds = Seconds::days(7);
 
 /// What the demo's ceremony left: the issuer key, opened, and the public
@@ -209,6 +211,7 @@ fn next(
                     .map_err(fail)?;
             let edits = Edits {
                 add_issuer_keys: vec![card.trust_entry()],
+                max_pass_lifetime: Some(MAX_PASS_LIFETIME),
                 ..Edits::default()
             };
             (
@@ -218,7 +221,12 @@ fn next(
         }
         Some(bytes) => {
             let held = SignedTrustList::from_bytes(bytes).map_err(fail)?;
-            let list = next_list(held.list(), &Edits::default(), now, expires).map_err(fail)?;
+            // Also brings a demo list from before format version 2 up to it.
+            let edits = Edits {
+                max_pass_lifetime: Some(MAX_PASS_LIFETIME),
+                ..Edits::default()
+            };
+            let list = next_list(held.list(), &edits, now, expires).map_err(fail)?;
             (list, Basis::current(bytes).map_err(fail)?)
         }
     };

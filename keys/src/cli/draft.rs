@@ -21,7 +21,7 @@ use std::process::ExitCode;
 /// once enough have signed. Key ids are the 16 hex digits `show` prints.
 ///
 /// Examples:
-///   draft --roots roots.cbor --add-issuer-key issuer-2026.pub --out list-1.draft
+///   draft --roots roots.cbor --add-issuer-key issuer-2026.pub --max-pass-lifetime 2d --out list-1.draft
 ///   draft --current trust-list-1.cose --revoke 1f51fa5b853a9f0d --out list-2.draft
 ///   draft --current trust-list-1.cose --replace-custodian 9c3e...=zhao.pub --out list-2.draft
 #[derive(clap::Args)]
@@ -60,6 +60,13 @@ pub struct Args {
     /// Change how many distinct custodians must sign.
     #[arg(long)]
     threshold: Option<u32>,
+    /// The longest a pass or status list may be valid (exp - iat), set on
+    /// every issuer key of the list; required while any key has none (the
+    /// first list, a new key, or a list from before format version 2).
+    /// Verifiers refuse longer passes: cover the issuer's pass validity
+    /// with its jitter and clock skew, e.g. 2d for 24 h passes.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    max_pass_lifetime: Option<Seconds>,
 }
 
 fn parse_url_edit(text: &str) -> Result<(Kid, Option<String>), String> {
@@ -94,6 +101,7 @@ pub fn run(args: Args, context: &Context) -> Result<ExitCode> {
         retire: args.retire,
         revoke: args.revoke,
         status_list_urls: args.status_list_url,
+        max_pass_lifetime: args.max_pass_lifetime,
     };
     for (kid, path) in &args.replace_custodian {
         edits.replace_custodians.push((*kid, custodian_card(path)?));

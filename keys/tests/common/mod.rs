@@ -159,6 +159,8 @@ impl Room {
             "roots.cbor",
             "--add-issuer-key",
             "issuer-file.pub",
+            "--max-pass-lifetime",
+            "2d",
             "--out",
             "list-1.draft",
         ]);

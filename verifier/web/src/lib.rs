@@ -17,6 +17,11 @@
 //! checkpoint.pin_roots(&city.roots.to_cbor());
 //! checkpoint.offer_trust_list("trust-list.cbor", &city.signed, now_ms);
 //! let pass = sealpass_core::sign_pass(&city.claims(), &city.issuer_key).unwrap();
+//! // Without its issuer's status list, revocation cannot be checked.
+//! let verdict = checkpoint.verify_text(&pass, now_ms);
+//! assert!(verdict.contains(r#""code":"revocation_not_checked""#));
+//! let status_list = city.signed_status_list(&[]);
+//! checkpoint.offer_status_list("CN-610100", "status/CN-610100.cbor", &status_list, now_ms);
 //! let verdict = checkpoint.verify_text(&pass, now_ms);
 //! assert!(verdict.contains(r#""verdict":"valid""#));
 //! ```

@@ -121,7 +121,7 @@ fn stored_lists_are_checked_again_when_loaded() {
         true
     );
     let mut claims = city.claims();
-    claims.expires_at = NOW.plus(Seconds::hours(48));
+    claims.expires_at = NOW.plus(Seconds::hours(40));
     let verdict = json(phone.verify_text(&city.pass(&claims), later));
     assert_eq!(verdict["code"], "status_list_expired");
     assert_eq!(verdict["verdict"], "undecided");
