@@ -1,11 +1,12 @@
-//! A checkpoint ready to decide: the stored trust list and status lists,
-//! re-checked on every load, with the policy and the clock skew.
+//! A checkpoint ready to decide: the stored trust list (re-checked against
+//! the pinned roots) and status lists, re-checked on every load, with the
+//! policy and the clock skew.
 
 use crate::state::{SetupError, StateDir};
 use crate::verdict::Verdict;
 use sealpass_core::{
-    CheckpointPolicy, Freshness, KeyStatus, Seconds, StatusList, StatusListError, Timestamp,
-    TrustList, TrustedList, Verifier,
+    CheckpointPolicy, Freshness, KeyStatus, RootSet, Seconds, StatusList, StatusListError,
+    Timestamp, TrustList, TrustedList, Verifier,
 };
 
 pub struct Checkpoint {
@@ -27,17 +28,8 @@ impl Checkpoint {
         now: Timestamp,
     ) -> Result<Checkpoint, SetupError> {
         let unreadable = |e: anyhow::Error| SetupError::Unreadable(format!("{e:#}"));
-        let bytes =
-            state
-                .trust_list()
-                .map_err(unreadable)?
-                .ok_or_else(|| SetupError::NoTrustList {
-                    dir: state.path().display().to_string(),
-                })?;
-        // docs/trust.md, "Stored lists": T1-T3 against the list's own roots.
-        let trust = TrustedList::from_stored(&bytes).map_err(|e| SetupError::DamagedTrustList {
-            path: state.trust_list_path().display().to_string(),
-            reason: e.to_string(),
+        let trust = restore_trust_list(state)?.ok_or_else(|| SetupError::NoTrustList {
+            dir: state.path().display().to_string(),
         })?;
         let mut warnings = Vec::new();
         let expires_at = trust.list().expires_at;
@@ -54,6 +46,11 @@ impl Checkpoint {
         if now < expires_at {
             for (issuer, _) in issuers(trust.list()) {
                 let Some(bytes) = state.status_list(&issuer).map_err(unreadable)? else {
+                    if !policy.danger_accept_unchecked_revocation {
+                        warnings.push(format!(
+                            "no status list of issuer {issuer} is held: revocation cannot be checked, so its passes are not decided until a sync"
+                        ));
+                    }
                     continue;
                 };
                 match load_status_list(&bytes, &trust, now) {
@@ -71,7 +68,7 @@ impl Checkpoint {
                         status_lists.push(list);
                     }
                     Err(e) => warnings.push(format!(
-                        "the stored status list of issuer {issuer} is not used ({e}): revocation is not checked for its passes until a sync"
+                        "the stored status list of issuer {issuer} is not used ({e}): its passes are not decided until a sync"
                     )),
                 }
             }
@@ -85,6 +82,23 @@ impl Checkpoint {
         })
     }
 
+    /// The issuers whose passes cannot be checked for revocation at `now`:
+    /// no status list held, or the one held has expired. Their passes are
+    /// not decided (`revocation_not_checked`, `status_list_expired`) unless
+    /// the policy accepts unchecked revocation.
+    pub fn unchecked_issuers(&self, now: Timestamp) -> Vec<String> {
+        issuers(self.trust.list())
+            .into_iter()
+            .map(|(issuer, _)| issuer)
+            .filter(|issuer| {
+                !self
+                    .status_lists
+                    .iter()
+                    .any(|list| list.issuer() == issuer && now < list.expires_at())
+            })
+            .collect()
+    }
+
     /// Decide on one pass text at `now`.
     pub fn decide(&self, text: &str, now: Timestamp) -> Verdict {
         let result = Verifier::new(&self.trust, &self.policy)
@@ -93,6 +107,47 @@ impl Checkpoint {
             .verify(text, now);
         Verdict::from_result(result, text, now)
     }
+}
+
+/// The stored trust list, restored against the pinned roots (docs/trust.md,
+/// "Stored lists"), or `None` when none is stored. Once a stored list that
+/// rotated the roots has been restored, the pin follows it to its roots.
+pub fn restore_trust_list(state: &StateDir) -> Result<Option<TrustedList>, SetupError> {
+    let unreadable = |e: anyhow::Error| SetupError::Unreadable(format!("{e:#}"));
+    let Some(bytes) = state.trust_list().map_err(unreadable)? else {
+        return Ok(None);
+    };
+    let damaged = |reason: String| SetupError::DamagedTrustList {
+        path: state.trust_list_path().display().to_string(),
+        reason,
+    };
+    let pinned =
+        state
+            .pinned_roots()
+            .map_err(unreadable)?
+            .ok_or_else(|| SetupError::NoPinnedRoots {
+                dir: state.path().display().to_string(),
+            })?;
+    let pinned = RootSet::from_cbor(&pinned)
+        .map_err(|e| damaged(format!("the pinned root set is not valid: {e}")))?;
+    let trust = TrustedList::restore(&pinned, &bytes).map_err(|e| damaged(e.to_string()))?;
+    // Best effort: a read-only state still decides, against the same pin.
+    let _ = follow_rotation(state, &pinned, &trust);
+    Ok(Some(trust))
+}
+
+/// Hand the pin on to the roots of a trusted list that rotated them, once
+/// that list is stored: later lists are then checked against those roots.
+pub fn follow_rotation(
+    state: &StateDir,
+    pinned: &RootSet,
+    trust: &TrustedList,
+) -> anyhow::Result<()> {
+    let roots = &trust.list().roots;
+    if roots != pinned {
+        state.store_pinned_roots(&roots.to_cbor())?;
+    }
+    Ok(())
 }
 
 /// A stored status list, re-checked against the trusted list. An expired

@@ -24,7 +24,7 @@ mod verdict;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
-use sealpass_core::{BUILTIN_PROFILES, CheckpointPolicy, Seconds, parse_duration};
+use sealpass_core::{BUILTIN_PROFILES, CheckpointPolicy, MAX_CLOCK_SKEW, Seconds, parse_duration};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -103,7 +103,7 @@ struct GlobalArgs {
 
     /// How far this device's clock may differ from the issuer's: passes
     /// issued that little in the future are accepted, and a clock that went
-    /// back by more than this is refused (e.g. 90s, 5m, 1h)
+    /// back by more than this is refused (e.g. 90s, 5m; at most 1h)
     #[arg(long, global = true, value_name = "DURATION", default_value = "5m", value_parser = parse_skew)]
     clock_skew: Seconds,
 }
@@ -174,5 +174,12 @@ fn load_policy(name_or_file: &str) -> anyhow::Result<CheckpointPolicy> {
 }
 
 fn parse_skew(text: &str) -> Result<Seconds, String> {
-    parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration such as 90s, 5m or 1h"))
+    let skew = parse_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration such as 90s, 5m or 1h"))?;
+    if skew > MAX_CLOCK_SKEW {
+        return Err(format!(
+            "{skew} is more than the {MAX_CLOCK_SKEW} a checkpoint may tolerate: a larger skew would accept expired passes. Set this device's clock right instead"
+        ));
+    }
+    Ok(skew)
 }

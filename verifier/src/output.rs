@@ -35,6 +35,38 @@ impl Style {
 
 const BANNER_WIDTH: usize = 44;
 
+/// `text` with every character that could move the cursor, colour the
+/// screen or reorder what is shown (controls such as ESC and newline,
+/// bidirectional overrides and other format characters, line and paragraph
+/// separators) written as `\u{..}`: a pass's text can never draw a verdict
+/// line of its own.
+pub fn terminal_safe(text: &str) -> String {
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_unsafe_on_terminal(c) {
+            safe.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+        } else {
+            safe.push(c);
+        }
+    }
+    safe
+}
+
+fn is_unsafe_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
+}
+
 /// The verdict as a person reads it at the gate.
 pub fn render(verdict: &Verdict, origin: &Origin, style: Style) -> String {
     let mut out = String::new();
@@ -58,8 +90,10 @@ pub fn render(verdict: &Verdict, origin: &Origin, style: Style) -> String {
         let _ = writeln!(out, "{headline}");
     }
     if let Some(pass) = &verdict.pass {
-        let _ = writeln!(out, "  name     {}", style.paint("1", &pass.masked_name));
-        let _ = writeln!(out, "  id       {}", style.paint("1", &pass.masked_id));
+        let name = terminal_safe(&pass.masked_name);
+        let id = terminal_safe(&pass.masked_id);
+        let _ = writeln!(out, "  name     {}", style.paint("1", &name));
+        let _ = writeln!(out, "  id       {}", style.paint("1", &id));
         let _ = writeln!(
             out,
             "  valid    for {}, until {}",
@@ -68,16 +102,17 @@ pub fn render(verdict: &Verdict, origin: &Origin, style: Style) -> String {
         let revocation = if pass.revocation_checked {
             "revocation checked"
         } else {
-            "revocation NOT checked (no status list of this issuer: sync)"
+            "revocation NOT checked (this checkpoint's policy accepts that: a revoked pass would pass)"
         };
         let _ = writeln!(
             out,
             "  issuer   {} (key {}), {revocation}",
-            pass.issuer, pass.kid
+            terminal_safe(&pass.issuer),
+            pass.kid
         );
     }
     if let Some(reason) = &verdict.reason {
-        let _ = writeln!(out, "  {}", style.paint("1", &reason.text));
+        let _ = writeln!(out, "  {}", style.paint("1", &terminal_safe(&reason.text)));
     }
     out
 }
@@ -107,6 +142,7 @@ fn banner_colour(verdict: &Verdict) -> &'static str {
 
 /// A warning on standard error, yellow on a terminal.
 pub fn warn(message: &str) {
+    let message = terminal_safe(message);
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     if colour {
@@ -150,6 +186,39 @@ mod tests {
         assert!(!text.contains('\x1b'));
         assert!(text.starts_with("line 3\nVALID · YELLOW\n"), "{text}");
         assert!(text.contains("revocation NOT checked"), "{text}");
+    }
+
+    /// Finding 7 of the security review: a masked name with ANSI escapes
+    /// and a newline drew a fake verdict line.
+    #[test]
+    fn text_from_a_pass_cannot_draw_on_the_terminal() {
+        let mut verdict = valid();
+        let pass = verdict.pass.as_mut().unwrap();
+        pass.masked_name = "张*明\n\x1b[1;97;42m   VALID · GREEN\x1b[0m\u{202e}".into();
+        pass.issuer = "CN-610100\r\u{2028}x".into();
+        let plain = Style {
+            colour: false,
+            terminal: false,
+        };
+        let text = render(&verdict, &Origin::Argument, plain);
+        assert!(!text.contains('\x1b'), "{text:?}");
+        assert!(!text.contains('\r') && !text.contains('\u{202e}') && !text.contains('\u{2028}'));
+        assert_eq!(
+            text.lines().filter(|l| l.contains("VALID")).count(),
+            2,
+            "{text}"
+        );
+        assert!(text.contains(r"张*明\u{000a}\u{001b}[1;97;42m"), "{text}");
+        assert_eq!(terminal_safe("张*明 6101**1234"), "张*明 6101**1234");
+        // The keyboard-layout hint echoes a character of the input.
+        let hint = crate::keyboard::layout_hint("SP1:ABC\u{202e}DEF").unwrap();
+        assert!(hint.contains('\u{202e}'));
+        let undecided = Verdict::undecided("keyboard_layout", "input", hint);
+        let text = render(&undecided, &Origin::Line(1), plain);
+        assert!(
+            !text.contains('\u{202e}') && text.contains(r"\u{202e}"),
+            "{text}"
+        );
     }
 
     #[test]

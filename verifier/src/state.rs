@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! STATE/
-//!   roots.cbor              the root set pinned at the first sync (the ceremony's root-set file)
+//!   roots.cbor              the root set pinned at the first sync (the ceremony's root-set file),
+//!                           handed on to a new set when a verified list rotates the roots
 //!   trust-list.cbor         the trusted list, byte for byte as the custodians signed it
+//!   highest-sequence        the highest trust-list sequence ever accepted here
 //!   status/<issuer>.cbor    each issuer's status list, byte for byte as signed
 //!   clock                   the newest time this device has ever seen, in Unix seconds
 //! ```
@@ -11,7 +13,9 @@
 //! Every file is written whole to a temporary file beside it and renamed over
 //! the old one, so a power cut leaves the old file or the new, never half.
 //! Nothing here is trusted for being here: every load re-checks the
-//! signatures (`TrustedList::from_stored`, `StatusList::verify`).
+//! signatures, the trust list against the pinned roots
+//! (`TrustedList::restore`, docs/trust.md "Stored lists") and each status
+//! list against the trust list (`StatusList::verify`).
 
 use anyhow::Context;
 use sealpass_core::{Seconds, Timestamp};
@@ -24,6 +28,7 @@ pub const ROOTS_FILE: &str = "roots.cbor";
 pub const TRUST_LIST_FILE: &str = "trust-list.cbor";
 pub const STATUS_DIR: &str = "status";
 pub const CLOCK_FILE: &str = "clock";
+pub const HIGHEST_SEQUENCE_FILE: &str = "highest-sequence";
 
 /// Why this verifier cannot decide anything right now, whatever the pass.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -34,6 +39,10 @@ pub enum SetupError {
     NoTrustList { dir: String },
     #[error("the stored trust list {path} does not verify ({reason}): sync again")]
     DamagedTrustList { path: String, reason: String },
+    #[error(
+        "no pinned root set in {dir}, so the stored trust list cannot be checked: sync again with --roots ROOTS-FILE --re-pin"
+    )]
+    NoPinnedRoots { dir: String },
     #[error(
         "CLOCK SET BACK: this device's clock says {now}, but {seen} was already seen here ({} later). Set the clock right; nothing is decided until then",
         seen.since(*now)
@@ -48,6 +57,7 @@ impl SetupError {
         match self {
             SetupError::NoTrustList { .. } => "no_trust_list",
             SetupError::DamagedTrustList { .. } => "trust_list_damaged",
+            SetupError::NoPinnedRoots { .. } => "no_pinned_roots",
             SetupError::ClockBehind { .. } => "clock_behind",
             SetupError::Unreadable(_) => "state_unreadable",
         }
@@ -101,6 +111,41 @@ impl StateDir {
 
     pub fn store_trust_list(&self, bytes: &[u8]) -> anyhow::Result<()> {
         write_atomic(&self.trust_list_path(), bytes)
+    }
+
+    /// The highest trust-list sequence ever accepted here, if one was.
+    pub fn highest_sequence(&self) -> anyhow::Result<Option<u64>> {
+        let path = self.root.join(HIGHEST_SEQUENCE_FILE);
+        let Some(bytes) = read_if_present(&path)? else {
+            return Ok(None);
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let sequence = text.trim().parse().with_context(|| {
+            format!(
+                "{} does not hold a sequence number: sync with --roots ROOTS-FILE --re-pin",
+                path.display()
+            )
+        })?;
+        Ok(Some(sequence))
+    }
+
+    /// Raise the highest sequence accepted to `sequence` (never lower it).
+    pub fn raise_highest_sequence(&self, sequence: u64) -> anyhow::Result<()> {
+        if self
+            .highest_sequence()?
+            .is_some_and(|held| held >= sequence)
+        {
+            return Ok(());
+        }
+        self.reset_highest_sequence(sequence)
+    }
+
+    /// Set the highest sequence accepted, lower or not: only a re-pin does.
+    pub fn reset_highest_sequence(&self, sequence: u64) -> anyhow::Result<()> {
+        write_atomic(
+            &self.root.join(HIGHEST_SEQUENCE_FILE),
+            format!("{sequence}\n").as_bytes(),
+        )
     }
 
     pub fn status_list(&self, issuer: &str) -> anyhow::Result<Option<Vec<u8>>> {
@@ -248,6 +293,20 @@ mod tests {
         );
         assert_eq!(state.check_clock(Timestamp(20_000), skew), Ok(()));
         assert_eq!(state.newest_time_seen().unwrap(), Some(Timestamp(20_000)));
+    }
+
+    #[test]
+    fn the_highest_sequence_only_rises_unless_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().to_owned());
+        assert_eq!(state.highest_sequence().unwrap(), None);
+        state.raise_highest_sequence(5).unwrap();
+        state.raise_highest_sequence(3).unwrap();
+        assert_eq!(state.highest_sequence().unwrap(), Some(5));
+        state.reset_highest_sequence(2).unwrap();
+        assert_eq!(state.highest_sequence().unwrap(), Some(2));
+        fs::write(dir.path().join(HIGHEST_SEQUENCE_FILE), "x").unwrap();
+        assert!(state.highest_sequence().is_err());
     }
 
     #[test]

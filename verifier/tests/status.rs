@@ -41,11 +41,21 @@ fn shows_the_lists_their_age_and_freshness() {
     assert_eq!(status["status_lists"][0]["state"], "current");
     assert_eq!(status["pinned_roots"]["threshold"], 3);
 
+    assert_eq!(status["status_lists"][0]["expires_before_next_sync"], true);
+    let hourly = station
+        .cmd(&["--json", "status", "--next-sync-in", "1h"])
+        .run()
+        .json_one();
+    assert_eq!(hourly["warnings"], serde_json::json!([]));
+    assert_eq!(hourly["status_lists"][0]["expires_before_next_sync"], false);
+
+    // With the status list expired, its issuer's passes cannot be decided.
     let soon = station
         .cmd(&["--json", "status"])
         .now(NOW.plus(Seconds::days(25)).0)
         .run();
-    assert_eq!(soon.code, 0);
+    assert_eq!(soon.code, 2);
+    assert_eq!(soon.json_one()["code"], "revocation_not_checked");
     assert_eq!(soon.json_one()["trust_list"]["freshness"], "expires_soon");
     assert_eq!(soon.json_one()["status_lists"][0]["state"], "expired");
 

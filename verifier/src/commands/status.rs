@@ -7,14 +7,17 @@ use super::sync::root_set_fingerprint;
 use crate::checkpoint::{Checkpoint, issuers, load_status_list};
 use crate::clock::{Clock, TEST_NOW_VAR};
 use clap::Args;
-use sealpass_core::{Freshness, RootSet, Timestamp, TrustedList};
+use sealpass_core::{Freshness, RootSet, Seconds, Timestamp, TrustedList};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
-Exit code: 0 when passes can be decided (a current trust list and a clock
-that was not set back), 2 when they cannot: a health check for scripts.
+Exit code: 0 when passes can be decided (a current trust list, a current
+status list of every issuer it names, and a clock that was not set back), 2
+when they cannot: a health check for scripts. A status list that will expire
+before the next planned sync (--next-sync-in) is warned about, so that a
+checkpoint sees coming the moment it stops deciding.
 
 Examples:
   sealpass-verifier status
@@ -23,7 +26,17 @@ Examples:
 /// Show what the state directory holds and whether passes can be decided
 #[derive(Debug, Args)]
 #[command(after_help = AFTER_HELP)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// When this checkpoint syncs next: lists that expire before then are
+    /// warned about (e.g. 24h for a daily sync)
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_next_sync)]
+    next_sync_in: Seconds,
+}
+
+fn parse_next_sync(text: &str) -> Result<Seconds, String> {
+    sealpass_core::parse_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration such as 6h, 90m or 1d"))
+}
 
 #[derive(Debug, Serialize)]
 struct Status {
@@ -38,6 +51,8 @@ struct Status {
     pinned_roots: Option<Roots>,
     trust_list: Option<TrustListStatus>,
     status_lists: Vec<StatusListStatus>,
+    /// Sentences for people: what will stop this checkpoint deciding soon.
+    warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,9 +103,11 @@ struct StatusListStatus {
     expires_at: Option<u64>,
     entries: Option<u64>,
     reason: Option<String>,
+    /// Held, and expires before the next planned sync.
+    expires_before_next_sync: bool,
 }
 
-pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
+pub fn run(context: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let now = context.clock.now()?;
     let state = &context.state;
     let mut status = Status {
@@ -112,6 +129,7 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
         },
         trust_list: None,
         status_lists: Vec::new(),
+        warnings: Vec::new(),
     };
     // The same checks as before deciding a pass: clock, then stored lists.
     let checkpoint = context.checkpoint(now);
@@ -119,10 +137,19 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
     match &checkpoint {
         Ok(checkpoint) => {
             describe_lists(&mut status, checkpoint, context, now);
-            status.ready = now < checkpoint.trust.list().expires_at;
-            if !status.ready {
+            warn_before_next_sync(&mut status, checkpoint, now, args.next_sync_in);
+            let unchecked = checkpoint.unchecked_issuers(now);
+            if now >= checkpoint.trust.list().expires_at {
                 status.code = Some("trust_list_expired");
                 status.reason = Some("the trust list has expired: sync it".into());
+            } else if !unchecked.is_empty() && !context.policy.danger_accept_unchecked_revocation {
+                status.code = Some("revocation_not_checked");
+                status.reason = Some(format!(
+                    "no current status list of {}: revocation cannot be checked, so their passes are not decided until a sync",
+                    unchecked.join(", ")
+                ));
+            } else {
+                status.ready = true;
             }
         }
         Err(e) => {
@@ -136,6 +163,37 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
         print!("{}", render(&status, context.clock));
     }
     Ok(ExitCode::from(if status.ready { 0 } else { 2 }))
+}
+
+/// Warn of each list that expires before the next planned sync, so that a
+/// checkpoint that will stop deciding sees it coming.
+fn warn_before_next_sync(
+    status: &mut Status,
+    checkpoint: &Checkpoint,
+    now: Timestamp,
+    next_sync_in: Seconds,
+) {
+    let next_sync = now.plus(next_sync_in);
+    let trust_expires = checkpoint.trust.list().expires_at;
+    if now < trust_expires && trust_expires < next_sync {
+        status.warnings.push(format!(
+            "the trust list expires {trust_expires}, in {}, before the next planned sync (in {next_sync_in}): sync sooner, or no pass can be decided after that",
+            trust_expires.since(now)
+        ));
+    }
+    for list in &mut status.status_lists {
+        let Some(expires) = list.expires_at.map(Timestamp) else {
+            continue;
+        };
+        if now < expires && expires < next_sync {
+            list.expires_before_next_sync = true;
+            status.warnings.push(format!(
+                "the status list of {} expires {expires}, in {}, before the next planned sync (in {next_sync_in}): sync sooner, or its passes cannot be decided after that",
+                list.issuer,
+                expires.since(now)
+            ));
+        }
+    }
 }
 
 fn describe_lists(status: &mut Status, checkpoint: &Checkpoint, context: &Context, now: Timestamp) {
@@ -182,11 +240,12 @@ fn describe_lists(status: &mut Status, checkpoint: &Checkpoint, context: &Contex
                 expires_at: Some(held.expires_at().0),
                 entries: Some(held.len()),
                 reason: None,
+                expires_before_next_sync: false,
             },
             None => {
                 let stored = context.state.status_list(&issuer).ok().flatten();
                 let reason = match stored {
-                    None => "none stored: revocation is not checked for this issuer".to_owned(),
+                    None => "none stored: its passes are not decided until a sync".to_owned(),
                     Some(bytes) => match load_status_list(&bytes, trust, now) {
                         Err(e) => e.to_string(),
                         Ok(list) => format!("it names issuer {}", list.issuer()),
@@ -200,6 +259,7 @@ fn describe_lists(status: &mut Status, checkpoint: &Checkpoint, context: &Contex
                     expires_at: None,
                     entries: None,
                     reason: Some(reason),
+                    expires_before_next_sync: false,
                 }
             }
         };
@@ -288,6 +348,9 @@ fn render(status: &Status, clock: Clock) -> String {
             ),
         };
         let _ = writeln!(out, "status list      {}: {line}", list.issuer);
+    }
+    for warning in &status.warnings {
+        let _ = writeln!(out, "WARNING          {warning}");
     }
     match &status.reason {
         None => {

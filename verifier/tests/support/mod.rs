@@ -54,10 +54,14 @@ impl Station {
         }
     }
 
-    /// Put the lists a sync would store straight into the state directory.
+    /// Put the lists a sync would store straight into the state directory,
+    /// with the trust list's own roots as the pinned root set.
     pub fn store(&self, trust_list: &[u8], status_list: Option<&[u8]>) {
         let state = self.state();
         std::fs::create_dir_all(state.join("status")).unwrap();
+        if let Ok(signed) = sealpass_core::SignedTrustList::from_bytes(trust_list) {
+            std::fs::write(state.join("roots.cbor"), signed.list().roots.to_cbor()).unwrap();
+        }
         std::fs::write(state.join("trust-list.cbor"), trust_list).unwrap();
         if let Some(status) = status_list {
             std::fs::write(state.join("status/CN-610100.cbor"), status).unwrap();

@@ -4,7 +4,7 @@
 mod report;
 
 use super::Context;
-use crate::checkpoint::{issuers, load_status_list};
+use crate::checkpoint::{follow_rotation, issuers, load_status_list, restore_trust_list};
 use crate::output;
 use crate::source::{self, Source};
 use anyhow::Context as _;
@@ -29,9 +29,13 @@ The first sync needs the root-set file handed out by the key ceremony
 the ceremony, or give it with `--roots-fingerprint`. Later syncs accept a
 new trust list only if it is signed by the threshold of the roots trusted
 now (and of its own roots when they change), is newer than the one held
-(no rollback) and has not expired (docs/trust.md, rules T0-T6). Status
-lists must be signed by a trusted key of their issuer and not be older than
-the one held. Anything refused leaves the list held before in place.
+(no rollback), has not expired and is not issued in the future
+(docs/trust.md, rules T0-T7). A stored list that no longer verifies
+against the pinned roots is set aside, but starting again never accepts a
+sequence below the highest ever accepted here, unless `--re-pin` says so.
+Status lists must be signed by a trusted key of their issuer, not be issued
+in the future and not be older than the one held. Anything refused leaves
+the list held before in place.
 
 Exit code: 0 all lists stored or unchanged, 1 a list was refused, 2 a list
 could not be fetched (or nothing is trusted yet).
@@ -56,6 +60,13 @@ pub struct SyncArgs {
     /// Refuse the root-set file unless its SHA-256 fingerprint is this (hex)
     #[arg(long, value_name = "HEX", requires = "roots")]
     roots_fingerprint: Option<String>,
+
+    /// Forget the trust list held and the highest sequence ever accepted,
+    /// and trust whatever list the --roots file's custodians signed, even
+    /// an older one. Only after a compromise or a lost ceremony, on the
+    /// custodians' word: without it no sync ever goes back to an older list
+    #[arg(long, requires = "roots")]
+    re_pin: bool,
 }
 
 pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
@@ -104,23 +115,33 @@ fn sync_trust_list(
     now: Timestamp,
 ) -> anyhow::Result<(ListReport, Option<TrustedList>)> {
     let state = &context.state;
-    let held = match state.trust_list()? {
-        None => None,
-        Some(bytes) => match TrustedList::from_stored(&bytes) {
-            Ok(trusted) => Some(trusted),
+    let held = if args.re_pin {
+        None
+    } else {
+        match restore_trust_list(state) {
+            Ok(held) => held,
             Err(e) => {
                 output::warn(&format!(
-                    "the stored trust list does not verify ({e}): starting again from the pinned roots"
+                    "{e}; starting again from the pinned roots, never below the highest sequence accepted here"
                 ));
                 None
             }
-        },
+        }
     };
+    let highest = if args.re_pin {
+        0
+    } else {
+        state.highest_sequence()?.unwrap_or(0)
+    };
+    if let Some(held) = &held {
+        // A state directory from before the record starts it here.
+        state.raise_highest_sequence(held.list().sequence)?;
+    }
     let location = source.trust_list();
     let mut report = ListReport::new("trust_list", None, &location);
     if let (Some(held), Some(_)) = (&held, &args.roots) {
         output::warn(&format!(
-            "--roots is only read at the first sync: this verifier already trusts sequence {}",
+            "--roots is only read at the first sync (or with --re-pin): this verifier already trusts sequence {}",
             held.list().sequence
         ));
     }
@@ -140,11 +161,13 @@ fn sync_trust_list(
     };
     let previous_sequence = held.as_ref().map(|t| t.list().sequence);
     report.previous_sequence = previous_sequence;
-    let offered = match (&held, &pinned) {
-        (Some(held), _) => held.update(&candidate, now),
-        (None, Some((roots, _))) => {
-            TrustedList::bootstrap(roots, &candidate, now).map(TrustUpdate::Replaced)
-        }
+    let (offered, basis) = match (&held, &pinned) {
+        (Some(held), _) => (held.update(&candidate, now), &held.list().roots),
+        (None, Some((roots, _))) => (
+            TrustedList::bootstrap_at_least(roots, &candidate, now, highest)
+                .map(TrustUpdate::Replaced),
+            roots,
+        ),
         (None, None) => unreachable!("pinned roots are loaded when nothing is held"),
     };
     let now_held = match offered {
@@ -157,6 +180,13 @@ fn sync_trust_list(
                 state.store_pinned_roots(file_bytes)?;
             }
             state.store_trust_list(accepted.bytes())?;
+            follow_rotation(state, basis, &accepted)?;
+            let sequence = accepted.list().sequence;
+            if args.re_pin {
+                state.reset_highest_sequence(sequence)?;
+            } else {
+                state.raise_highest_sequence(sequence)?;
+            }
             report.result = match held {
                 Some(_) => SyncResult::Replaced,
                 None => SyncResult::Bootstrapped,
