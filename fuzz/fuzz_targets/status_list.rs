@@ -21,6 +21,9 @@ fuzz_target!(|data: &[u8]| {
     match StatusList::verify(&candidate, &FIXTURE.ceremony.trusted, NOW) {
         Ok(list) => {
             assert!(NOW < list.expires_at());
+            assert!(list.issued_at() <= NOW.plus(sealpass_core::LIST_CLOCK_SKEW));
+            // Never longer than the testkit key's lifetime bound (2 days).
+            assert!(list.expires_at().since(list.issued_at()) <= sealpass_core::Seconds::days(2));
             assert_eq!(list.len() % 8, 0);
             for index in [0, 7, 8, u32::MAX] {
                 match list.check(index, NOW) {

@@ -1,6 +1,7 @@
 //! Trust lists: `SignedTrustList::from_bytes`, `TrustedList::bootstrap`
 //! against the testkit root set, `TrustedList::update` from the testkit
-//! trusted list and `TrustedList::from_stored`, all at `testkit::NOW`.
+//! trusted list, `TrustedList::from_stored` and `TrustedList::restore`
+//! (against the testkit root set), all at `testkit::NOW`.
 //!
 //! Input: a mode byte, then the body.
 //! - mode & 1 == 0: the body is the signed trust list as received (and is
@@ -48,6 +49,8 @@ fuzz_target!(|data: &[u8]| {
             let signed = parsed.as_ref().expect("an accepted list parses");
             assert_eq!(trusted.list(), signed.list());
             assert!(NOW < trusted.list().expires_at);
+            // T7: nothing issued in the future beyond the skew.
+            assert!(trusted.list().issued_at <= NOW.plus(sealpass_core::LIST_CLOCK_SKEW));
             assert!(
                 signed
                     .count_root_signatures(&ceremony.roots)
@@ -74,5 +77,15 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(stored) = TrustedList::from_stored(&candidate) {
         assert_eq!(Ok(stored.list()), parsed.as_ref().map(|s| s.list()));
+    }
+    // A stored list restored against the pinned roots meets their threshold.
+    if let Ok(restored) = TrustedList::restore(&ceremony.roots, &candidate) {
+        let signed = parsed.as_ref().expect("a restored list parses");
+        assert_eq!(restored.list(), signed.list());
+        assert!(
+            signed
+                .count_root_signatures(&ceremony.roots)
+                .meets_threshold()
+        );
     }
 });

@@ -139,7 +139,7 @@ impl TrustedList {
         )
     }
 
-    /// Offer a newer list (rules T0-T6).
+    /// Offer a newer list (rules T0-T7).
     pub fn update(
         &self,
         candidate: &[u8],
@@ -234,7 +234,7 @@ impl TrustedList {
     }
 }
 
-/// T3-T6 for a candidate that passed T1 and T2.
+/// T3-T7 for a candidate that passed T1 and T2.
 fn accept(
     roots: &RootSet,
     current_sequence: u64,

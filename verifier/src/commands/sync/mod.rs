@@ -106,7 +106,7 @@ pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(worst))
 }
 
-/// Offer the source's trust list: bootstrap, update (T0-T6), or keep the
+/// Offer the source's trust list: bootstrap, update (T0-T7), or keep the
 /// one held. Returns the list held afterwards.
 fn sync_trust_list(
     context: &Context,
