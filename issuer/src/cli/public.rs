@@ -10,7 +10,7 @@ use sealpass_issuer::overload::{ClientAddr, Limits};
 use sealpass_issuer::public::auth::IdentityProviders;
 use sealpass_issuer::public::config::{FileConfig, duration, fine_duration};
 use sealpass_issuer::public::page::VerifierApp;
-use sealpass_issuer::public::{PublicSettings, PublicState, app};
+use sealpass_issuer::public::{PublicSettings, PublicState, app, operator_router};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +27,11 @@ pub struct PublicArgs {
     /// port; the address is printed)
     #[arg(long, env = "SEALPASS_PUBLIC_LISTEN", value_name = "ADDR")]
     listen: Option<SocketAddr>,
+    /// Serve /metrics (Prometheus) on this address, apart from the public
+    /// listener; keep it private (loopback, or a network only Prometheus
+    /// reaches) [default: not served]
+    #[arg(long, env = "SEALPASS_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     limits: LimitArgs,
     /// The offline web verifier's built files (verifier/web/dist), served
@@ -180,13 +185,43 @@ pub async fn run(args: PublicArgs, global: &Global) -> Result<ExitCode> {
         settings.pass_recheck =
             Duration::from_secs(duration(t, "passes.recheck").map_err(anyhow::Error::msg)?.0);
     }
+    let metrics_listen: Option<SocketAddr> = match (args.metrics_listen, &file.metrics_listen) {
+        (Some(listen), _) => Some(listen),
+        (None, Some(text)) => Some(text.parse().with_context(|| {
+            format!("metrics_listen = {text:?} in the config file is not an address")
+        })?),
+        (None, None) => None,
+    };
     let store = open_store(global).await?;
     let state = PublicState::new(store.clone(), settings, system_clock(), None);
+    let operators = match metrics_listen {
+        Some(listen) => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen} for /metrics"))?;
+            let address = listener.local_addr()?;
+            println!("metrics on http://{address}/metrics");
+            tracing::info!(%address, "metrics listening");
+            Some(listener)
+        }
+        None => {
+            tracing::info!("/metrics is not served: set --metrics-listen to serve it");
+            None
+        }
+    };
     let listener = sealpass_issuer::overload::door::bind(listen)
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     println!("public API listening on http://{address}");
     tracing::info!(%address, backend = store.kind().name(), "public API listening");
+    if let Some(listener) = operators {
+        let router = operator_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "the metrics listener failed");
+            }
+        });
+    }
     serve(listener, state).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)

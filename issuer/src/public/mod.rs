@@ -194,7 +194,6 @@ fn route_of(endpoint: &Endpoint) -> MethodRouter<PublicState> {
         Id::StatusList => get(lists::status_list),
         Id::Healthz => get(ops::healthz),
         Id::Readyz => get(ops::readyz),
-        Id::Metrics => get(ops::metrics),
         Id::OpenApi => get(openapi),
         Id::Page(index) => {
             let path = page::CITIZEN_PAGE[index].0;
@@ -248,6 +247,16 @@ pub fn app(state: PublicState) -> Router {
             state.clone(),
             ops::observe,
         ))
+        .with_state(state)
+}
+
+/// The operators' router: `GET /metrics` (Prometheus text format). It is
+/// not on the public listener (issue 15, finding 8: it was public and not
+/// rate limited): `public --metrics-listen` serves it on an address of its
+/// own, and the demo on its admin listener.
+pub fn operator_router(state: PublicState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
         .with_state(state)
 }
 
