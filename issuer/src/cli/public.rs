@@ -55,6 +55,18 @@ pub struct LimitArgs {
     /// giving its place back; 0 never [default: 60s]
     #[arg(long, env = "SEALPASS_IDLE_TIMEOUT", value_name = "DURATION")]
     pub idle_timeout: Option<String>,
+    /// Close a new connection that sends nothing this long [default: 10s]
+    #[arg(long, env = "SEALPASS_FIRST_REQUEST_TIMEOUT", value_name = "DURATION")]
+    pub first_request_timeout: Option<String>,
+    /// Close a connection whose request head has not arrived whole this
+    /// long after its first bytes; 0 never [default: 10s]
+    #[arg(long, env = "SEALPASS_HEADER_READ_TIMEOUT", value_name = "DURATION")]
+    pub header_read_timeout: Option<String>,
+    /// Connections open at once from one client address (IPv6: its /64);
+    /// more are closed at once. Off behind a proxy (client_ip_header); 0
+    /// no cap (load tests from one address) [default: 512]
+    #[arg(long, env = "SEALPASS_MAX_CONNECTIONS_PER_CLIENT", value_name = "N")]
+    pub max_connections_per_client: Option<usize>,
     /// Requests worked on at once; more are answered 503 at once [default: 256]
     #[arg(long, env = "SEALPASS_MAX_IN_FLIGHT", value_name = "N")]
     pub max_in_flight: Option<usize>,
@@ -88,6 +100,20 @@ impl LimitArgs {
             } else {
                 fine_duration(t, "--idle-timeout").map_err(anyhow::Error::msg)?
             };
+        }
+        if let Some(t) = &self.first_request_timeout {
+            base.first_request_timeout =
+                fine_duration(t, "--first-request-timeout").map_err(anyhow::Error::msg)?;
+        }
+        if let Some(t) = &self.header_read_timeout {
+            base.header_read_timeout = if t.trim() == "0" {
+                Duration::ZERO
+            } else {
+                fine_duration(t, "--header-read-timeout").map_err(anyhow::Error::msg)?
+            };
+        }
+        if let Some(n) = self.max_connections_per_client {
+            base.max_connections_per_client = n;
         }
         if let Some(n) = self.max_in_flight {
             base.max_in_flight = n;

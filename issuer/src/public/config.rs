@@ -65,6 +65,9 @@ pub struct FileConfig {
 pub struct FileLimits {
     pub max_connections: Option<usize>,
     pub idle_timeout: Option<String>,
+    pub first_request_timeout: Option<String>,
+    pub header_read_timeout: Option<String>,
+    pub max_connections_per_client: Option<usize>,
     pub max_in_flight: Option<usize>,
     pub max_queue_delay: Option<String>,
     pub retry_after: Option<String>,
@@ -181,6 +184,17 @@ impl FileConfig {
                 Some(t) => fine_duration(t, "limits.idle_timeout")?,
                 None => d.idle_timeout,
             },
+            first_request_timeout: match &l.first_request_timeout {
+                Some(t) => fine_duration(t, "limits.first_request_timeout")?,
+                None => d.first_request_timeout,
+            },
+            header_read_timeout: match &l.header_read_timeout {
+                Some(t) => fine_duration(t, "limits.header_read_timeout")?,
+                None => d.header_read_timeout,
+            },
+            max_connections_per_client: l
+                .max_connections_per_client
+                .unwrap_or(d.max_connections_per_client),
             max_in_flight: l.max_in_flight.unwrap_or(d.max_in_flight),
             max_queue_delay: match &l.max_queue_delay {
                 Some(t) => fine_duration(t, "limits.max_queue_delay")?,

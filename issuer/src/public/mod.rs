@@ -31,6 +31,7 @@ pub mod verified_tokens;
 
 use crate::api::Clock;
 use crate::demo::idp::DemoIdentityProvider;
+use crate::overload::door::DoorLimits;
 use crate::overload::{Admission, Door, InService, Limits, QueueDelay, protect};
 use crate::store::Store;
 use auth::IdentityProviders;
@@ -172,14 +173,25 @@ impl PublicState {
     /// while `max_connections` are in service. Serve with
     /// `app(state).into_make_service_with_connect_info::<ClientAddr>()`.
     pub fn open_door(&self, listener: tokio::net::TcpListener) -> std::io::Result<Door> {
-        Door::open(
+        let limits = &self.inner.limits;
+        Door::open_with(
             listener,
             Admission::new(
                 self.inner.in_service.clone(),
-                self.inner.limits.retry_after,
+                limits.retry_after,
                 self.inner.metrics.clone(),
             ),
-            self.inner.limits.idle_timeout,
+            DoorLimits {
+                idle: limits.idle_timeout,
+                first_request: limits.first_request_timeout,
+                header_read: limits.header_read_timeout,
+                // Behind a proxy every connection is the proxy's.
+                per_client: if limits.client_ip_header.is_some() {
+                    0
+                } else {
+                    limits.max_connections_per_client
+                },
+            },
         )
     }
 }
