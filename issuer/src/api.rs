@@ -278,6 +278,7 @@ fn log_report(endpoint: &'static str, token: &ApiToken, report: &Report) {
         lines = report.lines,
         applied = report.applied,
         duplicates = report.duplicates,
+        superseded = report.superseded,
         rejected = report.rejected,
         "import committed"
     );

@@ -59,6 +59,16 @@ pub struct StatusUpdate {
 }
 
 impl StatusUpdate {
+    /// Whether this update's test result is older than the one `before`
+    /// holds: it is logged but does not replace the newer one, and the
+    /// import reports the row `superseded`, not applied.
+    pub fn superseded_test(&self, before: &Health) -> bool {
+        match (self.test, before.last_test) {
+            (Some(test), Some(held)) => test.taken_at < held.taken_at,
+            _ => false,
+        }
+    }
+
     /// The status after this update. A test result older than the one held
     /// is recorded in the log but does not replace the newer one.
     pub fn apply(&self, before: &Health) -> Health {
@@ -247,5 +257,7 @@ mod tests {
             }),
         };
         assert_eq!(late.apply(&before), before);
+        assert!(late.superseded_test(&before));
+        assert!(!late.superseded_test(&health(Colour::Green, None)));
     }
 }

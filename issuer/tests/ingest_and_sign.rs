@@ -780,3 +780,91 @@ async fn status_batches_and_the_signer_side_by_side_neither_fail_nor_lose_a_chan
         }
     }
 }
+
+/// The signer refuses to sign, in every round and not only when its
+/// command starts, once the newest stored trust list no longer lets its
+/// key sign: the key absent from the list, retired or revoked. A `sign
+/// daemon` running when the ceremony publishes such a list stops signing
+/// at its next round (issue 15). The check is by the key's kid, so it
+/// holds for a key from a file and from a PKCS#11 token alike.
+#[tokio::test]
+async fn a_signer_whose_key_the_trust_list_no_longer_lets_sign_signs_nothing() {
+    use sealpass_core::KeyStatus;
+    use sealpass_core::testkit::{issuer_entry, sign_list};
+    for backend in BACKENDS {
+        for standing in ["absent", "retired", "revoked"] {
+            let city = City::new(backend).await;
+            city.post(
+                "/admin/v1/subjects",
+                Some(&city.admin),
+                "text/csv",
+                PEOPLE_CSV,
+            )
+            .await;
+            let ceremony = Ceremony::new();
+            city.store
+                .publish_trust_list(1, &ceremony.signed, NOW)
+                .await
+                .unwrap();
+            let signer = city.signer();
+            assert_eq!(signer.round(NOW, &|_| {}).await.unwrap().stored, 3);
+
+            // The ceremony publishes list 2 without the key, or with it
+            // retired or revoked.
+            let mut list = ceremony.list.clone();
+            list.sequence = 2;
+            list.issuer_keys = match standing {
+                "absent" => vec![issuer_entry(
+                    &testkit::key("the next key"),
+                    KeyStatus::Active,
+                )],
+                "retired" => vec![issuer_entry(&ceremony.issuer_key, KeyStatus::Retired)],
+                _ => vec![issuer_entry(&ceremony.issuer_key, KeyStatus::Revoked)],
+            };
+            let signed = sign_list(&list, &ceremony.custodians[..3]);
+            city.store
+                .publish_trust_list(2, &signed, NOW)
+                .await
+                .unwrap();
+
+            // A status change makes XA-001 due; the round signs nothing.
+            let later = NOW.plus(Seconds(60));
+            city.set_now(later);
+            city.post(
+                "/admin/v1/status",
+                Some(&city.admin),
+                "application/x-ndjson",
+                "{\"key\":\"k-1\",\"subject\":\"XA-001\",\"colour\":\"red\"}\n",
+            )
+            .await;
+            let before = city.store.subject("XA-001").await.unwrap().unwrap();
+            let refused = signer.round(later, &|_| {}).await.unwrap_err();
+            let kid = signer.kid();
+            match (&refused, standing) {
+                (
+                    SignError::Untrusted(UntrustedKey::NotListed {
+                        sequence: 2,
+                        kid: k,
+                    }),
+                    "absent",
+                ) => {
+                    assert_eq!(*k, kid)
+                }
+                (
+                    SignError::Untrusted(UntrustedKey::NotActive {
+                        sequence: 2,
+                        kid: k,
+                        status,
+                    }),
+                    _,
+                ) if *status == standing => assert_eq!(*k, kid),
+                _ => panic!("{backend:?} {standing}: {refused}"),
+            }
+            let message = refused.to_string();
+            assert!(message.contains(&kid.to_string()), "{message}");
+            let after = city.store.subject("XA-001").await.unwrap().unwrap();
+            assert_eq!(after.pass_text, before.pass_text, "{backend:?} {standing}");
+            assert_eq!(after.pass_version, before.pass_version);
+        }
+    }
+}

@@ -93,7 +93,7 @@ async fn a_burst_far_above_the_limit_is_shed_and_the_admitted_succeed() {
     assert!(admitted >= 2, "{admitted}");
     assert!(shed > 0, "a burst of 300 over 2 slots must shed some");
     assert!(burst < Duration::from_secs(30), "{burst:?}");
-    let metrics = String::from_utf8(city.get("/metrics", &[]).await.body).unwrap();
+    let metrics = String::from_utf8(city.operator("/metrics").await.body).unwrap();
     assert!(
         metrics.contains(&format!("sealpass_public_shed_total {shed}\n")),
         "{metrics}"
@@ -238,7 +238,7 @@ async fn one_client_over_its_rate_gets_429_and_others_do_not() {
             .status,
         200
     );
-    let metrics = String::from_utf8(city.get("/metrics", &[]).await.body).unwrap();
+    let metrics = String::from_utf8(city.operator("/metrics").await.body).unwrap();
     assert!(
         metrics.contains("sealpass_public_rate_limited_total 3"),
         "{metrics}"

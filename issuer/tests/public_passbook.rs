@@ -117,7 +117,7 @@ async fn an_unchanged_pass_is_served_from_memory_without_reading_the_store() {
     city.store.close().await;
     let answer = city.pass(&token).await;
     assert_eq!(answer.status, StatusCode::OK);
-    let metrics = city.get("/metrics", &[]).await;
+    let metrics = city.operator("/metrics").await;
     let text = String::from_utf8_lossy(&metrics.body);
     assert!(
         text.contains("sealpass_public_passes_held_during_outage_total 0"),
@@ -220,7 +220,7 @@ async fn at_most_a_few_safety_net_reads_run_at_once_and_none_is_waited_for() {
                 .expect("a held pass is sent without waiting on the store");
             assert_eq!(answer.status, StatusCode::OK);
         }
-        let metrics = String::from_utf8(city.get("/metrics", &[]).await.body).unwrap();
+        let metrics = String::from_utf8(city.operator("/metrics").await.body).unwrap();
         assert_eq!(
             safety_net_reads(&metrics),
             SAFETY_NET_READS,
@@ -236,7 +236,7 @@ async fn at_most_a_few_safety_net_reads_run_at_once_and_none_is_waited_for() {
         for token in &tokens {
             assert_eq!(city.pass(token).await.status, StatusCode::OK);
         }
-        let metrics = String::from_utf8(city.get("/metrics", &[]).await.body).unwrap();
+        let metrics = String::from_utf8(city.operator("/metrics").await.body).unwrap();
         reads = safety_net_reads(&metrics);
         if reads > SAFETY_NET_READS {
             break;

@@ -10,7 +10,7 @@ use sealpass_issuer::demo::idp::{DemoIdentityProvider, pick_citizens};
 use sealpass_issuer::demo::{DemoDir, POPULATION_SEED, prepare};
 use sealpass_issuer::overload::{ClientAddr, Limits};
 use sealpass_issuer::public::page::VerifierApp;
-use sealpass_issuer::public::{PublicSettings, PublicState, app};
+use sealpass_issuer::public::{PublicSettings, PublicState, app, operator_router};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -106,7 +106,7 @@ pub async fn run(args: DemoArgs, global: &Global) -> Result<ExitCode> {
     let door = state.open_door(public).context("cannot open the door")?;
     let public_server = axum::serve(
         door,
-        app(state).into_make_service_with_connect_info::<ClientAddr>(),
+        app(state.clone()).into_make_service_with_connect_info::<ClientAddr>(),
     )
     .with_graceful_shutdown(stopped(stop_rx.clone()));
     let admin_server = axum::serve(
@@ -114,7 +114,8 @@ pub async fn run(args: DemoArgs, global: &Global) -> Result<ExitCode> {
         admin_router(AdminState {
             store: prepared.store.clone(),
             clock: system_clock(),
-        }),
+        })
+        .merge(operator_router(state.clone())),
     )
     .with_graceful_shutdown(stopped(stop_rx.clone()));
     // The signer runs on a thread and runtime of its own, as `sign daemon`
@@ -179,6 +180,7 @@ pub async fn run(args: DemoArgs, global: &Global) -> Result<ExitCode> {
         "  admin API      http://{admin_address}/admin/v1/  (token in {})",
         dir.path().join("admin-token.txt").display()
     );
+    println!("  metrics        http://{admin_address}/metrics  (Prometheus; admin listener only)");
     for citizen in citizens.iter().take(3) {
         println!(
             "  demo login     {} ({}, {}): pick it on the citizen page",

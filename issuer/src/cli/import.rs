@@ -113,13 +113,26 @@ pub async fn run(args: ImportArgs, global: &Global) -> Result<ExitCode> {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "{}: {} lines, {} applied, {} applied before, {} refused",
+            "{}: {} lines, {} applied, {} applied before, {} superseded, {} refused",
             args.file.display(),
             report.lines,
             report.applied,
             report.duplicates,
+            report.superseded,
             report.rejected
         );
+        for notice in &report.notices {
+            println!(
+                "  line {}: {} ({})",
+                notice.line, notice.reason, notice.code
+            );
+        }
+        if report.notices_truncated {
+            println!(
+                "  ... and {} more superseded rows",
+                report.superseded - report.notices.len() as u64
+            );
+        }
         for error in &report.errors {
             println!("  line {}: {} ({})", error.line, error.reason, error.code);
         }

@@ -10,7 +10,7 @@ use sealpass_issuer::overload::{ClientAddr, Limits};
 use sealpass_issuer::public::auth::IdentityProviders;
 use sealpass_issuer::public::config::{FileConfig, duration, fine_duration};
 use sealpass_issuer::public::page::VerifierApp;
-use sealpass_issuer::public::{PublicSettings, PublicState, app};
+use sealpass_issuer::public::{PublicSettings, PublicState, app, operator_router};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +27,11 @@ pub struct PublicArgs {
     /// port; the address is printed)
     #[arg(long, env = "SEALPASS_PUBLIC_LISTEN", value_name = "ADDR")]
     listen: Option<SocketAddr>,
+    /// Serve /metrics (Prometheus) on this address, apart from the public
+    /// listener; keep it private (loopback, or a network only Prometheus
+    /// reaches) [default: not served]
+    #[arg(long, env = "SEALPASS_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     limits: LimitArgs,
     /// The offline web verifier's built files (verifier/web/dist), served
@@ -50,6 +55,18 @@ pub struct LimitArgs {
     /// giving its place back; 0 never [default: 60s]
     #[arg(long, env = "SEALPASS_IDLE_TIMEOUT", value_name = "DURATION")]
     pub idle_timeout: Option<String>,
+    /// Close a new connection that sends nothing this long [default: 10s]
+    #[arg(long, env = "SEALPASS_FIRST_REQUEST_TIMEOUT", value_name = "DURATION")]
+    pub first_request_timeout: Option<String>,
+    /// Close a connection whose request head has not arrived whole this
+    /// long after its first bytes; 0 never [default: 10s]
+    #[arg(long, env = "SEALPASS_HEADER_READ_TIMEOUT", value_name = "DURATION")]
+    pub header_read_timeout: Option<String>,
+    /// Connections open at once from one client address (IPv6: its /64);
+    /// more are closed at once. Off behind a proxy (client_ip_header); 0
+    /// no cap (load tests from one address) [default: 512]
+    #[arg(long, env = "SEALPASS_MAX_CONNECTIONS_PER_CLIENT", value_name = "N")]
+    pub max_connections_per_client: Option<usize>,
     /// Requests worked on at once; more are answered 503 at once [default: 256]
     #[arg(long, env = "SEALPASS_MAX_IN_FLIGHT", value_name = "N")]
     pub max_in_flight: Option<usize>,
@@ -83,6 +100,20 @@ impl LimitArgs {
             } else {
                 fine_duration(t, "--idle-timeout").map_err(anyhow::Error::msg)?
             };
+        }
+        if let Some(t) = &self.first_request_timeout {
+            base.first_request_timeout =
+                fine_duration(t, "--first-request-timeout").map_err(anyhow::Error::msg)?;
+        }
+        if let Some(t) = &self.header_read_timeout {
+            base.header_read_timeout = if t.trim() == "0" {
+                Duration::ZERO
+            } else {
+                fine_duration(t, "--header-read-timeout").map_err(anyhow::Error::msg)?
+            };
+        }
+        if let Some(n) = self.max_connections_per_client {
+            base.max_connections_per_client = n;
         }
         if let Some(n) = self.max_in_flight {
             base.max_in_flight = n;
@@ -180,13 +211,43 @@ pub async fn run(args: PublicArgs, global: &Global) -> Result<ExitCode> {
         settings.pass_recheck =
             Duration::from_secs(duration(t, "passes.recheck").map_err(anyhow::Error::msg)?.0);
     }
+    let metrics_listen: Option<SocketAddr> = match (args.metrics_listen, &file.metrics_listen) {
+        (Some(listen), _) => Some(listen),
+        (None, Some(text)) => Some(text.parse().with_context(|| {
+            format!("metrics_listen = {text:?} in the config file is not an address")
+        })?),
+        (None, None) => None,
+    };
     let store = open_store(global).await?;
     let state = PublicState::new(store.clone(), settings, system_clock(), None);
+    let operators = match metrics_listen {
+        Some(listen) => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen} for /metrics"))?;
+            let address = listener.local_addr()?;
+            println!("metrics on http://{address}/metrics");
+            tracing::info!(%address, "metrics listening");
+            Some(listener)
+        }
+        None => {
+            tracing::info!("/metrics is not served: set --metrics-listen to serve it");
+            None
+        }
+    };
     let listener = sealpass_issuer::overload::door::bind(listen)
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     println!("public API listening on http://{address}");
     tracing::info!(%address, backend = store.kind().name(), "public API listening");
+    if let Some(listener) = operators {
+        let router = operator_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "the metrics listener failed");
+            }
+        });
+    }
     serve(listener, state).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -10,6 +10,7 @@
 //! committed and the rest may not be: sending the whole input again is safe,
 //! since every event is idempotent.
 
+pub mod checks;
 pub mod rows;
 
 use crate::model::{Enrolment, Revocation, StatusUpdate};
@@ -40,10 +41,17 @@ pub struct Report {
     pub applied: u64,
     /// Rows applied before (same idempotency key, same content): no change.
     pub duplicates: u64,
+    /// Rows logged whose test result is older than the one held, so it did
+    /// not replace it (any other field of the row did apply); the first
+    /// [`MAX_REPORTED_ERRORS`] are in `notices`. Never counted in `applied`.
+    pub superseded: u64,
     /// Rows refused; the first [`MAX_REPORTED_ERRORS`] are in `errors`.
     pub rejected: u64,
     pub errors: Vec<RowReport>,
     pub errors_truncated: bool,
+    /// Rows taken but not wholly applied (`superseded`), with the reason.
+    pub notices: Vec<RowReport>,
+    pub notices_truncated: bool,
 }
 
 /// A refused row.
@@ -141,6 +149,10 @@ pub async fn ingest(
             let end = start + newline;
             if skipping_long_line {
                 skipping_long_line = false;
+            } else if end - start > MAX_LINE_LEN {
+                // A long line that arrived whole is refused as one that
+                // arrived in pieces is (issue 15, finding 8).
+                importer.too_long();
             } else {
                 importer.line(&buffer[start..end]).await?;
             }
@@ -149,11 +161,7 @@ pub async fn ingest(
         buffer.drain(..start);
         if buffer.len() > MAX_LINE_LEN {
             if !skipping_long_line {
-                importer.report.lines += 1;
-                importer.refuse(RowError::new(
-                    "line_too_long",
-                    format!("a line may hold at most {MAX_LINE_LEN} bytes"),
-                ));
+                importer.too_long();
                 skipping_long_line = true;
             }
             buffer.clear();
@@ -202,7 +210,10 @@ impl Importer<'_> {
             },
             Format::Ndjson => rows::json_fields(text, self.kind),
         };
-        match fields.and_then(|f| self.kind.parse(&f)) {
+        let record = fields
+            .and_then(|f| self.kind.parse(&f))
+            .and_then(|r| checks::not_in_future(&r, self.now).map(|()| r));
+        match record {
             Ok(record) => {
                 self.pending.push((self.report.lines, record));
                 if self.pending.len() >= rows_per_commit(self.kind) {
@@ -214,17 +225,24 @@ impl Importer<'_> {
         Ok(())
     }
 
+    /// A line over [`MAX_LINE_LEN`]: counted and refused, never parsed.
+    fn too_long(&mut self) {
+        self.report.lines += 1;
+        self.refuse(RowError::new(
+            "line_too_long",
+            format!("a line may hold at most {MAX_LINE_LEN} bytes"),
+        ));
+    }
+
     fn refuse(&mut self, error: RowError) {
-        self.report.rejected += 1;
-        if self.report.errors.len() < MAX_REPORTED_ERRORS {
-            self.report.errors.push(RowReport {
-                line: self.report.lines,
-                code: error.code,
-                reason: error.reason,
-            });
-        } else {
-            self.report.errors_truncated = true;
-        }
+        let report = &mut self.report;
+        report.rejected += 1;
+        listed(
+            &mut report.errors,
+            &mut report.errors_truncated,
+            report.lines,
+            error,
+        );
     }
 
     async fn flush(&mut self) -> Result<(), IngestError> {
@@ -238,20 +256,30 @@ impl Importer<'_> {
                 committed_through_line: self.committed_through,
             })?;
         for ((line, _), outcome) in pending.iter().zip(outcomes) {
+            let report = &mut self.report;
             match outcome {
-                Ok(true) => self.report.applied += 1,
-                Ok(false) => self.report.duplicates += 1,
-                Err(error) => {
-                    self.report.rejected += 1;
-                    if self.report.errors.len() < MAX_REPORTED_ERRORS {
-                        self.report.errors.push(RowReport {
-                            line: *line,
-                            code: error.code,
-                            reason: error.reason,
-                        });
-                    } else {
-                        self.report.errors_truncated = true;
-                    }
+                RowOutcome::Applied => report.applied += 1,
+                RowOutcome::Duplicate => report.duplicates += 1,
+                RowOutcome::Superseded => {
+                    report.superseded += 1;
+                    listed(
+                        &mut report.notices,
+                        &mut report.notices_truncated,
+                        *line,
+                        RowError::new(
+                            "superseded",
+                            "test_time is older than the test result held, which stays: the row is logged, its test result not applied",
+                        ),
+                    );
+                }
+                RowOutcome::Refused(error) => {
+                    report.rejected += 1;
+                    listed(
+                        &mut report.errors,
+                        &mut report.errors_truncated,
+                        *line,
+                        error,
+                    );
                 }
             }
         }
@@ -260,11 +288,8 @@ impl Importer<'_> {
         Ok(())
     }
 
-    /// Per row: applied (true), duplicate (false) or refused.
-    async fn commit(
-        &self,
-        rows: &[(u64, Record)],
-    ) -> Result<Vec<Result<bool, RowError>>, StoreError> {
+    /// What became of each row.
+    async fn commit(&self, rows: &[(u64, Record)]) -> Result<Vec<RowOutcome>, StoreError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -282,9 +307,11 @@ impl Importer<'_> {
                     .await?
                     .into_iter()
                     .map(|o| match o {
-                        EnrolOutcome::Enrolled => Ok(true),
-                        EnrolOutcome::Duplicate => Ok(false),
-                        EnrolOutcome::Refused { code, reason } => Err(RowError { code, reason }),
+                        EnrolOutcome::Enrolled => RowOutcome::Applied,
+                        EnrolOutcome::Duplicate => RowOutcome::Duplicate,
+                        EnrolOutcome::Refused { code, reason } => {
+                            RowOutcome::Refused(RowError { code, reason })
+                        }
                     })
                     .collect()
             }
@@ -316,15 +343,40 @@ impl Importer<'_> {
     }
 }
 
-fn events(outcomes: Vec<EventOutcome>) -> Vec<Result<bool, RowError>> {
+/// What became of one row in the store.
+enum RowOutcome {
+    Applied,
+    Duplicate,
+    /// Logged, but its test result is older than the one held.
+    Superseded,
+    Refused(RowError),
+}
+
+fn events(outcomes: Vec<EventOutcome>) -> Vec<RowOutcome> {
     outcomes
         .into_iter()
         .map(|o| match o {
-            EventOutcome::Applied(_) => Ok(true),
-            EventOutcome::Duplicate => Ok(false),
-            EventOutcome::Refused { code, reason } => Err(RowError { code, reason }),
+            EventOutcome::Applied(applied) if applied.superseded => RowOutcome::Superseded,
+            EventOutcome::Applied(_) => RowOutcome::Applied,
+            EventOutcome::Duplicate => RowOutcome::Duplicate,
+            EventOutcome::Refused { code, reason } => {
+                RowOutcome::Refused(RowError { code, reason })
+            }
         })
         .collect()
+}
+
+/// Add a row to a report's list, at most [`MAX_REPORTED_ERRORS`] of them.
+fn listed(list: &mut Vec<RowReport>, truncated: &mut bool, line: u64, error: RowError) {
+    if list.len() < MAX_REPORTED_ERRORS {
+        list.push(RowReport {
+            line,
+            code: error.code,
+            reason: error.reason,
+        });
+    } else {
+        *truncated = true;
+    }
 }
 
 /// A file (or any async reader) as a [`ByteSource`].

@@ -232,8 +232,12 @@ fn split_csv(line: &str) -> Result<Vec<String>, RowError> {
 }
 
 impl Kind {
-    /// The record of one row.
+    /// The record of one row. Every field is first checked for invisible
+    /// characters (`checks::plain_text`), whatever it is.
     pub fn parse(self, fields: &Fields) -> Result<Record, RowError> {
+        for (name, value) in &fields.pairs {
+            super::checks::plain_text(name, value)?;
+        }
         match self {
             Kind::Enrolments => enrolment(fields).map(Record::Enrolment),
             Kind::StatusUpdates => status_update(fields).map(Record::Status),

@@ -23,6 +23,7 @@
 //! without it.)
 
 use super::connections::{Admission, Place};
+use super::per_client::{ClientSlot, PerClient};
 use super::waits::{ReadWaits, TimedStream};
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
@@ -55,8 +56,35 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
 }
 /// How long a refused connection may take to send its request.
 const READ_REQUEST: Duration = Duration::from_millis(500);
-/// How long a new connection may stay silent before it is closed.
-const IDLE_BEFORE_REQUEST: Duration = Duration::from_secs(60);
+
+/// How the door treats connections before and while they are served.
+#[derive(Debug, Clone)]
+pub struct DoorLimits {
+    /// A kept-alive connection idle this long after an answer is closed
+    /// (zero: never).
+    pub idle: Duration,
+    /// A new connection silent this long is closed.
+    pub first_request: Duration,
+    /// A request head not whole this long after its first bytes closes
+    /// the connection (zero: never).
+    pub header_read: Duration,
+    /// Connections open at once per client address (0: no cap).
+    pub per_client: usize,
+}
+
+impl DoorLimits {
+    /// Kept-alive connections closed after `idle`, the other limits at
+    /// their defaults but no cap per address.
+    pub fn idle(idle: Duration) -> DoorLimits {
+        let defaults = super::Limits::default();
+        DoorLimits {
+            idle,
+            first_request: defaults.first_request_timeout,
+            header_read: defaults.header_read_timeout,
+            per_client: 0,
+        }
+    }
+}
 
 /// A connection as the door accepted it.
 #[derive(Debug, Clone)]
@@ -96,6 +124,7 @@ struct Handed {
     stream: std::net::TcpStream,
     accepted: Accepted,
     place: Place,
+    slot: Option<ClientSlot>,
 }
 
 /// The serving side of the door: an axum [`Listener`].
@@ -103,6 +132,7 @@ pub struct Door {
     handed: mpsc::Receiver<Handed>,
     local: SocketAddr,
     idle: Duration,
+    header_read: Duration,
 }
 
 impl Door {
@@ -115,12 +145,27 @@ impl Door {
         admission: Arc<Admission>,
         idle: Duration,
     ) -> std::io::Result<Door> {
+        Door::open_with(listener, admission, DoorLimits::idle(idle))
+    }
+
+    /// Open the door with all its limits: as [`Door::open`], and a new
+    /// connection silent for `first_request` is closed, a request head not
+    /// whole `header_read` after its first bytes closes its connection,
+    /// and an address holding `per_client` connections has the next one
+    /// closed at once.
+    pub fn open_with(
+        listener: tokio::net::TcpListener,
+        admission: Arc<Admission>,
+        limits: DoorLimits,
+    ) -> std::io::Result<Door> {
         let local = listener.local_addr()?;
         let listener = listener.into_std()?;
         let (handover, handed) = mpsc::channel(HANDOVER);
         let gate = Arc::new(Gate {
             handover,
             admission,
+            per_client: (limits.per_client > 0).then(|| PerClient::new(limits.per_client)),
+            first_request: limits.first_request,
         });
         std::thread::Builder::new()
             .name("sealpass-door".into())
@@ -140,7 +185,8 @@ impl Door {
         Ok(Door {
             handed,
             local,
-            idle,
+            idle: limits.idle,
+            header_read: limits.header_read,
         })
     }
 }
@@ -166,7 +212,19 @@ async fn door(listener: std::net::TcpListener, gate: Arc<Gate>) {
         if gate.handover.is_closed() {
             return;
         }
-        tokio::spawn(gate.clone().admit(stream, addr));
+        let slot = match &gate.per_client {
+            None => None,
+            Some(table) => match table.enter(addr.ip()) {
+                Some(slot) => Some(slot),
+                None => {
+                    // Over the address's cap: closed at once, unread.
+                    gate.admission.metrics.refused_per_client();
+                    drop(stream);
+                    continue;
+                }
+            },
+        };
+        tokio::spawn(gate.clone().admit(stream, addr, slot));
     }
 }
 
@@ -174,18 +232,25 @@ async fn door(listener: std::net::TcpListener, gate: Arc<Gate>) {
 struct Gate {
     handover: mpsc::Sender<Handed>,
     admission: Arc<Admission>,
+    /// Connections per client address (none: no cap).
+    per_client: Option<Arc<PerClient>>,
+    /// How long a new connection may stay silent before it is closed.
+    first_request: Duration,
 }
 
 impl Gate {
     /// Wait for the connection's first bytes (browsers open connections
     /// ahead of need: their wait is not ours), then hand it over, stamped
     /// with that moment, or refuse it.
-    async fn admit(self: Arc<Self>, stream: TcpStream, addr: SocketAddr) {
-        if tokio::time::timeout(IDLE_BEFORE_REQUEST, stream.readable())
-            .await
-            .is_err()
-        {
-            return;
+    async fn admit(self: Arc<Self>, stream: TcpStream, addr: SocketAddr, slot: Option<ClientSlot>) {
+        // Peek, not `readable()`: tokio reports a newly registered socket
+        // readable at once, so a silent connection was handed over at once
+        // and then held by the server for ever (issue 15, finding 5).
+        let mut first = [0u8; 1];
+        match tokio::time::timeout(self.first_request, stream.peek(&mut first)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            // Silent too long, closed by the client, or failed: close.
+            _ => return,
         }
         let Some(place) = self.admission.in_service.enter() else {
             self.admission.metrics.shed_at_cap();
@@ -204,6 +269,7 @@ impl Gate {
                 waits: ReadWaits::new(),
             },
             place,
+            slot,
         };
         if let Err(mpsc::error::TrySendError::Full(handed)) = self.handover.try_send(handed) {
             drop(handed.place);
@@ -264,8 +330,10 @@ impl Listener for Door {
             };
             if let Ok(stream) = TcpStream::from_std(handed.stream) {
                 let addr = handed.accepted;
-                let stream =
-                    TimedStream::new(stream, addr.waits.clone(), self.idle).admitted(handed.place);
+                let stream = TimedStream::new(stream, addr.waits.clone(), self.idle)
+                    .admitted(handed.place)
+                    .holding(handed.slot)
+                    .head_within(self.header_read);
                 return (stream, addr);
             }
         }

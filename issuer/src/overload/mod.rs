@@ -32,6 +32,7 @@
 pub mod connections;
 pub mod delay;
 pub mod door;
+pub mod per_client;
 pub mod rate;
 pub mod waits;
 
@@ -53,6 +54,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tower::ServiceBuilder;
 
+/// Connections one client address may hold open by default: generous,
+/// for a mobile carrier's NAT puts many phones behind one address at the
+/// morning rush (docs/public-api.md, "Slow clients").
+pub const DEFAULT_CONNECTIONS_PER_CLIENT: usize = 512;
+
 /// The limits; every one is configurable (flags, environment, config file).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
@@ -64,6 +70,20 @@ pub struct Limits {
     /// A kept-alive connection idle this long after an answer is closed
     /// (zero: never).
     pub idle_timeout: Duration,
+    /// A new connection that sends nothing for this long is closed at the
+    /// door (browsers open connections ahead of need and close them
+    /// themselves after about 10 s unused).
+    pub first_request_timeout: Duration,
+    /// A request head (request line and headers) must have arrived whole
+    /// this long after its first bytes, or the connection is closed (zero:
+    /// never). Slow clients held connections for ever without it (issue
+    /// 15, finding 5).
+    pub header_read_timeout: Duration,
+    /// Connections open at once from one client address (an IPv6 /64),
+    /// counted from accept to close, whatever they are doing; more are
+    /// closed at once (0: no cap). Only without `client_ip_header`:
+    /// behind a proxy every connection is the proxy's.
+    pub max_connections_per_client: usize,
     /// Requests worked on at once; more are shed with 503.
     pub max_in_flight: usize,
     /// Shed while requests wait longer than this to be worked on (zero:
@@ -91,6 +111,9 @@ impl Default for Limits {
         Limits {
             max_connections: 0,
             idle_timeout: Duration::from_secs(60),
+            first_request_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections_per_client: DEFAULT_CONNECTIONS_PER_CLIENT,
             max_in_flight: 256,
             max_queue_delay: Duration::from_micros(500),
             retry_after: 2,

@@ -101,7 +101,7 @@ impl RateLimiter {
 }
 
 /// An IPv6 client owns a /64; count it as one.
-fn bucket_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn bucket_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -20,6 +20,7 @@
 //! side, as for any kept-alive connection.
 
 use super::connections::Place;
+use super::per_client::ClientSlot;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -107,6 +108,53 @@ pub struct TimedStream {
     /// The idle deadline, armed while a read waits after an answer.
     idle_timer: Option<Pin<Box<Sleep>>>,
     armed: bool,
+    /// The connection's place among its address's, held until it closes.
+    slot: Option<ClientSlot>,
+    /// How long a request head may take to arrive whole (zero: no limit).
+    head_within: Duration,
+    /// Where the current request head is.
+    head: Head,
+    /// Its deadline, armed from its first bytes until its blank line.
+    head_timer: Option<Pin<Box<Sleep>>>,
+}
+
+/// Where a connection is in its request head, as far as the bytes read
+/// show: the head ends at its first blank line (`\r\n\r\n`, RFC 9112).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Head {
+    /// No byte of the next request read yet (a new connection, or one
+    /// that answered).
+    Awaited,
+    /// Reading it; the last bytes read (up to 3, for a blank line split
+    /// across reads).
+    Reading { tail: [u8; 3], len: u8 },
+    /// Read whole: the request is worked on (or its body read).
+    Whole,
+}
+
+impl Head {
+    /// The state after `bytes` were read.
+    fn after(self, bytes: &[u8]) -> Head {
+        let (mut tail, mut len) = match self {
+            Head::Whole => return Head::Whole,
+            Head::Awaited => ([0; 3], 0),
+            Head::Reading { tail, len } => (tail, len),
+        };
+        let mut window = [0u8; 4];
+        for &b in bytes {
+            window[..len as usize].copy_from_slice(&tail[..len as usize]);
+            window[len as usize] = b;
+            let n = len as usize + 1;
+            if n == 4 && &window == b"\r\n\r\n" {
+                return Head::Whole;
+            }
+            // Keep the last three bytes.
+            let keep = n.min(3);
+            tail[..keep].copy_from_slice(&window[n - keep..n]);
+            len = keep as u8;
+        }
+        Head::Reading { tail, len }
+    }
 }
 
 impl TimedStream {
@@ -122,7 +170,53 @@ impl TimedStream {
             answered: false,
             idle_timer: None,
             armed: false,
+            slot: None,
+            head_within: Duration::ZERO,
+            head: Head::Awaited,
+            head_timer: None,
         }
+    }
+
+    /// Holding `slot`, its address's place, until it closes.
+    pub fn holding(mut self, slot: Option<ClientSlot>) -> TimedStream {
+        self.slot = slot;
+        self
+    }
+
+    /// Closed when a request head is not whole `limit` after its first
+    /// bytes (zero: never): a client that sends part of a head, or trickles
+    /// it, does not hold the connection for ever (issue 15, finding 5).
+    pub fn head_within(mut self, limit: Duration) -> TimedStream {
+        self.head_within = limit;
+        self
+    }
+
+    /// Track the head through `bytes` just read; true if its deadline has
+    /// passed before it was whole (the connection is to close).
+    fn head_late(&mut self, bytes: &[u8], cx: &mut Context<'_>) -> bool {
+        if self.head_within.is_zero() {
+            return false;
+        }
+        if self.head == Head::Awaited && !bytes.is_empty() {
+            let deadline = tokio::time::Instant::now() + self.head_within;
+            match &mut self.head_timer {
+                Some(timer) => timer.as_mut().reset(deadline),
+                None => self.head_timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            }
+        }
+        self.head = self.head.after(bytes);
+        self.head_overdue(cx)
+    }
+
+    /// Whether a head being read is past its deadline (registers the
+    /// timer with `cx` while it is not).
+    fn head_overdue(&mut self, cx: &mut Context<'_>) -> bool {
+        if !matches!(self.head, Head::Reading { .. }) {
+            return false;
+        }
+        self.head_timer
+            .as_mut()
+            .is_some_and(|timer| timer.as_mut().poll(cx).is_ready())
     }
 
     /// Counted in service with `place` until it closes.
@@ -172,6 +266,12 @@ impl AsyncRead for TimedStream {
         if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             this.answered = false;
             this.armed = false;
+            if this.head_late(&buf.filled()[before..], cx) {
+                // Its head took too long (trickled): end the connection.
+                buf.set_filled(before);
+                this.closing = true;
+                return Poll::Ready(Ok(()));
+            }
             if this.place.as_ref().is_some_and(|p| !p.busy()) {
                 // It gave its place up just as this request came: the
                 // server sees the connection end between requests and
@@ -188,6 +288,10 @@ impl AsyncRead for TimedStream {
             }
         } else if result.is_pending() && this.waiting_for_next(cx) {
             // Idle since its last answer: end it as if the client had.
+            this.closing = true;
+            return Poll::Ready(Ok(()));
+        } else if result.is_pending() && this.head_overdue(cx) {
+            // Part of a head, and the rest has not come in time.
             this.closing = true;
             return Poll::Ready(Ok(()));
         }
@@ -214,6 +318,8 @@ impl TimedStream {
     fn wrote(&mut self) {
         self.answered = true;
         self.armed = false;
+        // The next bytes read begin the next request's head.
+        self.head = Head::Awaited;
     }
 }
 
@@ -267,6 +373,20 @@ impl AsyncWrite for TimedStream {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn a_head_ends_at_its_blank_line_however_the_bytes_are_cut() {
+        let head = b"GET / HTTP/1.1\r\nhost: a\r\n\r\n";
+        for cut in 0..head.len() {
+            let state = Head::Awaited.after(&head[..cut]);
+            assert_ne!(state, Head::Whole, "cut at {cut}");
+            assert_eq!(state.after(&head[cut..]), Head::Whole, "cut at {cut}");
+        }
+        let byte_by_byte = head.iter().fold(Head::Awaited, |h, b| h.after(&[*b]));
+        assert_eq!(byte_by_byte, Head::Whole);
+        assert_ne!(Head::Awaited.after(b"GET / HTTP/1.1\r\n\r"), Head::Whole);
+        assert_eq!(Head::Whole.after(b"body"), Head::Whole);
+    }
 
     // Two workers: one parks on the I/O driver and stamps the wake-up
     // while the test's thread is busy.

@@ -11,8 +11,9 @@
 //! present, no `crit`); the provider named by `iss`; the key named by `kid`
 //! and its algorithm; the signature; then the claims, read only from
 //! verified bytes: `aud` contains the provider's audience, `exp` is after
-//! now minus the skew, `nbf` and `iat` are not after now plus the skew,
-//! `sub` is present. The provider's template maps `sub` to a sealpass
+//! now minus the skew and at most [`MAX_TOKEN_LIFETIME`] after now and
+//! after `iat`, `nbf` and `iat` are not after now plus the skew, times
+//! are whole numbers below 2^63, `sub` is present. The provider's template maps `sub` to a sealpass
 //! subject (docs/public-api.md, "Identity providers").
 
 use base64::Engine as _;
@@ -26,6 +27,16 @@ use thiserror::Error;
 pub const MAX_TOKEN_LEN: usize = 8192;
 /// Longest sealpass subject a template may produce (the store's limit).
 const MAX_SUBJECT_LEN: usize = crate::model::MAX_SUBJECT_LEN;
+/// Longest lifetime of an identity token accepted: `exp` at most this far
+/// after `iat` and after now (plus the skew). Logins of cities' sign-ons
+/// and mini-programs last minutes to 12 hours (the demo's: 12 h); a token
+/// that claims to last longer, or never to expire, is refused, so a
+/// stolen token is not good for ever, nor remembered for ever
+/// ([`super::verified_tokens`]).
+pub const MAX_TOKEN_LIFETIME: Seconds = Seconds::hours(24);
+/// The largest NumericDate accepted (2^63 - 1: beyond it a time is not a
+/// date but an attempt never to expire).
+const MAX_NUMERIC_DATE: u64 = i64::MAX as u64;
 
 /// A JWS algorithm this verifier knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +240,8 @@ pub enum AuthError {
     MissingClaim(&'static str),
     #[error("the token's subject cannot be a sealpass subject")]
     BadSubject,
+    #[error("the token claims to be valid for longer than {MAX_TOKEN_LIFETIME}")]
+    TooLongLived,
 }
 
 impl AuthError {
@@ -240,6 +253,26 @@ impl AuthError {
             AuthError::NotYetValid => "token_not_yet_valid",
             AuthError::WrongAudience => "wrong_audience",
             _ => "invalid_token",
+        }
+    }
+
+    /// A fixed word for the logs, one per kind of refusal: never text the
+    /// token carried (its `alg`, say), which an attacker chooses.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            AuthError::Missing => "missing",
+            AuthError::Malformed(_) => "malformed",
+            AuthError::Algorithm(_) => "algorithm_not_accepted",
+            AuthError::UnknownIssuer => "unknown_issuer",
+            AuthError::UnknownKey => "unknown_key",
+            AuthError::AlgorithmMismatch => "algorithm_mismatch",
+            AuthError::BadSignature => "bad_signature",
+            AuthError::WrongAudience => "wrong_audience",
+            AuthError::Expired(_) => "expired",
+            AuthError::NotYetValid => "not_yet_valid",
+            AuthError::MissingClaim(_) => "missing_claim",
+            AuthError::BadSubject => "bad_subject",
+            AuthError::TooLongLived => "too_long_lived",
         }
     }
 
@@ -398,9 +431,12 @@ fn decode_json(part: &str, what: &'static str) -> Result<Value, AuthError> {
 fn numeric_date(claims: &Value, name: &'static str) -> Result<Option<u64>, AuthError> {
     match claims.get(name) {
         None => Ok(None),
+        // A whole number of seconds up to 2^63 - 1: a float (`1e300`,
+        // `1.5`) or a larger number is refused, not rounded into a date
+        // that never comes.
         Some(value) => value
             .as_u64()
-            .or_else(|| value.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+            .filter(|&t| t <= MAX_NUMERIC_DATE)
             .map(Some)
             .ok_or(AuthError::MissingClaim(name)),
     }
@@ -428,11 +464,17 @@ fn check_claims(
     if now.0 >= exp.saturating_add(skew) {
         return Err(AuthError::Expired(Seconds(now.0 - exp)));
     }
+    if exp > now.0.saturating_add(MAX_TOKEN_LIFETIME.0 + skew) {
+        return Err(AuthError::TooLongLived);
+    }
     let mut valid_from = 0;
     for name in ["nbf", "iat"] {
         if let Some(t) = numeric_date(claims, name)? {
             if t > now.0.saturating_add(skew) {
                 return Err(AuthError::NotYetValid);
+            }
+            if name == "iat" && exp.saturating_sub(t) > MAX_TOKEN_LIFETIME.0 {
+                return Err(AuthError::TooLongLived);
             }
             valid_from = valid_from.max(t.saturating_sub(skew));
         }

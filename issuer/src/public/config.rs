@@ -44,6 +44,8 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<String>,
+    /// Where `/metrics` is served (the operators' listener); none: not served.
+    pub metrics_listen: Option<String>,
     pub login_url: Option<String>,
     pub verifier_app: Option<PathBuf>,
     pub roots: Option<PathBuf>,
@@ -63,6 +65,9 @@ pub struct FileConfig {
 pub struct FileLimits {
     pub max_connections: Option<usize>,
     pub idle_timeout: Option<String>,
+    pub first_request_timeout: Option<String>,
+    pub header_read_timeout: Option<String>,
+    pub max_connections_per_client: Option<usize>,
     pub max_in_flight: Option<usize>,
     pub max_queue_delay: Option<String>,
     pub retry_after: Option<String>,
@@ -179,6 +184,17 @@ impl FileConfig {
                 Some(t) => fine_duration(t, "limits.idle_timeout")?,
                 None => d.idle_timeout,
             },
+            first_request_timeout: match &l.first_request_timeout {
+                Some(t) => fine_duration(t, "limits.first_request_timeout")?,
+                None => d.first_request_timeout,
+            },
+            header_read_timeout: match &l.header_read_timeout {
+                Some(t) => fine_duration(t, "limits.header_read_timeout")?,
+                None => d.header_read_timeout,
+            },
+            max_connections_per_client: l
+                .max_connections_per_client
+                .unwrap_or(d.max_connections_per_client),
             max_in_flight: l.max_in_flight.unwrap_or(d.max_in_flight),
             max_queue_delay: match &l.max_queue_delay {
                 Some(t) => fine_duration(t, "limits.max_queue_delay")?,
@@ -202,15 +218,16 @@ impl FileConfig {
 
     /// The identity providers, their key sets read.
     pub fn providers(&self) -> Result<Vec<IdentityProvider>, ConfigError> {
-        self.identity_provider
+        let providers = self
+            .identity_provider
             .iter()
             .map(|p| {
                 let fail = |reason: String| ConfigError::Provider {
                     issuer: p.issuer.clone(),
                     reason,
                 };
-                if !p.subject_template.contains("{sub}") {
-                    return Err(fail("subject_template must contain {sub}".into()));
+                if p.subject_template.matches("{sub}").count() != 1 {
+                    return Err(fail("subject_template must contain {sub} once".into()));
                 }
                 let path = self.resolve(&p.jwks_file);
                 let jwks = std::fs::read(&path)
@@ -229,8 +246,38 @@ impl FileConfig {
                     skew,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        for (i, a) in providers.iter().enumerate() {
+            for b in &providers[i + 1..] {
+                if let Some(example) = overlap(&a.subject_template, &b.subject_template) {
+                    return Err(ConfigError::Provider {
+                        issuer: b.issuer.clone(),
+                        reason: format!(
+                            "its subject_template {:?} can make the same subject as {:?} of identity provider {:?} ({example:?}): a citizen of one could log in as a citizen of the other. Give each provider a prefix or suffix that no other provider's begins or ends with (XA-{{sub}}, MP-{{sub}})",
+                            b.subject_template, a.subject_template, a.issuer
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(providers)
     }
+}
+
+/// A subject both templates (each `prefix{sub}suffix`) can make, if any.
+/// For any non-empty `sub`s they meet exactly when one prefix begins the
+/// other and one suffix ends the other: then the longer prefix, a
+/// character, and the longer suffix is made by both.
+pub fn overlap(a: &str, b: &str) -> Option<String> {
+    let (pa, sa) = a.split_once("{sub}")?;
+    let (pb, sb) = b.split_once("{sub}")?;
+    let prefixes = pa.starts_with(pb) || pb.starts_with(pa);
+    let suffixes = sa.ends_with(sb) || sb.ends_with(sa);
+    (prefixes && suffixes).then(|| {
+        let prefix = if pa.len() >= pb.len() { pa } else { pb };
+        let suffix = if sa.len() >= sb.len() { sa } else { sb };
+        format!("{prefix}1{suffix}")
+    })
 }
 
 #[cfg(test)]

@@ -17,7 +17,6 @@ pub enum Id {
     StatusList,
     Healthz,
     Readyz,
-    Metrics,
     OpenApi,
     /// A file of the citizen page (index 0 is `/`).
     Page(usize),
@@ -120,15 +119,6 @@ pub fn endpoints() -> Vec<Endpoint> {
                 "get",
                 "/readyz",
                 "Readiness: the store answers too",
-            )
-        },
-        Endpoint {
-            limited: false,
-            ..endpoint(
-                Id::Metrics,
-                "get",
-                "/metrics",
-                "Metrics in the Prometheus text format",
             )
         },
         endpoint(Id::OpenApi, "get", "/openapi.json", "This document"),
@@ -264,9 +254,6 @@ fn responses(id: Id) -> Value {
                 "503".into(),
                 json!({"description": "Not ready: the store does not answer"}),
             );
-        }
-        Id::Metrics => {
-            r.insert("200".into(), json!({"description": "Prometheus text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}));
         }
         Id::OpenApi => {
             r.insert("200".into(), json!({"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}));

@@ -9,6 +9,7 @@
 //! | `sealpass_public_shed_total` | counter | (503 busy: over the concurrency limit, the queue delay or the connection cap) |
 //! | `sealpass_public_shed_queue_delay_total` | counter | (of which for queue delay) |
 //! | `sealpass_public_shed_connections_total` | counter | (of which at the door: `max_connections` in service) |
+//! | `sealpass_public_refused_per_client_total` | counter | (connections closed at the door: their address held `max_connections_per_client`) |
 //! | `sealpass_public_connections_in_service` | gauge | (handed to the server by the door, not yet closed) |
 //! | `sealpass_public_passbook_store_reads_total` | counter | `reason`: why a pass was read from the store (`first`, `named`, `renewal`, `feed_silent`, `before_feed`, `safety_net`) |
 //! | `sealpass_public_queue_delay_seconds` | gauge | (how long the last request measured waited to be read; a new connection's first request, half of it) |
@@ -70,6 +71,7 @@ struct Handles {
     shed: Counter,
     shed_queue_delay: Counter,
     shed_connections: Counter,
+    refused_per_client: Counter,
     timeouts: Counter,
     rate_limited: Counter,
     rate_limiter_full: Counter,
@@ -130,6 +132,7 @@ impl Metrics {
             shed: counter("sealpass_public_shed_total"),
             shed_queue_delay: counter("sealpass_public_shed_queue_delay_total"),
             shed_connections: counter("sealpass_public_shed_connections_total"),
+            refused_per_client: counter("sealpass_public_refused_per_client_total"),
             timeouts: counter("sealpass_public_timeouts_total"),
             rate_limited: counter("sealpass_public_rate_limited_total"),
             rate_limiter_full: counter("sealpass_public_rate_limiter_full_total"),
@@ -204,6 +207,11 @@ impl Metrics {
     pub fn shed_at_cap(&self) {
         self.shed();
         self.0.shed_connections.increment(1);
+    }
+
+    /// Closed at the door: its address held as many connections as it may.
+    pub fn refused_per_client(&self) {
+        self.0.refused_per_client.increment(1);
     }
 
     pub fn connections_in_service(&self, n: usize) {

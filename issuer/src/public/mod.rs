@@ -31,6 +31,7 @@ pub mod verified_tokens;
 
 use crate::api::Clock;
 use crate::demo::idp::DemoIdentityProvider;
+use crate::overload::door::DoorLimits;
 use crate::overload::{Admission, Door, InService, Limits, QueueDelay, protect};
 use crate::store::Store;
 use auth::IdentityProviders;
@@ -172,14 +173,25 @@ impl PublicState {
     /// while `max_connections` are in service. Serve with
     /// `app(state).into_make_service_with_connect_info::<ClientAddr>()`.
     pub fn open_door(&self, listener: tokio::net::TcpListener) -> std::io::Result<Door> {
-        Door::open(
+        let limits = &self.inner.limits;
+        Door::open_with(
             listener,
             Admission::new(
                 self.inner.in_service.clone(),
-                self.inner.limits.retry_after,
+                limits.retry_after,
                 self.inner.metrics.clone(),
             ),
-            self.inner.limits.idle_timeout,
+            DoorLimits {
+                idle: limits.idle_timeout,
+                first_request: limits.first_request_timeout,
+                header_read: limits.header_read_timeout,
+                // Behind a proxy every connection is the proxy's.
+                per_client: if limits.client_ip_header.is_some() {
+                    0
+                } else {
+                    limits.max_connections_per_client
+                },
+            },
         )
     }
 }
@@ -194,7 +206,6 @@ fn route_of(endpoint: &Endpoint) -> MethodRouter<PublicState> {
         Id::StatusList => get(lists::status_list),
         Id::Healthz => get(ops::healthz),
         Id::Readyz => get(ops::readyz),
-        Id::Metrics => get(ops::metrics),
         Id::OpenApi => get(openapi),
         Id::Page(index) => {
             let path = page::CITIZEN_PAGE[index].0;
@@ -248,6 +259,16 @@ pub fn app(state: PublicState) -> Router {
             state.clone(),
             ops::observe,
         ))
+        .with_state(state)
+}
+
+/// The operators' router: `GET /metrics` (Prometheus text format). It is
+/// not on the public listener (issue 15, finding 8: it was public and not
+/// rate limited): `public --metrics-listen` serves it on an address of its
+/// own, and the demo on its admin listener.
+pub fn operator_router(state: PublicState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
         .with_state(state)
 }
 

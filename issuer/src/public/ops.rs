@@ -1,5 +1,6 @@
 //! For operators: `/healthz` (the process answers), `/readyz` (the store
-//! answers too: take traffic), `/metrics` (Prometheus), and the middleware
+//! answers too: take traffic), `/metrics` (Prometheus, on the operators'
+//! router only: [`super::operator_router`]), and the middleware
 //! every request passes through: a request id, one JSON log line, and the
 //! request metrics. Logs carry the route template, never the path a client
 //! typed, and no address, token, subject or pass text.

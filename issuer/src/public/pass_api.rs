@@ -84,7 +84,12 @@ async fn pass(State(state): State<PublicState>, headers: HeaderMap, form: Form) 
     let citizen = match inner.verified_tokens.verify(&inner.providers, token, now) {
         Ok((citizen, _)) => citizen,
         Err(error) => {
-            tracing::info!(code = error.code(), reason = %error, "identity token refused");
+            // Fixed words only: the error's text may quote the token.
+            tracing::info!(
+                code = error.code(),
+                cause = error.cause(),
+                "identity token refused"
+            );
             return auth_error(error).into_response();
         }
     };

@@ -51,6 +51,11 @@ impl PassSigner {
         now: Timestamp,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<RoundReport, SignError> {
+        // Every round, not only when the command starts: a list published
+        // while `sign daemon` runs may retire or revoke its key, and then
+        // nothing more is signed (issue 15). No list stored yet: nothing
+        // to check against (the commands warn).
+        self.check_standing(now).await?;
         let mut report = RoundReport::default();
         let (plan_tx, mut plan_rx) = tokio::sync::mpsc::channel::<Plan>(2);
         let (signed_tx, signed_rx) = tokio::sync::mpsc::channel::<SignedPages>(2);

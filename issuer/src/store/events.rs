@@ -33,6 +33,9 @@ pub struct Applied {
     pub changed: bool,
     /// Live passes of the subject that were revoked by this event.
     pub revoked: u32,
+    /// The event's test result is older than the one held: it was logged
+    /// but did not replace it (the rest of the event, if any, applied).
+    pub superseded: bool,
 }
 
 enum Event<'a> {
@@ -173,12 +176,16 @@ impl Store {
                 let passes = page.get(id).map_or([None, None], |pass| {
                     [Some((pass.revocation_index, pass.expires_at)), pass.prev]
                 });
-                let (after, revoke_reason) = match event {
+                let (after, revoke_reason, superseded) = match event {
                     Event::Status(update) => {
                         let after = update.apply(&before);
-                        (after, after.worse_than(&before).then_some("status_worsened"))
+                        (
+                            after,
+                            after.worse_than(&before).then_some("status_worsened"),
+                            update.superseded_test(&before),
+                        )
                     }
-                    Event::Revoke(r) => (before, Some(r.reason.as_str())),
+                    Event::Revoke(r) => (before, Some(r.reason.as_str()), false),
                 };
                 let changed = after != before || matches!(event, Event::Revoke(_));
 
@@ -241,7 +248,11 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                outcomes.push(EventOutcome::Applied(Applied { changed, revoked }));
+                outcomes.push(EventOutcome::Applied(Applied {
+                    changed,
+                    revoked,
+                    superseded,
+                }));
             }
             tx.commit().await?;
             Ok(outcomes)

@@ -50,6 +50,11 @@ pub enum StoreError {
     BadUrl(String),
     #[error("the store holds inconsistent data: {0}")]
     Inconsistent(String),
+    #[error("cannot make the store file {path} private (mode 0600): {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Which database holds the store.
@@ -146,6 +151,7 @@ impl Store {
             if path.is_empty() || path.contains("://") {
                 return Err(StoreError::BadUrl(url.into()));
             }
+            private_sqlite_files(std::path::Path::new(path))?;
             let options = SqliteConnectOptions::new()
                 .filename(path)
                 .create_if_missing(true)
@@ -247,6 +253,43 @@ impl Store {
     pub async fn close(&self) {
         on_backend!(self, pool => pool.close().await);
     }
+}
+
+/// Make the SQLite store readable by its owner only (issue 15, finding 8):
+/// a new file is created empty with mode 0600 before SQLite opens it (an
+/// empty file is an empty database), and an existing one, with the
+/// `-wal` and `-shm` files beside it, is narrowed to 0600. SQLite gives a
+/// `-wal` or `-shm` it creates the main file's permissions, so they
+/// follow.
+fn private_sqlite_files(path: &std::path::Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let failed = |path: &std::path::Path, source| StoreError::File {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(failed(path, e)),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = std::path::Path::new(&name);
+        let Ok(metadata) = std::fs::metadata(file) else {
+            continue;
+        };
+        if metadata.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| failed(file, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Placeholders for a multi-row VALUES list of `rows` rows of `columns`

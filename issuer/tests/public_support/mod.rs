@@ -21,7 +21,7 @@ use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
 use sealpass_issuer::public::auth::{
     IdentityProvider, IdentityProviders, ed25519_jwk, parse_jwks, sign_eddsa,
 };
-use sealpass_issuer::public::{PublicSettings, PublicState, app};
+use sealpass_issuer::public::{PublicSettings, PublicState, app, operator_router};
 use sealpass_issuer::signer::{PassSigner, SignerConfig};
 use sealpass_issuer::store::Store;
 use serde_json::{Value, json};
@@ -226,6 +226,27 @@ impl PublicCity {
             request = request.header(*name, *value);
         }
         self.request(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// `GET path` from the operators' router (`/metrics`).
+    pub async fn operator(&self, path: &str) -> Answer {
+        let response = operator_router(self.state.clone())
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: body.to_vec(),
+        }
+    }
+
+    /// `GET /metrics` from the operators' router, the body.
+    pub async fn metrics(&self) -> Vec<u8> {
+        self.operator("/metrics").await.body
     }
 
     pub async fn pass(&self, token: &str) -> Answer {
