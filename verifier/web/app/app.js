@@ -63,10 +63,17 @@ async function loadStoredLists() {
   if (seen) await call('setNewestTimeSeen', { seconds: seen });
   const roots = await store.get('roots');
   if (roots) await call('pinRoots', { bytes: roots });
+  // Never back below the highest trust-list sequence accepted, even when
+  // the stored list is damaged and the phone starts again from the roots.
+  const highest = await store.get('highest-sequence');
+  if (highest) await call('setHighestSequenceAccepted', { sequence: highest });
   const trust = await store.get('trust-list');
   if (trust) {
+    // Restored against the pinned roots (docs/web-verifier.md, "Trust on the phone").
     const loaded = await call('loadTrustList', { bytes: trust });
+    if (!loaded.ok) console.warn('stored trust list not used', loaded.code, loaded.reason);
     if (loaded.ok) {
+      await storeTrust();
       for (const key of await store.keys()) {
         if (!String(key).startsWith('status/')) continue;
         const issuer = String(key).slice('status/'.length);
@@ -131,8 +138,9 @@ async function sync() {
     reports.push(report);
     if (report.result === 'bootstrapped' || report.result === 'replaced') {
       await store.put('trust-list', await call('trustListBytes'));
+      await storeTrust();
     }
-    const status = await call('status', { now: Date.now() });
+    const status = await call('status', { now: Date.now(), nextSyncIn: nextSyncIn() });
     if (status.trust_list && status.trust_list.freshness !== 'expired') {
       for (const source of await call('statusListSources')) {
         const location = source.url || new URL(source.path, base).href;
@@ -157,6 +165,17 @@ async function sync() {
     showSyncReports(reports);
     await showLists();
   }
+}
+
+/**
+ * After the trust list held is stored: the pinned roots (which follow a
+ * rotation that list made) and the highest sequence accepted.
+ */
+async function storeTrust() {
+  const roots = await call('pinnedRootsBytes');
+  if (roots.length) await store.put('roots', roots);
+  const highest = await call('highestSequenceAccepted');
+  if (highest > ((await store.get('highest-sequence')) || 0)) await store.put('highest-sequence', highest);
 }
 
 /** Keep exactly the status lists the worker holds after a sync. */
@@ -187,9 +206,16 @@ function showSyncReports(reports) {
 
 const when = (seconds) => new Date(seconds * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
 
+// Syncs at start and every SYNC_EVERY_MS while the page is open: the status
+// screen warns of a list that runs out before the next one.
+const SYNC_EVERY_MS = 6 * 3600_000;
+let nextSyncAt = null;
+const nextSyncIn = () => Math.max(0, ((nextSyncAt ?? Date.now() + SYNC_EVERY_MS) - Date.now()) / 1000);
+
 async function showLists() {
   const now = Date.now();
-  const status = await call('status', { now });
+  const status = await call('status', { now, nextSyncIn: nextSyncIn() });
+  globalThis.sealpassStatus = status; // for the end-to-end test
   const freshness = $('freshness');
   freshness.className = 'freshness';
   const list = status.trust_list;
@@ -208,6 +234,25 @@ async function showLists() {
   } else {
     freshness.textContent = t.fresh(duration(t, list.age_seconds), duration(t, list.expires_in_seconds));
   }
+  // Not ready although the trust list is fine: say why, in red.
+  const readiness = $('readiness');
+  const unchecked = status.status_lists.filter((s) => s.state !== 'current').map((s) => s.issuer);
+  readiness.hidden = status.code !== 'revocation_not_checked';
+  readiness.textContent = readiness.hidden ? '' : t.not_ready_revocation(unchecked.join(', '));
+  // Lists that run out before the next planned sync, in yellow.
+  const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+  const warnings = lang === 'en' ? status.warnings.map(sentence) : [
+    ...(list && list.freshness !== 'expired' && list.expires_before_next_sync
+      ? [t.trust_expires_before_sync(duration(t, list.expires_in_seconds))] : []),
+    ...status.status_lists
+      .filter((s) => s.state === 'current' && s.expires_before_next_sync)
+      .map((s) => t.status_expires_before_sync(s.issuer, duration(t, s.expires_at - now / 1000))),
+  ];
+  $('warnings').replaceChildren(...warnings.map((warning) => {
+    const li = document.createElement('li');
+    li.textContent = warning;
+    return li;
+  }));
   const lines = [];
   if (list) lines.push(t.trust_line(list.sequence, when(list.issued_at), when(list.expires_at)));
   for (const s of status.status_lists) {
@@ -223,6 +268,7 @@ async function showLists() {
   const details = [
     [t.roots, status.pinned_roots ? t.roots_value(status.pinned_roots) : t.roots_missing],
     [t.newest_seen, status.newest_time_seen ? when(status.newest_time_seen) : '—'],
+    [t.highest_sequence, status.highest_sequence_accepted ? String(status.highest_sequence_accepted) : '—'],
     [t.decode_time, stats.samples ? t.decode_value(stats) : '—'],
   ];
   $('details').replaceChildren(...details.flatMap(([term, value]) => {
@@ -327,11 +373,16 @@ function beep(kind) {
   }
 }
 
+/** Codes that mean "revocation could not be checked": amber, and sync. */
+const UNCHECKED = new Set(['revocation_not_checked', 'status_list_expired']);
+
 function showVerdict(verdict) {
   const screen = $('verdict');
   const kind = verdict.verdict; // valid, not_valid, undecided
-  screen.className = `verdict ${kind}${verdict.colour === 'yellow' ? ' yellow' : ''}`;
+  const unchecked = !verdict.valid && UNCHECKED.has(verdict.code);
+  screen.className = `verdict ${kind}${verdict.colour === 'yellow' ? ' yellow' : ''}${unchecked ? ' unchecked' : ''}`;
   screen.dataset.code = verdict.code;
+  $('verdict-sync').hidden = !unchecked;
   const word = t[kind];
   $('verdict-word').textContent = kind === 'valid' && verdict.colour !== 'green'
     ? `${word} · ${t[verdict.colour] || verdict.colour}` : word;
@@ -341,9 +392,12 @@ function showVerdict(verdict) {
   $('verdict-time').textContent = time;
   const reason = verdict.valid ? '' : reasonText(lang, verdict);
   $('verdict-reason').textContent = reason;
-  $('verdict-detail').textContent = lang === 'zh' && !verdict.valid && reason !== verdict.reason ? verdict.reason : '';
+  // What to do, for a pass whose revocation could not be checked.
+  $('verdict-action').textContent = unchecked ? t.unchecked_action : '';
+  $('verdict-detail').textContent = !verdict.valid && reason !== verdict.reason ? verdict.reason : '';
   screen.hidden = false;
-  $('announce').textContent = verdict.valid ? t.announce_valid(verdict, time) : t.announce_refused(word, reason);
+  $('announce').textContent = verdict.valid ? t.announce_valid(verdict, time)
+    : t.announce_refused(word, unchecked ? `${reason}. ${t.unchecked_action}` : reason);
   $('next').focus({ preventScroll: true });
   beep(kind);
   // Browsers vibrate only after the first tap on the page.
@@ -393,6 +447,8 @@ function wire() {
   $('start-camera').addEventListener('click', () => startCamera());
   $('verdict').addEventListener('click', dismiss);
   $('next').addEventListener('click', (event) => { event.stopPropagation(); dismiss(); });
+  $('verdict-sync').addEventListener('click', (event) => { event.stopPropagation(); dismiss(); sync(); });
+  $('reset-trust').addEventListener('click', () => resetTrust());
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape') dismiss();
   });
@@ -408,6 +464,24 @@ function wire() {
     prefs.set('base-url', new URL($('base-url').value, location.href).href);
     sync();
   });
+}
+
+/**
+ * The explicit re-pin (docs/web-verifier.md): forget the pinned roots,
+ * every list and the highest sequence accepted, then load the page again,
+ * which pins roots.cbor from the server and accepts any sequence. Only
+ * after a confirmation: it undoes the phone's protection against rollback.
+ */
+async function resetTrust() {
+  if (!confirm(t.reset_confirm)) return;
+  for (const key of await store.keys()) {
+    const name = String(key);
+    if (name === 'roots' || name === 'trust-list' || name === 'highest-sequence' || name === 'last-sync'
+      || name.startsWith('status/')) {
+      await store.delete(key);
+    }
+  }
+  location.reload();
 }
 
 async function main() {
@@ -426,8 +500,13 @@ async function main() {
   if (!held && navigator.onLine !== false) await sync();
   startCamera();
   if (held && navigator.onLine !== false) await sync();
+  nextSyncAt = Date.now() + SYNC_EVERY_MS;
   setInterval(() => showLists(), 60_000);
-  setInterval(() => { if (navigator.onLine !== false) sync(); }, 6 * 3600_000);
+  setInterval(() => {
+    nextSyncAt = Date.now() + SYNC_EVERY_MS;
+    if (navigator.onLine !== false) sync();
+  }, SYNC_EVERY_MS);
+  await showLists();
   document.body.dataset.ready = 'true';
 }
 

@@ -39,9 +39,16 @@ export const STRINGS = {
     expired: 'The trust list has EXPIRED: sync before checking passes.',
     no_list: 'No trust list yet: connect to the network and sync.',
     clock: 'This phone\'s clock was set back: set it right.',
+    not_ready_revocation: (issuers) => `NOT READY: revocation cannot be checked for ${issuers} (no current status list). Sync now; until then these passes are not decided.`,
+    trust_expires_before_sync: (left) => `The trust list expires in ${left}, before the next planned sync: sync now.`,
+    status_expires_before_sync: (issuer, left) => `The status list of ${issuer} expires in ${left}, before the next planned sync: sync now.`,
+    unchecked_action: 'Sync the lists now. Do not admit on this pass until then.',
+    reset_trust: 'Reset this phone\'s trust…',
+    reset_confirm: 'Forget the pinned roots, the lists and the highest trust-list sequence this phone has accepted, and pin the roots served with the app again?\n\nDo this only when the key ceremony says so: it lets an older trust list be accepted.',
+    highest_sequence: 'Highest trust-list sequence accepted',
     trust_line: (seq, issued, expires) => `Trust list sequence ${seq}, issued ${issued}, expires ${expires}`,
     status_line: (issuer, state, issued, expires) => state === 'missing'
-      ? `Status list of ${issuer}: none — revocation is not checked`
+      ? `Status list of ${issuer}: NONE — its passes cannot be decided until a sync`
       : `Status list of ${issuer}: ${state === 'expired' ? 'EXPIRED' : 'current'}, issued ${issued}, expires ${expires}`,
     last_sync: (ago) => `Last sync ${ago} ago`,
     never_synced: 'Never synced',
@@ -61,7 +68,10 @@ export const STRINGS = {
     decode_time: 'Decoding',
     decode_value: (s) => `${s.medianMs.toFixed(1)} ms per ${s.width}×${s.height} frame (median of ${s.samples})`,
     newest_seen: 'Newest time seen',
-    reasons: {},
+    // Where the core's sentence is not the headline; the sentence is shown below.
+    reasons: {
+      revocation_not_checked: 'Could not check revocation',
+    },
     duration: (d, h, m) => [d && `${d} d`, h && `${h} h`, (m || (!d && !h)) && `${m} min`].filter(Boolean).join(' '),
     announce_valid: (v, time) => `Valid, ${v.colour}. ${v.masked_name}. ID ${v.masked_id}. ${time}.`,
     announce_refused: (word, reason) => `${word}. ${reason}`,
@@ -102,9 +112,16 @@ export const STRINGS = {
     expired: '信任列表已过期：请先同步再查验。',
     no_list: '尚无信任列表：请联网同步。',
     clock: '本机时钟被调回：请校正时间。',
+    not_ready_revocation: (issuers) => `未就绪：无法核验 ${issuers} 的撤销状态（没有有效的吊销列表）。请立即同步；同步前这些通行码无法判断。`,
+    trust_expires_before_sync: (left) => `信任列表将在 ${left}后过期，早于下次计划同步：请立即同步。`,
+    status_expires_before_sync: (issuer, left) => `${issuer} 的吊销列表将在 ${left}后过期，早于下次计划同步：请立即同步。`,
+    unchecked_action: '请立即同步吊销列表。同步前请勿凭此码放行。',
+    reset_trust: '重置本机信任…',
+    reset_confirm: '清除本机固定的根密钥、所有列表和已接受的最高信任列表版本号，并重新固定随应用提供的根密钥？\n\n仅在密钥仪式要求时这样做：这会允许接受较旧的信任列表。',
+    highest_sequence: '已接受的最高信任列表版本',
     trust_line: (seq, issued, expires) => `信任列表 第 ${seq} 版，签发于 ${issued}，过期于 ${expires}`,
     status_line: (issuer, state, issued, expires) => state === 'missing'
-      ? `${issuer} 的吊销列表：无（不检查吊销）`
+      ? `${issuer} 的吊销列表：无——同步前无法判断其通行码`
       : `${issuer} 的吊销列表：${state === 'expired' ? '已过期' : '有效'}，签发于 ${issued}，过期于 ${expires}`,
     last_sync: (ago) => `上次同步：${ago}前`,
     never_synced: '从未同步',
@@ -134,6 +151,9 @@ export const STRINGS = {
       pass_revoked: '通行码已被吊销',
       revocation_index_out_of_range: '通行码不在吊销列表范围内',
       status_list_expired: '吊销列表已过期：请先同步',
+      revocation_not_checked: '无法核验撤销状态',
+      lifetime_too_long: '通行码有效期超过签发密钥允许的上限',
+      event_in_future: '检测或接种时间在未来：请检查本机时钟，或此码不可信',
       trust_list_expired: '信任列表已过期：请先同步',
       unknown_issuer_key: '签发密钥未知：请同步，或此码并非可信机构签发',
       issuer_key_revoked: '签发密钥已被吊销：不接受此码',
@@ -175,5 +195,5 @@ export function reasonText(lang, verdict) {
     const zh = STRINGS.zh.reasons;
     return zh[verdict.code] || (verdict.phase === 'decode' ? zh.decode : verdict.reason);
   }
-  return verdict.reason;
+  return STRINGS.en.reasons[verdict.code] || verdict.reason;
 }

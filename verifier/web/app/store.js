@@ -1,6 +1,6 @@
 // What the phone keeps between visits, in IndexedDB: the pinned root set,
 // the trust list and each issuer's status list, byte for byte as signed,
-// and the newest time ever seen. Nothing is trusted for being here: the
+// the highest trust-list sequence and the newest time ever seen. Nothing is trusted for being here: the
 // worker checks every list again when it is loaded (docs/web-verifier.md).
 
 const DB = 'sealpass-checkpoint';
@@ -34,5 +34,11 @@ export const store = {
   keys: () => transaction('readonly', (s) => s.getAllKeys()),
 };
 
-/** Keys: `roots`, `trust-list`, `status/<issuer>`, `newest-seen`, `last-sync`. */
+/**
+ * Keys: `roots` (the pinned root set: it follows a rotation once the
+ * rotated trust list is stored), `trust-list`, `status/<issuer>`,
+ * `highest-sequence` (the highest trust-list sequence ever accepted: a
+ * phone starting again from the pinned roots never goes below it),
+ * `newest-seen`, `last-sync`.
+ */
 export const statusKey = (issuer) => `status/${issuer}`;

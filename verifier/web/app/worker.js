@@ -27,9 +27,12 @@ const methods = {
   trustListBytes: () => checkpoint.trust_list_bytes(),
   statusListBytes: ({ issuer }) => checkpoint.status_list_bytes(issuer),
   statusListSources: () => JSON.parse(checkpoint.status_list_sources()),
+  pinnedRootsBytes: () => checkpoint.pinned_roots_bytes(),
+  setHighestSequenceAccepted: ({ sequence }) => checkpoint.set_highest_sequence_accepted(sequence),
+  highestSequenceAccepted: () => checkpoint.highest_sequence_accepted(),
   setNewestTimeSeen: ({ seconds }) => checkpoint.set_newest_time_seen(seconds),
   seeTime: ({ now }) => checkpoint.see_time(now),
-  status: ({ now }) => JSON.parse(checkpoint.status(now)),
+  status: ({ now, nextSyncIn }) => JSON.parse(checkpoint.status(now, nextSyncIn || 0)),
   verifyText: ({ text, now }) => JSON.parse(checkpoint.verify_text(text, now)),
 
   /** One camera frame: the verdicts of the codes in it, and how long reading took. */

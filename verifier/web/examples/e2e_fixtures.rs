@@ -7,9 +7,16 @@
 //! OUT/site-lists/roots.cbor               the root set, pinned at first load
 //! OUT/site-lists/trust-list.cbor          sequence 1, signed 3 of 5
 //! OUT/site-lists/status/CN-610100.cbor    revokes index 7
+//! OUT/site-lists-short/...                 the same, with a status list that
+//!                                          expires in 2 h (before the next sync)
 //! OUT/camera/{valid,expired,tampered,revoked,blank}.y4m
-//! OUT/passes.json                         the pass texts, by name
+//! OUT/passes.json                         the pass texts, by name, with two
+//!                                          hostile ones: markup in the masked
+//!                                          name (valid) and in the issuer
 //! ```
+//!
+//! A server that answers 404 for the status list is the e2e test's own
+//! (it serves `site-lists` without `status/`).
 //!
 //! Each `.y4m` is what Chromium's fake camera plays in a loop
 //! (`--use-file-for-fake-video-capture`): 640x480 YUV 4:2:0 frames of the
@@ -20,13 +27,15 @@ mod city;
 
 use city::City;
 use qrcode::{Color, EcLevel, QrCode};
-use sealpass_core::Timestamp;
+use sealpass_core::{Seconds, Timestamp};
 use std::io::Write;
 use std::path::Path;
 
 const WIDTH: usize = 640;
 const HEIGHT: usize = 480;
 const FRAMES: usize = 6;
+/// An image whose error handler would run script if the page parsed it.
+const HOSTILE_MARKUP: &str = "<img src=x onerror=globalThis.sealpassXss=1>";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -46,7 +55,17 @@ fn main() {
         city.current_status_list(),
     )
     .unwrap();
-    let passes = [
+    let short = out.join("site-lists-short");
+    std::fs::create_dir_all(short.join("status")).unwrap();
+    std::fs::write(short.join("roots.cbor"), city.roots.to_cbor()).unwrap();
+    std::fs::write(short.join("trust-list.cbor"), city.trust_list(1)).unwrap();
+    // Valid 24 h from 22 h ago: 2 h left, less than the page's 6 h between syncs.
+    std::fs::write(
+        short.join("status/CN-610100.cbor"),
+        city.status_list(now.minus(Seconds::hours(22))),
+    )
+    .unwrap();
+    let camera_passes = [
         ("valid", city.valid()),
         ("expired", city.expired()),
         ("tampered", city.tampered()),
@@ -54,9 +73,18 @@ fn main() {
     ];
     let camera = out.join("camera");
     std::fs::create_dir_all(&camera).unwrap();
-    for (name, text) in &passes {
+    for (name, text) in &camera_passes {
         write_y4m(&camera.join(format!("{name}.y4m")), &qr_frame(text));
     }
+    // Markup where a pass carries text (security review, finding 7): the
+    // page must show it as text, never parse it.
+    let mut hostile_name = city.claims();
+    hostile_name.health.masked_name = format!("{HOSTILE_MARKUP}张*明");
+    let mut hostile_issuer = city.claims();
+    hostile_issuer.issuer = HOSTILE_MARKUP.into();
+    let mut passes = camera_passes.to_vec();
+    passes.push(("hostile_name", city.pass(&hostile_name)));
+    passes.push(("hostile_issuer", city.pass(&hostile_issuer)));
     write_y4m(&camera.join("blank.y4m"), &blank_frame());
     let json: serde_json::Map<String, serde_json::Value> = passes
         .iter()

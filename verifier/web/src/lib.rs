@@ -107,12 +107,16 @@ impl Checkpoint {
         .to_string()
     }
 
-    /// Re-load the stored trust list. JSON: `{"ok", "code", "reason"}`; a
-    /// list that no longer verifies is `trust_list_damaged`.
+    /// Re-load the stored trust list, against the pinned roots: pin the
+    /// stored roots and hand back the highest sequence accepted first. JSON:
+    /// `{"ok", "code", "reason"}`; a list that does not verify against the
+    /// pinned roots is `trust_list_damaged`, one older than the highest
+    /// sequence accepted `rollback`. After `ok` the page stores
+    /// [`Checkpoint::pinned_roots_bytes`] (the pin follows a rotation).
     pub fn load_trust_list(&mut self, bytes: &[u8]) -> String {
         match self.lists.load_trust_list(bytes) {
             Ok(()) => json!({"ok": true}),
-            Err(reason) => json!({"ok": false, "code": "trust_list_damaged", "reason": reason}),
+            Err((code, reason)) => json!({"ok": false, "code": code, "reason": reason}),
         }
         .to_string()
     }
@@ -128,9 +132,12 @@ impl Checkpoint {
         .to_string()
     }
 
-    /// Offer a downloaded trust list (bootstrap or T0-T6): the `sync --json`
-    /// report. The page stores [`Checkpoint::trust_list_bytes`] after a
-    /// `bootstrapped` or `replaced` result.
+    /// Offer a downloaded trust list (bootstrap, never below the highest
+    /// sequence accepted, or T0-T7): the `sync --json` report. After a
+    /// `bootstrapped` or `replaced` result the page stores
+    /// [`Checkpoint::trust_list_bytes`], then
+    /// [`Checkpoint::pinned_roots_bytes`] and
+    /// [`Checkpoint::highest_sequence_accepted`].
     pub fn offer_trust_list(&mut self, location: &str, bytes: &[u8], now_ms: f64) -> String {
         let report = match timestamp(now_ms) {
             Some(now) => self.lists.offer_trust_list(location, bytes, now),
@@ -251,9 +258,41 @@ impl Checkpoint {
     }
 
     /// What the phone holds and whether it can decide, for the status
-    /// screen: JSON (see [`Status`]).
-    pub fn status(&self, now_ms: f64) -> String {
-        to_json(&self.describe(now_ms))
+    /// screen: JSON (see [`Status`]). `next_sync_in_seconds`: when the page
+    /// syncs next, so that a list that runs out before then is warned of
+    /// (`expires_before_next_sync`, `warnings`).
+    pub fn status(&self, now_ms: f64, next_sync_in_seconds: f64) -> String {
+        let next_sync_in = if next_sync_in_seconds.is_finite() && next_sync_in_seconds > 0.0 {
+            Seconds(next_sync_in_seconds as u64)
+        } else {
+            Seconds(0)
+        };
+        to_json(&self.describe(now_ms, next_sync_in))
+    }
+
+    /// The highest trust-list sequence this phone ever accepted, from the
+    /// page's storage (its own record, like the newest time seen): a stored
+    /// list older than it is refused, and starting again from the pinned
+    /// roots never accepts a list below it.
+    pub fn set_highest_sequence_accepted(&mut self, sequence: f64) {
+        if sequence.is_finite() && sequence > 0.0 {
+            self.lists.highest_sequence = self.lists.highest_sequence.max(sequence as u64);
+        }
+    }
+
+    /// The highest trust-list sequence accepted, for the page to store.
+    pub fn highest_sequence_accepted(&self) -> f64 {
+        self.lists.highest_sequence as f64
+    }
+
+    /// The root set pinned now, as `RootSet::to_cbor` (empty if none): the
+    /// first one pinned, or the roots of a rotation accepted since.
+    pub fn pinned_roots_bytes(&self) -> Vec<u8> {
+        self.lists
+            .pinned
+            .as_ref()
+            .map(|roots| roots.to_cbor())
+            .unwrap_or_default()
     }
 
     /// Decide on a pass text typed into the page: one verdict, JSON.
@@ -319,9 +358,11 @@ impl Checkpoint {
         }
     }
 
-    fn describe(&self, now_ms: f64) -> Status {
+    fn describe(&self, now_ms: f64, next_sync_in: Seconds) -> Status {
         let now = self.believed_now(now_ms);
         let at = *now.as_ref().unwrap_or(&Timestamp(0));
+        let next_sync = at.plus(next_sync_in);
+        let mut warnings = Vec::new();
         let trust = self.lists.trust.as_ref();
         let trust_list = trust.map(|trusted| {
             let list = trusted.list();
@@ -330,6 +371,14 @@ impl Checkpoint {
                 Freshness::ExpiresSoon { expires_in } => ("expires_soon", expires_in.0),
                 Freshness::Expired { .. } => ("expired", 0),
             };
+            let expires_before_next_sync = list.expires_at <= next_sync;
+            if expires_before_next_sync && at < list.expires_at {
+                warnings.push(format!(
+                    "the trust list expires in {} ({}), before the next planned sync in {next_sync_in}: sync now, or no pass can be decided after that",
+                    list.expires_at.since(at),
+                    list.expires_at
+                ));
+            }
             TrustListStatus {
                 sequence: list.sequence,
                 issued_at: list.issued_at.0,
@@ -337,6 +386,7 @@ impl Checkpoint {
                 age_seconds: at.since(list.issued_at).0,
                 expires_in_seconds: expires_in,
                 freshness,
+                expires_before_next_sync,
                 threshold: list.roots.threshold,
                 roots: list.roots.keys.len(),
                 issuer_keys: list.issuer_keys.len(),
@@ -346,32 +396,46 @@ impl Checkpoint {
             .map(|t| issuers(t.list()))
             .unwrap_or_default()
             .into_iter()
-            .map(|(issuer, _)| match self.lists.held(&issuer) {
-                Some(held) => StatusListStatus {
-                    state: if at < held.list.expires_at() {
-                        "current"
-                    } else {
-                        "expired"
-                    },
-                    issued_at: Some(held.list.issued_at().0),
-                    expires_at: Some(held.list.expires_at().0),
-                    entries: Some(held.list.len()),
-                    issuer,
-                },
-                None => StatusListStatus {
-                    issuer,
-                    state: "missing",
-                    issued_at: None,
-                    expires_at: None,
-                    entries: None,
-                },
-            })
+            .map(|(issuer, _)| self.describe_status_list(issuer, at, next_sync))
+            .collect::<Vec<_>>();
+        for list in &status_lists {
+            if let (true, "current", Some(expires_at)) =
+                (list.expires_before_next_sync, list.state, list.expires_at)
+            {
+                warnings.push(format!(
+                    "the status list of issuer {} expires in {} ({}), before the next planned sync in {next_sync_in}: sync now, or its passes cannot be decided after that",
+                    list.issuer,
+                    Timestamp(expires_at).since(at),
+                    Timestamp(expires_at)
+                ));
+            }
+        }
+        // Revocation fails closed: an issuer without a current status list
+        // has passes that cannot be decided, so the phone is not ready.
+        let unchecked: Vec<&str> = status_lists
+            .iter()
+            .filter(|list| list.state != "current")
+            .map(|list| list.issuer.as_str())
             .collect();
         let (ready, code, reason) = match (&now, trust) {
             (Err((code, reason)), _) => (false, Some(*code), Some(reason.clone())),
             (Ok(_), None) => (false, Some("no_trust_list"), None),
             (Ok(now), Some(t)) if *now >= t.list().expires_at => {
                 (false, Some("trust_list_expired"), None)
+            }
+            (Ok(_), Some(_))
+                if !unchecked.is_empty() && !self.policy.danger_accept_unchecked_revocation =>
+            {
+                let reason = format!(
+                    "revocation cannot be checked for issuer {}: no current status list is held. Sync the lists; until then passes of {} cannot be decided",
+                    unchecked.join(", "),
+                    if unchecked.len() == 1 {
+                        "this issuer"
+                    } else {
+                        "these issuers"
+                    }
+                );
+                (false, Some("revocation_not_checked"), Some(reason))
             }
             (Ok(_), Some(_)) => (true, None, None),
         };
@@ -387,8 +451,51 @@ impl Checkpoint {
                 custodians: roots.keys.iter().map(|k| k.custodian.clone()).collect(),
                 fingerprint: fingerprint(roots),
             }),
+            highest_sequence_accepted: self.lists.highest_sequence,
             trust_list,
             status_lists,
+            warnings,
+        }
+    }
+
+    /// One issuer's status list as the status screen shows it.
+    fn describe_status_list(
+        &self,
+        issuer: String,
+        at: Timestamp,
+        next_sync: Timestamp,
+    ) -> StatusListStatus {
+        match self.lists.held(&issuer) {
+            Some(held) => {
+                let expires_at = held.list.expires_at();
+                let current = at < expires_at;
+                StatusListStatus {
+                    state: if current { "current" } else { "expired" },
+                    issued_at: Some(held.list.issued_at().0),
+                    expires_at: Some(expires_at.0),
+                    entries: Some(held.list.len()),
+                    expires_before_next_sync: expires_at <= next_sync,
+                    reason: (!current).then(|| {
+                        format!(
+                            "expired {} ago: its passes cannot be decided until a sync",
+                            at.since(expires_at)
+                        )
+                    }),
+                    issuer,
+                }
+            }
+            None => StatusListStatus {
+                issuer,
+                state: "missing",
+                issued_at: None,
+                expires_at: None,
+                entries: None,
+                expires_before_next_sync: false,
+                reason: Some(
+                    "none held: revocation cannot be checked, its passes cannot be decided until a sync"
+                        .into(),
+                ),
+            },
         }
     }
 }
@@ -406,14 +513,20 @@ struct Scanned {
 pub struct Status {
     now: u64,
     newest_time_seen: Option<u64>,
-    /// Passes can be decided: a believed clock and a current trust list.
+    /// Passes can be decided: a believed clock, a current trust list and a
+    /// current status list of every issuer it admits (else
+    /// `revocation_not_checked`, naming the issuers).
     ready: bool,
     code: Option<&'static str>,
     reason: Option<String>,
     policy: String,
     pinned_roots: Option<PinnedRoots>,
+    /// The highest trust-list sequence this phone ever accepted.
+    highest_sequence_accepted: u64,
     trust_list: Option<TrustListStatus>,
     status_lists: Vec<StatusListStatus>,
+    /// Plain sentences: lists that run out before the next planned sync.
+    warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -433,6 +546,8 @@ struct TrustListStatus {
     /// `fresh`, `expires_soon` (less than a quarter of its lifetime left:
     /// `TrustedList::freshness`) or `expired`.
     freshness: &'static str,
+    /// It expires before the next planned sync (`status`'s argument).
+    expires_before_next_sync: bool,
     threshold: u32,
     roots: usize,
     issuer_keys: usize,
@@ -446,6 +561,10 @@ struct StatusListStatus {
     issued_at: Option<u64>,
     expires_at: Option<u64>,
     entries: Option<u64>,
+    /// A held list that expires before the next planned sync (or has).
+    expires_before_next_sync: bool,
+    /// Why a list is not current (`missing`, `expired`), as the command line.
+    reason: Option<String>,
 }
 
 /// Unix seconds from `Date.now()`'s milliseconds; `None` before 1970 or not

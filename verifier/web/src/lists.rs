@@ -1,10 +1,13 @@
 //! The lists a phone holds: the root set pinned at first load, the trust
 //! list and each issuer's status list, accepted by the same rules as the
-//! command line's `sync` (docs/trust.md T0-T6, docs/verifier.md "sync") and
-//! re-checked whenever they are loaded from the phone's storage.
+//! command line's `sync` (docs/trust.md T0-T7, docs/verifier.md "sync") and
+//! re-checked whenever they are loaded from the phone's storage: the trust
+//! list against the pinned roots, never below the highest sequence the
+//! phone ever accepted (docs/web-verifier.md, "Trust on the phone").
 
 use sealpass_core::{
-    KeyStatus, RootSet, StatusList, StatusListError, Timestamp, TrustList, TrustUpdate, TrustedList,
+    KeyStatus, RootSet, StatusList, StatusListError, Timestamp, TrustList, TrustUpdate,
+    TrustUpdateError, TrustedList,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -76,9 +79,14 @@ pub struct HeldStatusList {
 /// Everything a phone trusts, as it was checked.
 #[derive(Debug, Clone, Default)]
 pub struct Lists {
+    /// The root set the trust list must answer to: pinned at first load,
+    /// then following each rotation the phone accepted (T4).
     pub pinned: Option<RootSet>,
     pub trust: Option<TrustedList>,
     pub status_lists: Vec<HeldStatusList>,
+    /// The highest trust-list sequence ever accepted, kept by the page in a
+    /// record of its own: no stored or bootstrapped list may be older.
+    pub highest_sequence: u64,
 }
 
 impl Lists {
@@ -92,12 +100,42 @@ impl Lists {
         Ok(fingerprint)
     }
 
-    /// Re-load the trust list this phone stored (`TrustedList::from_stored`).
-    pub fn load_trust_list(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let trusted = TrustedList::from_stored(bytes).map_err(|e| e.to_string())?;
-        self.trust = Some(trusted);
+    /// Re-load the trust list this phone stored, against the pinned roots
+    /// (`TrustedList::restore`: T1, T2, T3 against the pinned set and T4 if
+    /// the list rotated it), and not older than the highest sequence ever
+    /// accepted. A list signed only by roots of its own, however well, is
+    /// refused: storage is not a way in. Errors: `(code, reason)`.
+    pub fn load_trust_list(&mut self, bytes: &[u8]) -> Result<(), (&'static str, String)> {
+        let damaged = |reason: String| ("trust_list_damaged", reason);
+        let pinned = self.pinned.as_ref().ok_or_else(|| {
+            damaged("no root set is pinned on this phone to check it against".into())
+        })?;
+        let trusted = TrustedList::restore(pinned, bytes).map_err(|e| damaged(e.to_string()))?;
+        let sequence = trusted.list().sequence;
+        if sequence < self.highest_sequence {
+            return Err((
+                "rollback",
+                format!(
+                    "it is sequence {sequence}, older than sequence {}, the highest this phone has accepted",
+                    self.highest_sequence
+                ),
+            ));
+        }
+        self.hold_trust_list(trusted);
         self.status_lists.clear();
         Ok(())
+    }
+
+    /// Hold an accepted or restored trust list: the pin follows the roots
+    /// it brings (it was signed by the pinned roots and by its own, T3 and
+    /// T4), and its sequence is the highest accepted if it is higher.
+    fn hold_trust_list(&mut self, trusted: TrustedList) {
+        let list = trusted.list();
+        if self.pinned.as_ref() != Some(&list.roots) {
+            self.pinned = Some(list.roots.clone());
+        }
+        self.highest_sequence = self.highest_sequence.max(list.sequence);
+        self.trust = Some(trusted);
     }
 
     /// Re-load a stored status list against the trust list held. An expired
@@ -126,9 +164,15 @@ impl Lists {
         let mut report = ListReport::new("trust_list", None, location);
         report.previous_sequence = self.trust.as_ref().map(|t| t.list().sequence);
         let offered = match (&self.trust, &self.pinned) {
-            (Some(held), _) => held.update(bytes, now),
+            (Some(held), _) => held
+                .update(bytes, now)
+                .map_err(|e| (e.code(), e.to_string())),
+            // Starting again (first use, or the stored list was damaged):
+            // never below the highest sequence this phone accepted.
             (None, Some(roots)) => {
-                TrustedList::bootstrap(roots, bytes, now).map(TrustUpdate::Replaced)
+                TrustedList::bootstrap_at_least(roots, bytes, now, self.highest_sequence)
+                    .map(TrustUpdate::Replaced)
+                    .map_err(|e| self.bootstrap_refusal(e))
             }
             (None, None) => {
                 return report.refused(
@@ -153,10 +197,10 @@ impl Lists {
                         Some(HeldStatusList { list, ..held })
                     })
                     .collect();
-                self.trust = Some(accepted);
+                self.hold_trust_list(accepted);
                 self.status_lists = keep;
             }
-            Err(e) => report = report.refused(e.code(), e.to_string()),
+            Err((code, reason)) => report = report.refused(code, reason),
         }
         report.describe_trust(self.trust.as_ref());
         report
@@ -224,6 +268,22 @@ impl Lists {
             None => {}
         }
         report
+    }
+
+    /// A bootstrap's refusal as `(code, reason)`. A rollback names the
+    /// highest sequence accepted, which the candidate may equal (the core
+    /// words it against the sequence below, which it compares with).
+    fn bootstrap_refusal(&self, error: TrustUpdateError) -> (&'static str, String) {
+        match error {
+            TrustUpdateError::Rollback { candidate, .. } => (
+                "rollback",
+                format!(
+                    "sequence {candidate} is older than sequence {}, the highest this phone has accepted: rollback refused. Only resetting this phone's trust starts again from an older list",
+                    self.highest_sequence
+                ),
+            ),
+            other => (other.code(), other.to_string()),
+        }
     }
 
     pub fn held(&self, issuer: &str) -> Option<&HeldStatusList> {

@@ -109,6 +109,8 @@ fn stored_lists_are_checked_again_when_loaded() {
     let city = City::at(NOW);
     let held = synced(&city);
     let mut phone = Checkpoint::new();
+    // Restored against the pinned roots (tests/stored_trust.rs).
+    phone.pin_roots(&held.pinned_roots_bytes());
     assert_eq!(
         json(phone.load_trust_list(&held.trust_list_bytes()))["ok"],
         true
@@ -127,8 +129,10 @@ fn stored_lists_are_checked_again_when_loaded() {
     assert_eq!(verdict["verdict"], "undecided");
     let mut damaged = held.trust_list_bytes();
     damaged[40] ^= 1;
+    let mut fresh = Checkpoint::new();
+    fresh.pin_roots(&city.roots.to_cbor());
     assert_eq!(
-        json(Checkpoint::new().load_trust_list(&damaged))["code"],
+        json(fresh.load_trust_list(&damaged))["code"],
         "trust_list_damaged"
     );
 }
@@ -141,7 +145,7 @@ fn a_clock_set_back_decides_nothing() {
     let verdict = json(checkpoint.verify_text(&city.valid(), ms(NOW)));
     assert_eq!(verdict["code"], "clock_behind");
     assert_eq!(verdict["phase"], "setup");
-    let status = json(checkpoint.status(ms(NOW)));
+    let status = json(checkpoint.status(ms(NOW), 0.0));
     assert_eq!(status["ready"], false);
     assert_eq!(code(&checkpoint, "hello"), "clock_behind");
     assert_eq!(
@@ -154,14 +158,14 @@ fn a_clock_set_back_decides_nothing() {
 fn the_status_warns_before_the_trust_list_expires() {
     let city = City::at(NOW);
     let checkpoint = synced(&city);
-    let fresh = json(checkpoint.status(ms(NOW)));
+    let fresh = json(checkpoint.status(ms(NOW), 0.0));
     assert_eq!(fresh["ready"], true);
     assert_eq!(fresh["trust_list"]["freshness"], "fresh");
     assert_eq!(fresh["status_lists"][0]["state"], "current");
-    let soon = json(checkpoint.status(ms(NOW.plus(Seconds::days(25)))));
+    let soon = json(checkpoint.status(ms(NOW.plus(Seconds::days(25))), 0.0));
     assert_eq!(soon["trust_list"]["freshness"], "expires_soon");
     assert_eq!(soon["status_lists"][0]["state"], "expired");
-    let expired = json(checkpoint.status(ms(NOW.plus(Seconds::days(31)))));
+    let expired = json(checkpoint.status(ms(NOW.plus(Seconds::days(31))), 0.0));
     assert_eq!(expired["code"], "trust_list_expired");
     let sources = json(checkpoint.status_list_sources());
     assert_eq!(sources[0]["path"], "status/CN-610100.cbor");

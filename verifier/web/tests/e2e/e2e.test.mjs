@@ -3,7 +3,10 @@
 // by the test city's issuer key (the e2e_fixtures example). A valid pass
 // shows green; an expired, a tampered and a revoked pass show red with the
 // right reason; with the server stopped, the page still opens (service
-// worker) and still decides. Screenshots of each verdict go to
+// worker) and still decides. With the status list answering 404, a revoked
+// pass is never valid: amber, "could not check revocation", and the phone
+// says it is not ready; a status list that runs out before the next sync is
+// warned of; markup in a pass is shown as text (security review, issue 15). Screenshots of each verdict go to
 // docs/screenshots/, decode times to out/performance.json.
 //
 //   verifier/web/build.sh && (cd verifier/web/tests/e2e && npm ci && npm test)
@@ -44,8 +47,11 @@ let origin;
 let profileDir;
 const requests = [];
 
-/** Serve dist/ and the lists, on loopback only, as a plain static server does. */
-function serve(roots) {
+/**
+ * Serve dist/ and the lists, on loopback only, as a plain static server
+ * does; paths matching `notFound` answer 404 whatever is on disk.
+ */
+function serve(roots, { notFound } = {}) {
   return new Promise((resolvePromise) => {
     const http = createServer((request, response) => {
       const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname));
@@ -54,7 +60,7 @@ function serve(roots) {
       const file = roots
         .map((base) => join(base, relative))
         .find((f) => roots.some((base) => f.startsWith(base + '/')) && existsSync(f) && statSync(f).isFile());
-      if (!file) {
+      if (!file || notFound?.test(path)) {
         response.writeHead(404).end();
         return;
       }
@@ -92,8 +98,8 @@ after(() => {
 });
 
 /** Chromium with this phone's profile (kept between launches) filming `camera`. */
-async function phone(camera) {
-  return chromium.launchPersistentContext(profileDir, {
+async function phone(camera, profile = profileDir) {
+  return chromium.launchPersistentContext(profile, {
     executablePath,
     headless: true,
     viewport: { width: 412, height: 860 },
@@ -115,11 +121,11 @@ async function phone(camera) {
 }
 
 /** Open the page and wait for the verdict the camera's pass gets. */
-async function verdictOf(context, name) {
+async function verdictOf(context, name, at = origin) {
   const page = context.pages()[0] || await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(String(error)));
-  await page.goto(origin);
+  await page.goto(at);
   await page.locator('body[data-ready="true"]').waitFor({ timeout: 30_000 });
   const screen = page.locator('#verdict:not([hidden])');
   await screen.waitFor({ timeout: 30_000 });
@@ -189,6 +195,133 @@ for (const [article, name, code, reason] of [
     }
   });
 }
+
+/** A new phone (its own profile) against its own server, closed after `work`. */
+async function otherPhone(lists, options, camera, work) {
+  const http = await serve([dist, lists], options);
+  const at = `http://127.0.0.1:${http.address().port}/`;
+  const profile = mkdtempSync(join(tmpdir(), 'sealpass-chromium-'));
+  const context = await phone(camera, profile);
+  try {
+    await work(context, at);
+  } finally {
+    await context.close();
+    await new Promise((resolvePromise) => http.close(resolvePromise));
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+// Finding 1: revocation fails closed. The server has the status list but
+// answers 404 for it; the camera films the revoked pass.
+test('with the status list answering 404, a revoked pass is never valid: amber "could not check revocation", and not ready', async () => {
+  await otherPhone(join(fixtures, 'site-lists'), { notFound: /^\/status\// }, 'revoked.y4m', async (context, at) => {
+    const { page, verdict, shown } = await verdictOf(context, 'revocation-not-checked', at);
+    assert.equal(verdict.verdict, 'undecided');
+    assert.equal(verdict.valid, false);
+    assert.equal(verdict.code, 'revocation_not_checked');
+    assert.equal(verdict.phase, 'revocation');
+    assert.match(shown.className, /\bundecided\b/);
+    assert.match(shown.className, /\bunchecked\b/);
+    assert.equal(shown.background, 'rgb(168, 67, 0)');
+    assert.equal(shown.word, 'CANNOT DECIDE');
+    assert.equal(shown.reason, 'Could not check revocation');
+    assert.equal(await page.locator('#verdict-action').textContent(), 'Sync the lists now. Do not admit on this pass until then.');
+    assert.match(await page.locator('#verdict-detail').textContent(), /^could not check revocation: no status list of issuer CN-610100 is held/);
+    assert.equal(await page.locator('#verdict-sync').isVisible(), true);
+    assert.equal(shown.name, '');
+    assert.match(shown.announced, /^CANNOT DECIDE\. Could not check revocation\. Sync the lists now/);
+    // The lists say why the phone is not ready.
+    await page.locator('#next').click();
+    await page.locator('#verdict[hidden]').waitFor({ state: 'attached' });
+    const status = await page.evaluate(() => globalThis.sealpassStatus);
+    assert.equal(status.ready, false);
+    assert.equal(status.code, 'revocation_not_checked');
+    assert.equal(status.status_lists[0].state, 'missing');
+    assert.match(await page.locator('#readiness').textContent(), /^NOT READY: revocation cannot be checked for CN-610100/);
+    assert.equal(await page.locator('#readiness').isVisible(), true);
+    assert.match(await page.locator('#sync-result').textContent(), /status list of CN-610100: not reachable \(.*HTTP 404\)/);
+    assert.match(await page.locator('#list-details').textContent(), /Status list of CN-610100: NONE/);
+    // The same pass in Chinese.
+    await page.locator('#lang').click();
+    await page.waitForTimeout(2600);
+    await page.locator('#verdict:not([hidden])').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('#verdict-word').textContent(), '无法判断');
+    assert.equal(await page.locator('#verdict-reason').textContent(), '无法核验撤销状态');
+    assert.equal(await page.locator('#verdict-action').textContent(), '请立即同步吊销列表。同步前请勿凭此码放行。');
+    await page.screenshot({ path: join(screenshots, 'web-verifier-revocation-not-checked-zh.png') });
+    await page.locator('#next').click();
+    assert.match(await page.locator('#readiness').textContent(), /^未就绪：无法核验 CN-610100 的撤销状态/);
+  });
+});
+
+test('a status list that runs out before the next planned sync is warned of; resetting trust pins the roots again', async () => {
+  await otherPhone(join(fixtures, 'site-lists-short'), {}, 'blank.y4m', async (context, at) => {
+    const page = context.pages()[0] || await context.newPage();
+    await page.goto(at);
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: 30_000 });
+    const status = await page.evaluate(() => globalThis.sealpassStatus);
+    assert.equal(status.ready, true, JSON.stringify(status));
+    assert.equal(status.status_lists[0].state, 'current');
+    assert.equal(status.status_lists[0].expires_before_next_sync, true);
+    assert.equal(status.warnings.length, 1);
+    const warning = await page.locator('#warnings li').textContent();
+    assert.equal(warning, `T${status.warnings[0].slice(1)}`);
+    assert.match(warning, /^The status list of issuer CN-610100 expires in (1 h 5\d min|2 h)\b.*before the next planned sync in (5 h 5\d min|6 h)/);
+    assert.equal(await page.locator('#warnings').evaluate((el) => getComputedStyle(el).color), 'rgb(255, 213, 74)');
+    await page.screenshot({ path: join(screenshots, 'web-verifier-sync-warning.png') });
+    await page.locator('#lang').click();
+    assert.match(await page.locator('#warnings li').textContent(), /^CN-610100 的吊销列表将在 (1 小时 5\d 分钟|2 小时)后过期，早于下次计划同步/);
+    await page.locator('#lang').click();
+    // The explicit re-pin: behind a confirmation, then the page pins
+    // roots.cbor again (fetched only when no roots are held).
+    const rootsFetched = () => requests.filter((path) => path === '/roots.cbor').length;
+    const before = rootsFetched();
+    await page.locator('summary', { hasText: 'Settings and details' }).click();
+    page.once('dialog', (dialog) => dialog.dismiss());
+    await page.locator('#reset-trust').click();
+    await page.waitForTimeout(500);
+    assert.equal(rootsFetched(), before, 'a dismissed confirmation changes nothing');
+    page.once('dialog', (dialog) => dialog.accept());
+    await Promise.all([page.waitForEvent('load'), page.locator('#reset-trust').click()]);
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: 30_000 });
+    assert.equal(rootsFetched(), before + 1);
+    assert.equal((await page.evaluate(() => globalThis.sealpassStatus)).trust_list.sequence, 1);
+  });
+});
+
+// Finding 7: text from a pass is put into the page as text, never parsed.
+test('markup in a pass is shown as text, never run', async () => {
+  const passes = JSON.parse(readFileSync(join(fixtures, 'passes.json'), 'utf8'));
+  const context = await phone('blank.y4m');
+  try {
+    const page = context.pages()[0] || await context.newPage();
+    await page.goto(origin);
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: 30_000 });
+    await page.locator('summary', { hasText: 'Type or paste a pass' }).click();
+    const typed = async (text) => {
+      await page.locator('#pass-text').fill(text);
+      await page.locator('#typed button[type="submit"]').click();
+      await page.locator('#verdict:not([hidden])').waitFor();
+      return page.evaluate(() => globalThis.sealpassLastVerdict);
+    };
+    const markup = '<img src=x onerror=globalThis.sealpassXss=1>';
+    const named = await typed(passes.hostile_name);
+    assert.equal(named.code, 'valid');
+    assert.equal(named.masked_name, `${markup}张*明`);
+    assert.equal(await page.locator('#verdict-name').textContent(), `${markup}张*明`);
+    assert.match(await page.locator('#announce').textContent(), /<img src=x onerror=/);
+    await page.locator('#next').click();
+    const issuer = await typed(passes.hostile_issuer);
+    assert.equal(issuer.code, 'issuer_mismatch');
+    assert.match(await page.locator('#verdict-reason').textContent(), /names issuer <img src=x onerror=/);
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator('img').count(), 0, 'no element was made from the pass');
+    assert.equal(await page.evaluate(() => globalThis.sealpassXss), undefined);
+    await page.locator('#next').click();
+  } finally {
+    await context.close();
+  }
+});
 
 test('with the server stopped, the page opens from the service worker and still refuses a revoked pass', async () => {
   await new Promise((resolvePromise) => server.close(resolvePromise));
