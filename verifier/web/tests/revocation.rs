@@ -119,4 +119,14 @@ fn status_warns_when_a_status_list_expires_before_the_next_sync() {
     let status = json(checkpoint.status(ms(NOW), 3.0 * 3600.0));
     assert_eq!(status["status_lists"][0]["expires_before_next_sync"], false);
     assert_eq!(status["warnings"], Value::Array(vec![]));
+
+    // Whatever the page passes, an answer and no panic.
+    for (now, next) in [
+        (f64::NAN, f64::INFINITY),
+        (-1.0, -1.0),
+        (f64::MAX, f64::MAX),
+    ] {
+        let status = json(checkpoint.status(now, next));
+        assert_eq!(status["ready"], false, "{status}");
+    }
 }
