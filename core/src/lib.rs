@@ -94,6 +94,7 @@ mod status;
 pub mod text;
 mod time;
 pub mod trust;
+pub mod unicode;
 mod verify;
 
 #[cfg(any(test, feature = "testkit"))]

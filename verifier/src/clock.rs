@@ -23,10 +23,20 @@ pub enum Clock {
 
 impl Clock {
     pub fn from_env() -> anyhow::Result<Clock> {
-        let Some(value) = std::env::var_os(TEST_NOW_VAR) else {
+        let release_build = !cfg!(debug_assertions);
+        Clock::from_setting(std::env::var_os(TEST_NOW_VAR), release_build)
+    }
+
+    /// The clock [`TEST_NOW_VAR`]'s `value` asks for, in a release build or
+    /// not: a release build refuses any value.
+    fn from_setting(
+        value: Option<std::ffi::OsString>,
+        release_build: bool,
+    ) -> anyhow::Result<Clock> {
+        let Some(value) = value else {
             return Ok(Clock::System);
         };
-        if !cfg!(debug_assertions) {
+        if release_build {
             bail!(
                 "{TEST_NOW_VAR} is set, but this is a release build, which always uses the system clock: unset it"
             );
@@ -59,5 +69,24 @@ impl Clock {
                 "the clock is pinned to {now} by {TEST_NOW_VAR}: for tests only, unset it on a checkpoint"
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The security review's untested path: a release build refuses the
+    /// test-only clock switch, whatever its value.
+    #[test]
+    fn a_release_build_refuses_the_test_clock() {
+        let set = Some(std::ffi::OsString::from("1795218000"));
+        let refused = Clock::from_setting(set.clone(), true).unwrap_err();
+        assert!(refused.to_string().contains("release build"), "{refused}");
+        assert_eq!(
+            Clock::from_setting(set, false).unwrap(),
+            Clock::Pinned(Timestamp(1_795_218_000))
+        );
+        assert_eq!(Clock::from_setting(None, true).unwrap(), Clock::System);
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::verdict::{Origin, Outcome, Verdict};
 use sealpass_core::Colour;
+use sealpass_core::unicode::is_invisible;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
@@ -36,35 +37,20 @@ impl Style {
 const BANNER_WIDTH: usize = 44;
 
 /// `text` with every character that could move the cursor, colour the
-/// screen or reorder what is shown (controls such as ESC and newline,
-/// bidirectional overrides and other format characters, line and paragraph
-/// separators) written as `\u{..}`: a pass's text can never draw a verdict
-/// line of its own.
+/// screen or reorder what is shown (`sealpass_core::unicode::is_invisible`:
+/// controls such as ESC and newline, bidirectional overrides and other
+/// format characters, line and paragraph separators) written as `\u{..}`:
+/// a pass's text can never draw a verdict line of its own.
 pub fn terminal_safe(text: &str) -> String {
     let mut safe = String::with_capacity(text.len());
     for c in text.chars() {
-        if is_unsafe_on_terminal(c) {
+        if is_invisible(c) {
             safe.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
         } else {
             safe.push(c);
         }
     }
     safe
-}
-
-fn is_unsafe_on_terminal(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00ad}'
-                | '\u{061c}'
-                | '\u{180e}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{206f}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-        )
 }
 
 /// The verdict as a person reads it at the gate.

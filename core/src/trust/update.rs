@@ -55,6 +55,11 @@ pub enum TrustUpdateError {
         "sequence {candidate} is not newer than the trusted list's {current}: rollback refused"
     )]
     Rollback { current: u64, candidate: u64 },
+    /// T5, starting again from the pinned roots.
+    #[error(
+        "sequence {candidate} is below {highest}, the highest this checkpoint ever accepted: rollback refused (only an explicit re-pin goes back)"
+    )]
+    BelowHighestAccepted { highest: u64, candidate: u64 },
     /// T6
     #[error("the list expired {} ago", now.since(*expired_at))]
     Expired {
@@ -77,7 +82,9 @@ impl TrustUpdateError {
         match self {
             TrustUpdateError::Envelope(_) => "malformed_trust_list",
             TrustUpdateError::BelowThreshold { .. } => "below_threshold",
-            TrustUpdateError::Rollback { .. } => "rollback",
+            TrustUpdateError::Rollback { .. } | TrustUpdateError::BelowHighestAccepted { .. } => {
+                "rollback"
+            }
             TrustUpdateError::Expired { .. } => "trust_list_expired",
             TrustUpdateError::IssuedInFuture { .. } => "trust_list_issued_in_future",
         }
@@ -130,13 +137,15 @@ impl TrustedList {
         now: Timestamp,
         min_sequence: u64,
     ) -> Result<TrustedList, TrustUpdateError> {
-        accept(
-            pinned,
-            min_sequence.saturating_sub(1),
-            &SignedTrustList::from_bytes(candidate)?,
-            candidate,
-            now,
-        )
+        let signed = SignedTrustList::from_bytes(candidate)?;
+        let sequence = signed.list().sequence;
+        if sequence < min_sequence {
+            return Err(TrustUpdateError::BelowHighestAccepted {
+                highest: min_sequence,
+                candidate: sequence,
+            });
+        }
+        accept(pinned, 0, &signed, candidate, now)
     }
 
     /// Offer a newer list (rules T0-T7).
@@ -184,22 +193,7 @@ impl TrustedList {
     /// sequence are left to the caller, as in [`TrustedList::from_stored`].
     pub fn restore(pinned: &RootSet, stored: &[u8]) -> Result<TrustedList, TrustUpdateError> {
         let signed = SignedTrustList::from_bytes(stored)?;
-        let tally = signed.count_root_signatures(pinned);
-        if !tally.meets_threshold() {
-            return Err(TrustUpdateError::BelowThreshold {
-                role: RootSetRole::Current,
-                tally,
-            });
-        }
-        if signed.list().roots != *pinned {
-            let tally = signed.count_root_signatures(&signed.list().roots);
-            if !tally.meets_threshold() {
-                return Err(TrustUpdateError::BelowThreshold {
-                    role: RootSetRole::Incoming,
-                    tally,
-                });
-            }
-        }
+        check_roots(pinned, &signed)?;
         Ok(trusted(&signed, stored))
     }
 
@@ -243,24 +237,7 @@ fn accept(
     now: Timestamp,
 ) -> Result<TrustedList, TrustUpdateError> {
     let list = signed.list();
-    // T3: the threshold of the roots trusted now.
-    let tally = signed.count_root_signatures(roots);
-    if !tally.meets_threshold() {
-        return Err(TrustUpdateError::BelowThreshold {
-            role: RootSetRole::Current,
-            tally,
-        });
-    }
-    // T4: a new root set must also be accepted by its own threshold.
-    if list.roots != *roots {
-        let tally = signed.count_root_signatures(&list.roots);
-        if !tally.meets_threshold() {
-            return Err(TrustUpdateError::BelowThreshold {
-                role: RootSetRole::Incoming,
-                tally,
-            });
-        }
-    }
+    check_roots(roots, signed)?;
     // T5: no rollback, no replay of an older list.
     if list.sequence <= current_sequence {
         return Err(TrustUpdateError::Rollback {
@@ -284,6 +261,30 @@ fn accept(
         });
     }
     Ok(trusted(signed, candidate))
+}
+
+/// T3 and T4: the threshold of `roots` (the roots trusted now, or pinned),
+/// and that of the list's own roots when it rotates them.
+fn check_roots(roots: &RootSet, signed: &SignedTrustList) -> Result<(), TrustUpdateError> {
+    // T3: the threshold of the roots trusted now.
+    let tally = signed.count_root_signatures(roots);
+    if !tally.meets_threshold() {
+        return Err(TrustUpdateError::BelowThreshold {
+            role: RootSetRole::Current,
+            tally,
+        });
+    }
+    // T4: a new root set must also be accepted by its own threshold.
+    if signed.list().roots != *roots {
+        let tally = signed.count_root_signatures(&signed.list().roots);
+        if !tally.meets_threshold() {
+            return Err(TrustUpdateError::BelowThreshold {
+                role: RootSetRole::Incoming,
+                tally,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn trusted(signed: &SignedTrustList, bytes: &[u8]) -> TrustedList {
@@ -376,13 +377,16 @@ mod tests {
     fn bootstrapping_again_never_goes_below_the_highest_sequence_accepted() {
         let city = Ceremony::new();
         assert!(TrustedList::bootstrap_at_least(&city.roots, &city.signed, NOW, 1).is_ok());
+        let refused =
+            TrustedList::bootstrap_at_least(&city.roots, &city.signed, NOW, 2).unwrap_err();
         assert_eq!(
-            TrustedList::bootstrap_at_least(&city.roots, &city.signed, NOW, 2).unwrap_err(),
-            TrustUpdateError::Rollback {
-                current: 1,
+            refused,
+            TrustUpdateError::BelowHighestAccepted {
+                highest: 2,
                 candidate: 1
             }
         );
+        assert_eq!(refused.code(), "rollback");
     }
 
     /// Finding 3: a list issued in the future is refused (T7).

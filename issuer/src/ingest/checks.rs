@@ -15,6 +15,7 @@
 //!   line or paragraph separators are refused in every field.
 
 use super::rows::{Record, RowError};
+use sealpass_core::unicode::is_invisible;
 use sealpass_core::{Date, Seconds, Timestamp};
 
 /// How far ahead of the issuer's clock an event's time may be.
@@ -61,39 +62,6 @@ pub fn not_in_future(record: &Record, now: Timestamp) -> Result<(), RowError> {
 /// separator (Zl, Zp).
 pub fn invisible_character(text: &str) -> Option<char> {
     text.chars().find(|&c| is_invisible(c))
-}
-
-/// Whether `c` is in general category Cc, Cf, Zl or Zp (Unicode 16).
-pub fn is_invisible(c: char) -> bool {
-    c.is_control() || is_format(c) || matches!(c, '\u{2028}' | '\u{2029}')
-}
-
-/// General category Cf (format), Unicode 16.0 (DerivedGeneralCategory.txt).
-fn is_format(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{0600}'..='\u{0605}'
-            | '\u{061C}'
-            | '\u{06DD}'
-            | '\u{070F}'
-            | '\u{0890}'..='\u{0891}'
-            | '\u{08E2}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'
-            | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}'
-            | '\u{110BD}'
-            | '\u{110CD}'
-            | '\u{13430}'..='\u{1343F}'
-            | '\u{1BCA0}'..='\u{1BCA3}'
-            | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0001}'
-            | '\u{E0020}'..='\u{E007F}'
-    )
 }
 
 /// Refuse a field holding an invisible character, naming the field and

@@ -220,7 +220,14 @@ impl PassSigner {
         };
         let trusted = sealpass_core::TrustedList::from_stored(&stored.bytes)
             .map_err(|e| SignError::TrustList(e.to_string()))?;
-        key_standing(trusted.list(), self.key.kid, &self.config.issuer, now)?;
+        let lifetime = self.config.validity.max(self.config.status_list_validity);
+        key_standing(
+            trusted.list(),
+            self.key.kid,
+            &self.config.issuer,
+            now,
+            lifetime,
+        )?;
         Ok(Some(trusted.list().sequence))
     }
 }

@@ -145,28 +145,30 @@ pub struct Context {
 /// honour it; a release build refuses to run while it is set.
 const DANGER_KDF_ENV: &str = "SEALPASS_DANGER_INSECURE_KDF_LOG_N";
 
+/// The scrypt cost [`DANGER_KDF_ENV`]'s `value` asks for: the full cost
+/// when unset; a release build refuses any value.
+fn kdf_log_n(value: Option<String>, release_build: bool) -> Result<u8> {
+    match value {
+        None => Ok(DEFAULT_LOG_N),
+        Some(_) if release_build => bail!(
+            "{DANGER_KDF_ENV} is set, but this is a release build, which always seals keys at full cost: unset it"
+        ),
+        Some(value) => value
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_LOG_N).contains(n))
+            .with_context(|| format!("{DANGER_KDF_ENV} must be 1 to {MAX_LOG_N}")),
+    }
+}
+
 impl Context {
     fn new(global: Global) -> Result<Context> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .context("the system clock is before 1970")?
             .as_secs();
-        let kdf_log_n = match std::env::var(DANGER_KDF_ENV) {
-            Ok(_) if !cfg!(debug_assertions) => {
-                bail!(
-                    "{DANGER_KDF_ENV} is set, but this is a release build, which always seals keys at full cost: unset it"
-                )
-            }
-            Ok(value) => {
-                let log_n: u8 = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_LOG_N).contains(n))
-                    .with_context(|| format!("{DANGER_KDF_ENV} must be 1 to {MAX_LOG_N}"))?;
-                log_n
-            }
-            Err(_) => DEFAULT_LOG_N,
-        };
+        let release_build = !cfg!(debug_assertions);
+        let kdf_log_n = kdf_log_n(std::env::var(DANGER_KDF_ENV).ok(), release_build)?;
         Ok(Context {
             now: Timestamp(now),
             transcript: global.transcript,
@@ -286,4 +288,20 @@ pub fn refuse_existing(paths: &[&Path]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The security review's untested path: a release build refuses the
+    /// test-only switch that makes key files cheap to crack.
+    #[test]
+    fn a_release_build_refuses_the_insecure_kdf_switch() {
+        let refused = kdf_log_n(Some("4".into()), true).unwrap_err();
+        assert!(refused.to_string().contains("release build"), "{refused}");
+        assert_eq!(kdf_log_n(Some("4".into()), false).unwrap(), 4);
+        assert!(kdf_log_n(Some("99".into()), false).is_err());
+        assert_eq!(kdf_log_n(None, true).unwrap(), DEFAULT_LOG_N);
+    }
 }

@@ -48,6 +48,8 @@ struct Status {
     code: Option<&'static str>,
     reason: Option<String>,
     policy: String,
+    /// The highest trust-list sequence ever accepted here.
+    highest_sequence_accepted: Option<u64>,
     pinned_roots: Option<Roots>,
     trust_list: Option<TrustListStatus>,
     status_lists: Vec<StatusListStatus>,
@@ -80,6 +82,8 @@ struct TrustListStatus {
     age_seconds: u64,
     /// `fresh`, `expires_soon` or `expired`.
     freshness: &'static str,
+    /// Expires before the next planned sync.
+    expires_before_next_sync: bool,
     roots: Roots,
     issuer_keys: Vec<IssuerKeyStatus>,
 }
@@ -127,6 +131,7 @@ pub fn run(context: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
             Some(bytes) => RootSet::from_cbor(&bytes).ok().map(|r| Roots::of(&r)),
             None => None,
         },
+        highest_sequence_accepted: state.highest_sequence().ok().flatten(),
         trust_list: None,
         status_lists: Vec::new(),
         warnings: Vec::new(),
@@ -175,7 +180,10 @@ fn warn_before_next_sync(
 ) {
     let next_sync = now.plus(next_sync_in);
     let trust_expires = checkpoint.trust.list().expires_at;
-    if now < trust_expires && trust_expires < next_sync {
+    if now < trust_expires && trust_expires <= next_sync {
+        if let Some(list) = &mut status.trust_list {
+            list.expires_before_next_sync = true;
+        }
         status.warnings.push(format!(
             "the trust list expires {trust_expires}, in {}, before the next planned sync (in {next_sync_in}): sync sooner, or no pass can be decided after that",
             trust_expires.since(now)
@@ -185,7 +193,7 @@ fn warn_before_next_sync(
         let Some(expires) = list.expires_at.map(Timestamp) else {
             continue;
         };
-        if now < expires && expires < next_sync {
+        if now < expires && expires <= next_sync {
             list.expires_before_next_sync = true;
             status.warnings.push(format!(
                 "the status list of {} expires {expires}, in {}, before the next planned sync (in {next_sync_in}): sync sooner, or its passes cannot be decided after that",
@@ -209,6 +217,7 @@ fn describe_lists(status: &mut Status, checkpoint: &Checkpoint, context: &Contex
             Freshness::ExpiresSoon { .. } => "expires_soon",
             Freshness::Expired { .. } => "expired",
         },
+        expires_before_next_sync: false,
         roots: Roots::of(&list.roots),
         issuer_keys: list
             .issuer_keys
