@@ -41,7 +41,9 @@ fn verify(c: &mut Criterion) {
     let claims = ceremony.claims();
     let text = sign_pass(&claims, key).unwrap();
     let policy = CheckpointPolicy::builtin("office").unwrap();
-    let verifier = Verifier::new(&ceremony.trusted, &policy);
+    // As a checkpoint verifies: with its issuer's status list held.
+    let status_lists = ceremony.status_lists();
+    let verifier = Verifier::new(&ceremony.trusted, &policy).with_status_lists(&status_lists);
     let message = cose::sig_structure1(
         &cose::encode_protected(sealpass_core::ALG_ED25519, sealpass_core::Signer::kid(key)),
         cose::AAD_PASS,
