@@ -27,7 +27,7 @@ pub fn describe(signed: &SignedTrustList, against: &[(&str, &RootSet)], now: Tim
         "  root set: any {} of these {} custodians must sign (root-set fingerprint {})",
         list.roots.threshold,
         list.roots.keys.len(),
-        root_set_fingerprint(&list.roots)
+        list.roots.fingerprint()
     );
     for (i, key) in list.roots.keys.iter().enumerate() {
         let _ = writeln!(
@@ -135,12 +135,6 @@ pub fn changes(old: &TrustList, new: &TrustList) -> Vec<String> {
     lines
 }
 
-/// SHA-256 of the root set's CBOR (`RootSet::to_cbor`), the value verifiers
-/// compare when they pin a root-set file.
-pub fn root_set_fingerprint(roots: &RootSet) -> String {
-    crate::files::sha256_hex(&roots.to_cbor())
-}
-
 /// The root set in words, for `roots show` and `roots export`.
 pub fn describe_roots(roots: &RootSet) -> String {
     let mut out = String::new();
@@ -157,7 +151,7 @@ pub fn describe_roots(roots: &RootSet) -> String {
     let _ = writeln!(
         out,
         "root-set fingerprint (SHA-256 of the file): {}",
-        root_set_fingerprint(roots)
+        roots.fingerprint()
     );
     out
 }

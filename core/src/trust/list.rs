@@ -246,6 +246,17 @@ impl RootSet {
         RootSet::decode(cbor::decode(bytes, DEPTH)?)
     }
 
+    /// SHA-256 (lowercase hex) of the root set's CBOR ([`RootSet::to_cbor`]):
+    /// what a ceremony reads out and every checkpoint compares before it
+    /// pins a root-set file.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(self.to_cbor())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The root key a signature names, by kid.
     pub fn position(&self, kid: Kid) -> Option<usize> {
         self.keys.iter().position(|key| key.kid() == kid)

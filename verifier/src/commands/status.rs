@@ -3,7 +3,6 @@
 //! the status lists, and the clock.
 
 use super::Context;
-use super::sync::root_set_fingerprint;
 use crate::checkpoint::{Checkpoint, issuers, load_status_list};
 use crate::clock::{Clock, TEST_NOW_VAR};
 use clap::Args;
@@ -69,7 +68,7 @@ impl Roots {
         Roots {
             threshold: roots.threshold,
             custodians: roots.keys.iter().map(|k| k.custodian.clone()).collect(),
-            fingerprint: root_set_fingerprint(roots),
+            fingerprint: roots.fingerprint(),
         }
     }
 }

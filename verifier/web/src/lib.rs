@@ -29,7 +29,7 @@
 mod lists;
 mod verdict;
 
-pub use lists::{ListReport, Lists, fingerprint, issuer_file_stem, issuers};
+pub use lists::{ListReport, Lists, issuer_file_stem, issuers};
 pub use verdict::{Origin, Verdict};
 
 use sealpass_core::{
@@ -449,7 +449,7 @@ impl Checkpoint {
             pinned_roots: self.lists.pinned.as_ref().map(|roots| PinnedRoots {
                 threshold: roots.threshold,
                 custodians: roots.keys.iter().map(|k| k.custodian.clone()).collect(),
-                fingerprint: fingerprint(roots),
+                fingerprint: roots.fingerprint(),
             }),
             highest_sequence_accepted: self.lists.highest_sequence,
             trust_list,

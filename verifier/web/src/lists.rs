@@ -10,7 +10,6 @@ use sealpass_core::{
     TrustUpdateError, TrustedList,
 };
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// What happened to one list in a sync: the object `sealpass-verifier sync
 /// --json` prints, with the same field names and codes.
@@ -95,7 +94,7 @@ impl Lists {
     pub fn pin_roots(&mut self, bytes: &[u8]) -> Result<String, (&'static str, String)> {
         let roots = RootSet::from_cbor(bytes)
             .map_err(|e| ("bad_roots", format!("the root-set file is not valid: {e}")))?;
-        let fingerprint = fingerprint(&roots);
+        let fingerprint = roots.fingerprint();
         self.pinned = Some(roots);
         Ok(fingerprint)
     }
@@ -355,13 +354,4 @@ pub fn issuer_file_stem(issuer: &str) -> String {
         }
     }
     stem
-}
-
-/// SHA-256 (hex) of the root set's CBOR, as `sealpass-keys` and the
-/// command line print it.
-pub fn fingerprint(roots: &RootSet) -> String {
-    Sha256::digest(roots.to_cbor())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

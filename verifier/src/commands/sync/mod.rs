@@ -12,7 +12,6 @@ use clap::Args;
 use report::{ListReport, SyncResult};
 use sealpass_core::trust::MAX_TRUST_LIST_LEN;
 use sealpass_core::{RootSet, StatusList, Timestamp, TrustUpdate, TrustedList};
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -243,7 +242,7 @@ fn pinned_roots(
             )));
         }
     };
-    let fingerprint = root_set_fingerprint(&roots);
+    let fingerprint = roots.fingerprint();
     if let Some(expected) = &args.roots_fingerprint {
         let expected = expected.trim().to_ascii_lowercase().replace([':', ' '], "");
         if expected != fingerprint {
@@ -262,14 +261,6 @@ fn pinned_roots(
         ));
     }
     Ok(Ok((roots, from_file.then_some(bytes))))
-}
-
-/// SHA-256 (hex) of the root set's CBOR, as `sealpass-keys` prints it.
-pub fn root_set_fingerprint(roots: &RootSet) -> String {
-    Sha256::digest(roots.to_cbor())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Offer one issuer's status list; keep the one held unless the new one
