@@ -26,10 +26,10 @@
 //! assert!(verdict.contains(r#""verdict":"valid""#));
 //! ```
 
-mod lists;
 mod verdict;
 
-pub use lists::{ListReport, Lists, issuer_file_stem, issuers};
+use sealpass_checkpoint::{ClockGuard, ListKind};
+pub use sealpass_checkpoint::{ListReport, Lists, issuer_file_stem, issuers};
 pub use verdict::{Origin, Verdict};
 
 use sealpass_core::{
@@ -53,7 +53,7 @@ pub struct Checkpoint {
     lists: Lists,
     policy: CheckpointPolicy,
     clock_skew: Seconds,
-    newest_seen: Option<Timestamp>,
+    clock: ClockGuard,
     frames: usize,
 }
 
@@ -72,7 +72,7 @@ impl Checkpoint {
             lists: Lists::default(),
             policy: CheckpointPolicy::default(),
             clock_skew: DEFAULT_CLOCK_SKEW,
-            newest_seen: None,
+            clock: ClockGuard::default(),
             frames: 0,
         }
     }
@@ -142,7 +142,7 @@ impl Checkpoint {
         let report = match timestamp(now_ms) {
             Some(now) => self.lists.offer_trust_list(location, bytes, now),
             None => self.lists.unavailable(
-                "trust_list",
+                ListKind::TrustList,
                 None,
                 location,
                 "clock_unreadable",
@@ -163,7 +163,7 @@ impl Checkpoint {
         let report = match timestamp(now_ms) {
             Some(now) => self.lists.offer_status_list(issuer, location, bytes, now),
             None => self.lists.unavailable(
-                "status_list",
+                ListKind::StatusList,
                 Some(issuer),
                 location,
                 "clock_unreadable",
@@ -182,17 +182,14 @@ impl Checkpoint {
         not_found: bool,
         reason: &str,
     ) -> String {
-        let (list, code) = match (&issuer, not_found) {
-            (None, _) => (
-                "trust_list",
-                if not_found {
-                    "not_found"
-                } else {
-                    "fetch_failed"
-                },
-            ),
-            (Some(_), true) => ("status_list", "not_found"),
-            (Some(_), false) => ("status_list", "fetch_failed"),
+        let list = match issuer {
+            None => ListKind::TrustList,
+            Some(_) => ListKind::StatusList,
+        };
+        let code = if not_found {
+            "not_found"
+        } else {
+            "fetch_failed"
         };
         to_json(
             &self
@@ -242,7 +239,7 @@ impl Checkpoint {
     /// nothing (`clock_behind`), as on the command line.
     pub fn set_newest_time_seen(&mut self, seconds: f64) {
         if seconds.is_finite() && seconds > 0.0 {
-            self.newest_seen = Some(Timestamp(seconds as u64));
+            self.clock = ClockGuard::new(Some(Timestamp(seconds as u64)));
         }
     }
 
@@ -250,11 +247,9 @@ impl Checkpoint {
     /// time seen, in Unix seconds, for the page to store.
     pub fn see_time(&mut self, now_ms: f64) -> f64 {
         if let Some(now) = timestamp(now_ms) {
-            if self.newest_seen.is_none_or(|seen| now > seen) {
-                self.newest_seen = Some(now);
-            }
+            self.clock.see(now);
         }
-        self.newest_seen.map_or(0.0, |t| t.0 as f64)
+        self.clock.newest_seen().map_or(0.0, |t| t.0 as f64)
     }
 
     /// What the phone holds and whether it can decide, for the status
@@ -346,16 +341,10 @@ impl Checkpoint {
     /// `now`, unless the clock is unreadable or set back.
     fn believed_now(&self, now_ms: f64) -> Result<Timestamp, (&'static str, String)> {
         let now = timestamp(now_ms).ok_or(("clock_unreadable", CLOCK_UNREADABLE.to_owned()))?;
-        match self.newest_seen {
-            Some(seen) if now.plus(self.clock_skew) < seen => Err((
-                "clock_behind",
-                format!(
-                    "CLOCK SET BACK: this phone's clock says {now}, but {seen} was already seen here ({} later). Set the clock right; nothing is decided until then",
-                    seen.since(now)
-                ),
-            )),
-            _ => Ok(now),
-        }
+        self.clock
+            .check(now, self.clock_skew)
+            .map_err(|behind| (sealpass_checkpoint::ClockBehind::CODE, behind.to_string()))?;
+        Ok(now)
     }
 
     fn describe(&self, now_ms: f64, next_sync_in: Seconds) -> Status {
@@ -441,7 +430,7 @@ impl Checkpoint {
         };
         Status {
             now: at.0,
-            newest_time_seen: self.newest_seen.map(|t| t.0),
+            newest_time_seen: self.clock.newest_seen().map(|t| t.0),
             ready,
             code,
             reason,

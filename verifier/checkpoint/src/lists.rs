@@ -1,72 +1,15 @@
-//! The lists a phone holds: the root set pinned at first load, the trust
-//! list and each issuer's status list, accepted by the same rules as the
-//! command line's `sync` (docs/trust.md T0-T7, docs/verifier.md "sync") and
-//! re-checked whenever they are loaded from the phone's storage: the trust
-//! list against the pinned roots, never below the highest sequence the
-//! phone ever accepted (docs/web-verifier.md, "Trust on the phone").
+//! The lists a checkpoint holds: the pinned root set, the trust list and
+//! each issuer's status list, accepted by the rules of docs/trust.md
+//! (T0-T7, "Highest sequence", "Stored lists", "Revocation") and re-checked
+//! whenever they are loaded from storage: the trust list against the pinned
+//! roots, never below the highest sequence ever accepted. The command line
+//! keeps them in its state directory, a phone in IndexedDB; both offer what
+//! they fetch here and persist what was accepted.
 
+use crate::report::{ListKind, ListReport, SyncResult};
 use sealpass_core::{
-    KeyStatus, RootSet, StatusList, StatusListError, Timestamp, TrustList, TrustUpdate,
-    TrustUpdateError, TrustedList,
+    KeyStatus, RootSet, StatusList, StatusListError, Timestamp, TrustList, TrustUpdate, TrustedList,
 };
-use serde::Serialize;
-
-/// What happened to one list in a sync: the object `sealpass-verifier sync
-/// --json` prints, with the same field names and codes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ListReport {
-    pub list: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    pub location: String,
-    /// `bootstrapped`, `replaced`, `accepted`, `unchanged`, `refused`, `unavailable`.
-    pub result: &'static str,
-    pub code: Option<&'static str>,
-    pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sequence: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous_sequence: Option<u64>,
-    pub issued_at: Option<u64>,
-    pub expires_at: Option<u64>,
-}
-
-impl ListReport {
-    fn new(list: &'static str, issuer: Option<&str>, location: &str) -> ListReport {
-        ListReport {
-            list,
-            issuer: issuer.map(str::to_owned),
-            location: location.to_owned(),
-            result: "unavailable",
-            code: None,
-            reason: None,
-            sequence: None,
-            previous_sequence: None,
-            issued_at: None,
-            expires_at: None,
-        }
-    }
-
-    fn refused(mut self, code: &'static str, reason: String) -> ListReport {
-        self.result = "refused";
-        self.code = Some(code);
-        self.reason = Some(reason);
-        self
-    }
-
-    fn describe_trust(&mut self, held: Option<&TrustedList>) {
-        if let Some(list) = held.map(TrustedList::list) {
-            self.sequence = Some(list.sequence);
-            self.issued_at = Some(list.issued_at.0);
-            self.expires_at = Some(list.expires_at.0);
-        }
-    }
-
-    fn describe_status(&mut self, held: &StatusList) {
-        self.issued_at = Some(held.issued_at().0);
-        self.expires_at = Some(held.expires_at().0);
-    }
-}
 
 /// A status list held for an issuer, with the bytes it was checked from.
 #[derive(Debug, Clone)]
@@ -75,7 +18,7 @@ pub struct HeldStatusList {
     pub list: StatusList,
 }
 
-/// Everything a phone trusts, as it was checked.
+/// Everything a checkpoint trusts, as it was checked.
 #[derive(Debug, Clone, Default)]
 pub struct Lists {
     /// The root set the trust list must answer to: pinned at first load,
@@ -89,14 +32,24 @@ pub struct Lists {
 }
 
 impl Lists {
-    /// Pin the root-set file (`RootSet::to_cbor`) served with the app at
-    /// first load. Only a phone that holds no roots yet pins.
+    /// Pin a root-set file (`RootSet::to_cbor`): the ceremony's, at first
+    /// use. Returns its fingerprint, to compare with the one read out.
     pub fn pin_roots(&mut self, bytes: &[u8]) -> Result<String, (&'static str, String)> {
         let roots = RootSet::from_cbor(bytes)
             .map_err(|e| ("bad_roots", format!("the root-set file is not valid: {e}")))?;
         let fingerprint = roots.fingerprint();
         self.pinned = Some(roots);
         Ok(fingerprint)
+    }
+
+    /// Forget the trust list, its status lists and the highest sequence
+    /// accepted, and pin `roots` again: only on the custodians' word
+    /// (docs/trust.md, "What the design cannot stop").
+    pub fn re_pin(&mut self, roots: RootSet) {
+        *self = Lists {
+            pinned: Some(roots),
+            ..Lists::default()
+        };
     }
 
     /// Re-load the trust list this phone stored, against the pinned roots
@@ -156,38 +109,35 @@ impl Lists {
     }
 
     /// Offer a downloaded trust list: bootstrap against the pinned roots,
-    /// or update the list held (T0-T6). Whatever is refused, the list held
+    /// or update the list held (T0-T7). Whatever is refused, the list held
     /// before stays; a replaced trust list drops the status lists it no
     /// longer vouches for.
     pub fn offer_trust_list(&mut self, location: &str, bytes: &[u8], now: Timestamp) -> ListReport {
-        let mut report = ListReport::new("trust_list", None, location);
+        let mut report = ListReport::new(ListKind::TrustList, None, location);
         report.previous_sequence = self.trust.as_ref().map(|t| t.list().sequence);
         let offered = match (&self.trust, &self.pinned) {
-            (Some(held), _) => held
-                .update(bytes, now)
-                .map_err(|e| (e.code(), e.to_string())),
+            (Some(held), _) => held.update(bytes, now),
             // Starting again (first use, or the stored list was damaged):
-            // never below the highest sequence this phone accepted.
+            // never below the highest sequence ever accepted.
             (None, Some(roots)) => {
                 TrustedList::bootstrap_at_least(roots, bytes, now, self.highest_sequence)
                     .map(TrustUpdate::Replaced)
-                    .map_err(|e| self.bootstrap_refusal(e))
             }
             (None, None) => {
                 return report.refused(
                     "no_roots",
-                    "nothing is trusted yet: reload the app from the issuer to pin its root set"
-                        .into(),
+                    "nothing is trusted yet: pin the root-set file from the key ceremony".into(),
                 );
             }
-        };
+        }
+        .map_err(|e| (e.code(), e.to_string()));
         match offered {
-            Ok(TrustUpdate::Unchanged) => report.result = "unchanged",
+            Ok(TrustUpdate::Unchanged) => report.result = SyncResult::Unchanged,
             Ok(TrustUpdate::Replaced(accepted)) => {
                 report.result = if self.trust.is_some() {
-                    "replaced"
+                    SyncResult::Replaced
                 } else {
-                    "bootstrapped"
+                    SyncResult::Bootstrapped
                 };
                 let keep: Vec<HeldStatusList> = std::mem::take(&mut self.status_lists)
                     .into_iter()
@@ -215,7 +165,7 @@ impl Lists {
         bytes: &[u8],
         now: Timestamp,
     ) -> ListReport {
-        let mut report = ListReport::new("status_list", Some(issuer), location);
+        let mut report = ListReport::new(ListKind::StatusList, Some(issuer), location);
         let Some(trust) = &self.trust else {
             return report.refused("no_trust_list", "no trust list is held".into());
         };
@@ -223,7 +173,7 @@ impl Lists {
         if let Some(held) = &held {
             report.describe_status(&held.list);
             if held.bytes == bytes {
-                report.result = "unchanged";
+                report.result = SyncResult::Unchanged;
                 return report;
             }
         }
@@ -244,7 +194,7 @@ impl Lists {
             return report.refused("rollback", reason);
         }
         report.describe_status(&list);
-        report.result = "accepted";
+        report.result = SyncResult::Accepted;
         self.hold_status_list(bytes, list);
         report
     }
@@ -252,15 +202,14 @@ impl Lists {
     /// A report for a list that could not be downloaded; the one held stays.
     pub fn unavailable(
         &self,
-        list: &'static str,
+        list: ListKind,
         issuer: Option<&str>,
         location: &str,
         code: &'static str,
         reason: String,
     ) -> ListReport {
-        let mut report = ListReport::new(list, issuer, location);
-        report.code = Some(code);
-        report.reason = Some(reason);
+        let mut report =
+            ListReport::new(list, issuer, location).failed(SyncResult::Unavailable, code, reason);
         match issuer.and_then(|issuer| self.held(issuer)) {
             Some(held) => report.describe_status(&held.list),
             None if issuer.is_none() => report.describe_trust(self.trust.as_ref()),
@@ -269,28 +218,30 @@ impl Lists {
         report
     }
 
-    /// A bootstrap's refusal as `(code, reason)`. A rollback names the
-    /// highest sequence accepted, which the candidate may equal (the core
-    /// words it against the sequence below, which it compares with).
-    fn bootstrap_refusal(&self, error: TrustUpdateError) -> (&'static str, String) {
-        match error {
-            TrustUpdateError::Rollback { candidate, .. } => (
-                "rollback",
-                format!(
-                    "sequence {candidate} is older than sequence {}, the highest this phone has accepted: rollback refused. Only resetting this phone's trust starts again from an older list",
-                    self.highest_sequence
-                ),
-            ),
-            other => (other.code(), other.to_string()),
-        }
-    }
-
     pub fn held(&self, issuer: &str) -> Option<&HeldStatusList> {
         self.status_lists.iter().find(|h| h.list.issuer() == issuer)
     }
 
     pub fn status_lists(&self) -> Vec<StatusList> {
         self.status_lists.iter().map(|h| h.list.clone()).collect()
+    }
+
+    /// The issuers whose passes cannot be checked for revocation at `now`:
+    /// no status list held, or the one held has expired. Their passes are
+    /// not decided (`revocation_not_checked`, `status_list_expired`) unless
+    /// the policy accepts unchecked revocation.
+    pub fn unchecked_issuers(&self, now: Timestamp) -> Vec<String> {
+        let Some(trust) = &self.trust else {
+            return Vec::new();
+        };
+        issuers(trust.list())
+            .into_iter()
+            .map(|(issuer, _)| issuer)
+            .filter(|issuer| {
+                self.held(issuer)
+                    .is_none_or(|held| now >= held.list.expires_at())
+            })
+            .collect()
     }
 
     fn hold_status_list(&mut self, bytes: &[u8], list: StatusList) {
@@ -305,7 +256,7 @@ impl Lists {
 
 /// A stored status list re-checked against `trust`; an expired one is
 /// checked at the last second it was valid (the command line's rule).
-fn check_stored_status_list(
+pub fn check_stored_status_list(
     bytes: &[u8],
     trust: &TrustedList,
     now: Timestamp,

@@ -1,0 +1,29 @@
+//! sealpass-checkpoint: every rule a checkpoint applies to the lists it
+//! holds, once, for the command line (`sealpass-verifier`) and the offline
+//! web verifier alike. No I/O, no clock: the shells fetch, offer what they
+//! fetched here, and persist what was accepted; time is a parameter.
+//!
+//! ```
+//! use sealpass_checkpoint::{Lists, SyncResult};
+//! use sealpass_core::testkit::{Ceremony, NOW};
+//!
+//! let city = Ceremony::new();
+//! let mut lists = Lists::default();
+//! lists.pin_roots(&city.roots.to_cbor()).unwrap();
+//! let report = lists.offer_trust_list("trust-list.cbor", &city.signed, NOW);
+//! assert_eq!(report.result, SyncResult::Bootstrapped);
+//! let status = city.signed_status_list(&[]);
+//! let report = lists.offer_status_list("CN-610100", "status/CN-610100.cbor", &status, NOW);
+//! assert_eq!(report.result, SyncResult::Accepted);
+//! assert!(lists.unchecked_issuers(NOW).is_empty());
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod clock;
+mod lists;
+mod report;
+
+pub use clock::{ClockBehind, ClockGuard};
+pub use lists::{HeldStatusList, Lists, check_stored_status_list, issuer_file_stem, issuers};
+pub use report::{ListKind, ListReport, SyncResult};
