@@ -1,20 +1,30 @@
-//! A checkpoint ready to decide: the stored trust list (re-checked against
-//! the pinned roots) and status lists, re-checked on every load, with the
-//! policy and the clock skew.
+//! A checkpoint ready to decide: the lists the state directory holds,
+//! re-checked on every load by the rules of `sealpass-checkpoint` (the trust
+//! list against the pinned roots, never below the highest sequence
+//! accepted; each status list against the trust list), with the policy and
+//! the clock skew. This module only reads and writes the files.
 
 use crate::state::{SetupError, StateDir};
 use crate::verdict::Verdict;
+use sealpass_checkpoint::{Lists, issuers};
 use sealpass_core::{
-    CheckpointPolicy, Freshness, KeyStatus, RootSet, Seconds, StatusList, StatusListError,
-    Timestamp, TrustList, TrustedList, Verifier,
+    CheckpointPolicy, Freshness, RootSet, Seconds, Timestamp, TrustedList, Verifier,
 };
 
 pub struct Checkpoint {
-    pub trust: TrustedList,
-    pub status_lists: Vec<StatusList>,
+    pub lists: Lists,
     pub policy: CheckpointPolicy,
     pub clock_skew: Seconds,
     /// What a person should know before trusting the verdicts (stale lists).
+    pub warnings: Vec<String>,
+}
+
+/// What the state directory holds, re-checked at `now`.
+pub struct Stored {
+    pub lists: Lists,
+    /// Why the stored trust list is not held, when one is stored.
+    pub trust_error: Option<SetupError>,
+    /// Stored status lists that are not used, and why.
     pub warnings: Vec<String>,
 }
 
@@ -27,10 +37,17 @@ impl Checkpoint {
         clock_skew: Seconds,
         now: Timestamp,
     ) -> Result<Checkpoint, SetupError> {
-        let unreadable = |e: anyhow::Error| SetupError::Unreadable(format!("{e:#}"));
-        let trust = restore_trust_list(state)?.ok_or_else(|| SetupError::NoTrustList {
-            dir: state.path().display().to_string(),
-        })?;
+        let stored = load_stored(state, now)?;
+        if let Some(error) = stored.trust_error {
+            return Err(error);
+        }
+        let trust = stored
+            .lists
+            .trust
+            .as_ref()
+            .ok_or_else(|| SetupError::NoTrustList {
+                dir: state.path().display().to_string(),
+            })?;
         let mut warnings = Vec::new();
         let expires_at = trust.list().expires_at;
         match trust.freshness(now) {
@@ -42,151 +59,143 @@ impl Checkpoint {
                 "the trust list expired {ago} ago ({expires_at}): no pass can be decided until a sync"
             )),
         }
-        let mut status_lists = Vec::new();
+        warnings.extend(stored.warnings);
         if now < expires_at {
-            for (issuer, _) in issuers(trust.list()) {
-                let Some(bytes) = state.status_list(&issuer).map_err(unreadable)? else {
-                    if !policy.danger_accept_unchecked_revocation {
-                        warnings.push(format!(
-                            "no status list of issuer {issuer} is held: revocation cannot be checked, so its passes are not decided until a sync"
-                        ));
-                    }
-                    continue;
-                };
-                match load_status_list(&bytes, &trust, now) {
-                    Ok(list) if list.issuer() != issuer => warnings.push(format!(
-                        "the stored status list of issuer {issuer} names issuer {}: not used",
-                        list.issuer()
+            for issuer in stored.lists.unchecked_issuers(now) {
+                match stored.lists.held(&issuer) {
+                    Some(held) => warnings.push(format!(
+                        "the status list of issuer {issuer} expired {} ago: its passes cannot be decided until a sync",
+                        now.since(held.list.expires_at())
                     )),
-                    Ok(list) => {
-                        if now >= list.expires_at() {
-                            warnings.push(format!(
-                                "the status list of issuer {issuer} expired {} ago: its passes cannot be decided until a sync",
-                                now.since(list.expires_at())
-                            ));
-                        }
-                        status_lists.push(list);
-                    }
-                    Err(e) => warnings.push(format!(
-                        "the stored status list of issuer {issuer} is not used ({e}): its passes are not decided until a sync"
+                    None if !policy.danger_accept_unchecked_revocation => warnings.push(format!(
+                        "no status list of issuer {issuer} is held: revocation cannot be checked, so its passes are not decided until a sync"
                     )),
+                    None => {}
                 }
             }
         }
         Ok(Checkpoint {
-            trust,
-            status_lists,
+            lists: stored.lists,
             policy,
             clock_skew,
             warnings,
         })
     }
 
-    /// The issuers whose passes cannot be checked for revocation at `now`:
-    /// no status list held, or the one held has expired. Their passes are
-    /// not decided (`revocation_not_checked`, `status_list_expired`) unless
-    /// the policy accepts unchecked revocation.
-    pub fn unchecked_issuers(&self, now: Timestamp) -> Vec<String> {
-        issuers(self.trust.list())
-            .into_iter()
-            .map(|(issuer, _)| issuer)
-            .filter(|issuer| {
-                !self
-                    .status_lists
-                    .iter()
-                    .any(|list| list.issuer() == issuer && now < list.expires_at())
-            })
-            .collect()
+    /// The trust list held (a loaded checkpoint always holds one).
+    pub fn trust(&self) -> &TrustedList {
+        self.lists
+            .trust
+            .as_ref()
+            .expect("Checkpoint::load holds a trust list")
     }
 
     /// Decide on one pass text at `now`.
     pub fn decide(&self, text: &str, now: Timestamp) -> Verdict {
-        let result = Verifier::new(&self.trust, &self.policy)
-            .with_status_lists(&self.status_lists)
+        let status_lists = self.lists.status_lists();
+        let result = Verifier::new(self.trust(), &self.policy)
+            .with_status_lists(&status_lists)
             .with_clock_skew(self.clock_skew)
             .verify(text, now);
         Verdict::from_result(result, text, now)
     }
 }
 
-/// The stored trust list, restored against the pinned roots (docs/trust.md,
-/// "Stored lists"), or `None` when none is stored. Once a stored list that
-/// rotated the roots has been restored, the pin follows it to its roots.
-pub fn restore_trust_list(state: &StateDir) -> Result<Option<TrustedList>, SetupError> {
+/// Read the state directory into [`Lists`]: the pinned roots and the
+/// highest sequence accepted, the trust list restored against them, and,
+/// while it is current, each issuer's status list. Only an unreadable
+/// directory is an error; a stored list that does not verify is reported
+/// in [`Stored`]. Once a stored list that rotated the roots is restored,
+/// the pin file follows it (best effort: a read-only state still decides).
+pub fn load_stored(state: &StateDir, now: Timestamp) -> Result<Stored, SetupError> {
     let unreadable = |e: anyhow::Error| SetupError::Unreadable(format!("{e:#}"));
-    let Some(bytes) = state.trust_list().map_err(unreadable)? else {
-        return Ok(None);
-    };
-    let damaged = |reason: String| SetupError::DamagedTrustList {
-        path: state.trust_list_path().display().to_string(),
-        reason,
-    };
-    let pinned =
-        state
-            .pinned_roots()
-            .map_err(unreadable)?
-            .ok_or_else(|| SetupError::NoPinnedRoots {
-                dir: state.path().display().to_string(),
-            })?;
-    let pinned = RootSet::from_cbor(&pinned)
-        .map_err(|e| damaged(format!("the pinned root set is not valid: {e}")))?;
-    let trust = TrustedList::restore(&pinned, &bytes).map_err(|e| damaged(e.to_string()))?;
-    // Best effort: a read-only state still decides, against the same pin.
-    let _ = follow_rotation(state, &pinned, &trust);
-    Ok(Some(trust))
-}
-
-/// Hand the pin on to the roots of a trusted list that rotated them, once
-/// that list is stored: later lists are then checked against those roots.
-pub fn follow_rotation(
-    state: &StateDir,
-    pinned: &RootSet,
-    trust: &TrustedList,
-) -> anyhow::Result<()> {
-    let roots = &trust.list().roots;
-    if roots != pinned {
-        state.store_pinned_roots(&roots.to_cbor())?;
-    }
-    Ok(())
-}
-
-/// A stored status list, re-checked against the trusted list. An expired
-/// one is still loaded (checked at the last second it was valid), so that
-/// its issuer's passes are refused with `status_list_expired` rather than
-/// accepted without a revocation check (docs/trust.md, "Revocation").
-pub fn load_status_list(
-    bytes: &[u8],
-    trust: &TrustedList,
-    now: Timestamp,
-) -> Result<StatusList, StatusListError> {
-    match StatusList::verify(bytes, trust, now) {
-        Err(StatusListError::Expired { expired_at, .. }) if expired_at.0 > 0 => {
-            StatusList::verify(bytes, trust, Timestamp(expired_at.0 - 1))
-        }
-        other => other,
-    }
-}
-
-/// The issuers a trust list admits passes from (those with a key that is
-/// not revoked), in list order, each with the status-list URL its keys name
-/// (an active key's before a retired key's).
-pub fn issuers(list: &TrustList) -> Vec<(String, Option<String>)> {
-    let mut issuers: Vec<(String, Option<String>)> = Vec::new();
-    let mut keys: Vec<_> = list
-        .issuer_keys
-        .iter()
-        .filter(|key| key.status != KeyStatus::Revoked)
-        .collect();
-    keys.sort_by_key(|key| key.status != KeyStatus::Active);
-    for key in keys {
-        match issuers.iter_mut().find(|(issuer, _)| *issuer == key.issuer) {
-            Some((_, url)) => {
-                if url.is_none() {
-                    url.clone_from(&key.status_list_url);
-                }
+    let mut lists = Lists::default();
+    let mut warnings = Vec::new();
+    let pinned_bytes = state.pinned_roots().map_err(unreadable)?;
+    let pinned = match &pinned_bytes {
+        Some(bytes) => match RootSet::from_cbor(bytes) {
+            Ok(roots) => Some(roots),
+            Err(e) => {
+                return Ok(Stored {
+                    lists,
+                    trust_error: Some(SetupError::DamagedTrustList {
+                        path: state.trust_list_path().display().to_string(),
+                        reason: format!("the pinned root set is not valid: {e}"),
+                    }),
+                    warnings,
+                });
             }
-            None => issuers.push((key.issuer.clone(), key.status_list_url.clone())),
+        },
+        None => None,
+    };
+    lists.pinned = pinned.clone();
+    lists.highest_sequence = state.highest_sequence().map_err(unreadable)?.unwrap_or(0);
+    let Some(bytes) = state.trust_list().map_err(unreadable)? else {
+        return Ok(Stored {
+            lists,
+            trust_error: None,
+            warnings,
+        });
+    };
+    if pinned.is_none() {
+        let error = SetupError::NoPinnedRoots {
+            dir: state.path().display().to_string(),
+        };
+        return Ok(Stored {
+            lists,
+            trust_error: Some(error),
+            warnings,
+        });
+    }
+    if let Err((_, reason)) = lists.load_trust_list(&bytes) {
+        let error = SetupError::DamagedTrustList {
+            path: state.trust_list_path().display().to_string(),
+            reason,
+        };
+        return Ok(Stored {
+            lists,
+            trust_error: Some(error),
+            warnings,
+        });
+    }
+    if lists.pinned != pinned {
+        let _ = persist_trust_list(state, &lists);
+    }
+    let trust = lists.trust.clone().expect("just loaded");
+    if now < trust.list().expires_at {
+        for (issuer, _) in issuers(trust.list()) {
+            let Some(bytes) = state.status_list(&issuer).map_err(unreadable)? else {
+                continue;
+            };
+            if let Err(reason) = lists.load_status_list(&issuer, &bytes, now) {
+                warnings.push(format!(
+                    "the stored status list of issuer {issuer} is not used ({reason}): its passes are not decided until a sync"
+                ));
+            }
         }
     }
-    issuers
+    Ok(Stored {
+        lists,
+        trust_error: None,
+        warnings,
+    })
+}
+
+/// Store the trust list held, then the root set it answers to (a rotation
+/// hands the pin on once the list that rotated it is stored; a first pin is
+/// written before the list), then the highest sequence accepted.
+pub fn persist_trust_list(state: &StateDir, lists: &Lists) -> anyhow::Result<()> {
+    let (Some(trust), Some(pinned)) = (&lists.trust, &lists.pinned) else {
+        return Ok(());
+    };
+    let pinned_bytes = pinned.to_cbor();
+    let first_pin = state.pinned_roots()?.is_none();
+    if first_pin {
+        state.store_pinned_roots(&pinned_bytes)?;
+    }
+    state.store_trust_list(trust.bytes())?;
+    if !first_pin && state.pinned_roots()?.as_deref() != Some(pinned_bytes.as_slice()) {
+        state.store_pinned_roots(&pinned_bytes)?;
+    }
+    state.reset_highest_sequence(lists.highest_sequence)
 }

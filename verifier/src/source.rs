@@ -11,7 +11,8 @@
 //! is fetched from there instead. Nothing fetched is trusted for where it
 //! came from: every list is checked by its signatures.
 
-use crate::state::{STATUS_DIR, TRUST_LIST_FILE, issuer_file_stem};
+use crate::state::{STATUS_DIR, TRUST_LIST_FILE};
+use sealpass_checkpoint::issuer_file_stem;
 use std::fmt;
 use std::io::{ErrorKind, Read};
 use std::path::PathBuf;

@@ -18,6 +18,7 @@
 //! list against the trust list (`StatusList::verify`).
 
 use anyhow::Context;
+use sealpass_checkpoint::{ClockBehind, ClockGuard, issuer_file_stem};
 use sealpass_core::{Seconds, Timestamp};
 use std::fs;
 use std::io::{self, Write};
@@ -43,11 +44,8 @@ pub enum SetupError {
         "no pinned root set in {dir}, so the stored trust list cannot be checked: sync again with --roots ROOTS-FILE --re-pin"
     )]
     NoPinnedRoots { dir: String },
-    #[error(
-        "CLOCK SET BACK: this device's clock says {now}, but {seen} was already seen here ({} later). Set the clock right; nothing is decided until then",
-        seen.since(*now)
-    )]
-    ClockBehind { now: Timestamp, seen: Timestamp },
+    #[error(transparent)]
+    ClockBehind(#[from] ClockBehind),
     #[error("cannot read the state directory: {0}")]
     Unreadable(String),
 }
@@ -58,7 +56,7 @@ impl SetupError {
             SetupError::NoTrustList { .. } => "no_trust_list",
             SetupError::DamagedTrustList { .. } => "trust_list_damaged",
             SetupError::NoPinnedRoots { .. } => "no_pinned_roots",
-            SetupError::ClockBehind { .. } => "clock_behind",
+            SetupError::ClockBehind(_) => ClockBehind::CODE,
             SetupError::Unreadable(_) => "state_unreadable",
         }
     }
@@ -129,18 +127,8 @@ impl StateDir {
         Ok(Some(sequence))
     }
 
-    /// Raise the highest sequence accepted to `sequence` (never lower it).
-    pub fn raise_highest_sequence(&self, sequence: u64) -> anyhow::Result<()> {
-        if self
-            .highest_sequence()?
-            .is_some_and(|held| held >= sequence)
-        {
-            return Ok(());
-        }
-        self.reset_highest_sequence(sequence)
-    }
-
-    /// Set the highest sequence accepted, lower or not: only a re-pin does.
+    /// Record the highest sequence accepted (`Lists::highest_sequence`,
+    /// which only a re-pin lowers).
     pub fn reset_highest_sequence(&self, sequence: u64) -> anyhow::Result<()> {
         write_atomic(
             &self.root.join(HIGHEST_SEQUENCE_FILE),
@@ -196,14 +184,12 @@ impl StateDir {
         let seen = self
             .newest_time_seen()
             .map_err(|e| SetupError::Unreadable(format!("{e:#}")))?;
-        match seen {
-            Some(seen) if now.plus(skew) < seen => Err(SetupError::ClockBehind { now, seen }),
-            Some(seen) if now <= seen => Ok(()),
-            _ => {
-                let _ = self.remember_time(now);
-                Ok(())
-            }
+        let mut guard = ClockGuard::new(seen);
+        guard.check(now, skew)?;
+        if guard.see(now) {
+            let _ = self.remember_time(now);
         }
+        Ok(())
     }
 
     fn remember_time(&self, now: Timestamp) -> anyhow::Result<()> {
@@ -215,20 +201,6 @@ impl StateDir {
             format!("{}\n", now.0).as_bytes(),
         )
     }
-}
-
-/// An issuer id as a file name and URL path segment: letters, digits, `-`
-/// and `_` stay; every other byte becomes `%XX`. `CN-610100` stays itself.
-pub fn issuer_file_stem(issuer: &str) -> String {
-    let mut stem = String::with_capacity(issuer.len());
-    for byte in issuer.bytes() {
-        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
-            stem.push(byte as char);
-        } else {
-            stem.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    stem
 }
 
 fn read_if_present(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
@@ -268,13 +240,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn issuer_ids_become_safe_file_names() {
-        assert_eq!(issuer_file_stem("CN-610100"), "CN-610100");
-        assert_eq!(issuer_file_stem("../etc/passwd"), "%2E%2E%2Fetc%2Fpasswd");
-        assert_eq!(issuer_file_stem("西安"), "%E8%A5%BF%E5%AE%89");
-    }
-
-    #[test]
     fn a_clock_set_back_is_noticed_and_small_drift_is_tolerated() {
         let dir = tempfile::tempdir().unwrap();
         let state = StateDir::new(dir.path().to_owned());
@@ -286,22 +251,21 @@ mod tests {
         assert_eq!(state.newest_time_seen().unwrap(), Some(Timestamp(10_000)));
         assert_eq!(
             state.check_clock(Timestamp(9_000), skew),
-            Err(SetupError::ClockBehind {
+            Err(SetupError::ClockBehind(ClockBehind {
                 now: Timestamp(9_000),
                 seen: Timestamp(10_000)
-            })
+            }))
         );
         assert_eq!(state.check_clock(Timestamp(20_000), skew), Ok(()));
         assert_eq!(state.newest_time_seen().unwrap(), Some(Timestamp(20_000)));
     }
 
     #[test]
-    fn the_highest_sequence_only_rises_unless_reset() {
+    fn the_highest_sequence_is_kept_in_a_record_of_its_own() {
         let dir = tempfile::tempdir().unwrap();
         let state = StateDir::new(dir.path().to_owned());
         assert_eq!(state.highest_sequence().unwrap(), None);
-        state.raise_highest_sequence(5).unwrap();
-        state.raise_highest_sequence(3).unwrap();
+        state.reset_highest_sequence(5).unwrap();
         assert_eq!(state.highest_sequence().unwrap(), Some(5));
         state.reset_highest_sequence(2).unwrap();
         assert_eq!(state.highest_sequence().unwrap(), Some(2));

@@ -59,16 +59,17 @@ impl Lists {
     /// refused: storage is not a way in. Errors: `(code, reason)`.
     pub fn load_trust_list(&mut self, bytes: &[u8]) -> Result<(), (&'static str, String)> {
         let damaged = |reason: String| ("trust_list_damaged", reason);
-        let pinned = self.pinned.as_ref().ok_or_else(|| {
-            damaged("no root set is pinned on this phone to check it against".into())
-        })?;
+        let pinned = self
+            .pinned
+            .as_ref()
+            .ok_or_else(|| damaged("no root set is pinned here to check it against".into()))?;
         let trusted = TrustedList::restore(pinned, bytes).map_err(|e| damaged(e.to_string()))?;
         let sequence = trusted.list().sequence;
         if sequence < self.highest_sequence {
             return Err((
                 "rollback",
                 format!(
-                    "it is sequence {sequence}, older than sequence {}, the highest this phone has accepted",
+                    "it is sequence {sequence}, older than sequence {}, the highest accepted here",
                     self.highest_sequence
                 ),
             ));
@@ -305,4 +306,16 @@ pub fn issuer_file_stem(issuer: &str) -> String {
         }
     }
     stem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_ids_become_safe_file_names() {
+        assert_eq!(issuer_file_stem("CN-610100"), "CN-610100");
+        assert_eq!(issuer_file_stem("../etc/passwd"), "%2E%2E%2Fetc%2Fpasswd");
+        assert_eq!(issuer_file_stem("西安"), "%E8%A5%BF%E5%AE%89");
+    }
 }

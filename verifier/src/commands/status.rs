@@ -3,9 +3,10 @@
 //! the status lists, and the clock.
 
 use super::Context;
-use crate::checkpoint::{Checkpoint, issuers, load_status_list};
+use crate::checkpoint::Checkpoint;
 use crate::clock::{Clock, TEST_NOW_VAR};
 use clap::Args;
+use sealpass_checkpoint::{check_stored_status_list, issuers};
 use sealpass_core::{Freshness, RootSet, Seconds, Timestamp, TrustedList};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -142,8 +143,8 @@ pub fn run(context: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
         Ok(checkpoint) => {
             describe_lists(&mut status, checkpoint, context, now);
             warn_before_next_sync(&mut status, checkpoint, now, args.next_sync_in);
-            let unchecked = checkpoint.unchecked_issuers(now);
-            if now >= checkpoint.trust.list().expires_at {
+            let unchecked = checkpoint.lists.unchecked_issuers(now);
+            if now >= checkpoint.trust().list().expires_at {
                 status.code = Some("trust_list_expired");
                 status.reason = Some("the trust list has expired: sync it".into());
             } else if !unchecked.is_empty() && !context.policy.danger_accept_unchecked_revocation {
@@ -178,7 +179,7 @@ fn warn_before_next_sync(
     next_sync_in: Seconds,
 ) {
     let next_sync = now.plus(next_sync_in);
-    let trust_expires = checkpoint.trust.list().expires_at;
+    let trust_expires = checkpoint.trust().list().expires_at;
     if now < trust_expires && trust_expires <= next_sync {
         if let Some(list) = &mut status.trust_list {
             list.expires_before_next_sync = true;
@@ -204,7 +205,7 @@ fn warn_before_next_sync(
 }
 
 fn describe_lists(status: &mut Status, checkpoint: &Checkpoint, context: &Context, now: Timestamp) {
-    let trust: &TrustedList = &checkpoint.trust;
+    let trust: &TrustedList = checkpoint.trust();
     let list = trust.list();
     status.trust_list = Some(TrustListStatus {
         sequence: list.sequence,
@@ -232,10 +233,7 @@ fn describe_lists(status: &mut Status, checkpoint: &Checkpoint, context: &Contex
             .collect(),
     });
     for (issuer, _) in issuers(list) {
-        let held = checkpoint
-            .status_lists
-            .iter()
-            .find(|l| l.issuer() == issuer);
+        let held = checkpoint.lists.held(&issuer).map(|held| &held.list);
         let entry = match held {
             Some(held) => StatusListStatus {
                 issuer,
@@ -254,7 +252,7 @@ fn describe_lists(status: &mut Status, checkpoint: &Checkpoint, context: &Contex
                 let stored = context.state.status_list(&issuer).ok().flatten();
                 let reason = match stored {
                     None => "none stored: its passes are not decided until a sync".to_owned(),
-                    Some(bytes) => match load_status_list(&bytes, trust, now) {
+                    Some(bytes) => match check_stored_status_list(&bytes, trust, now) {
                         Err(e) => e.to_string(),
                         Ok(list) => format!("it names issuer {}", list.issuer()),
                     },

@@ -1,17 +1,18 @@
-//! `sync`: fetch the trust list and the status lists, check them with the
-//! core's rules and store them. Whatever fails, the lists held before stay.
+//! `sync`: fetch the trust list and the status lists, offer them to the
+//! lists held (`sealpass-checkpoint` decides) and store what was accepted.
+//! Whatever fails, the lists held before stay.
 
 mod report;
 
 use super::Context;
-use crate::checkpoint::{follow_rotation, issuers, load_status_list, restore_trust_list};
+use crate::checkpoint::{load_stored, persist_trust_list};
 use crate::output;
-use crate::source::{self, Source};
+use crate::source::{self, FetchError, Source};
 use anyhow::Context as _;
 use clap::Args;
-use report::{ListReport, SyncResult};
+use sealpass_checkpoint::{ListKind, ListReport, Lists, SyncResult, issuers};
 use sealpass_core::trust::MAX_TRUST_LIST_LEN;
-use sealpass_core::{RootSet, StatusList, Timestamp, TrustUpdate, TrustedList};
+use sealpass_core::{RootSet, Timestamp};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -74,19 +75,22 @@ pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let source = Source::parse(&args.from);
-    let (trust_report, trusted) = sync_trust_list(context, &source, &args, now)?;
-    let mut reports = vec![trust_report];
-    if let Some(trust) = trusted.filter(|t| now < t.list().expires_at) {
-        for (issuer, url) in issuers(trust.list()) {
-            reports.push(sync_status_list(
-                context,
-                &source,
-                &trust,
-                &issuer,
-                url.as_deref(),
-                now,
-            )?);
-        }
+    let mut lists = held_lists(context, &args, now)?;
+    let mut reports = vec![sync_trust_list(context, &source, &args, &mut lists, now)?];
+    let current = lists.trust.as_ref().filter(|t| now < t.list().expires_at);
+    for (issuer, url) in current.map(|t| issuers(t.list())).unwrap_or_default() {
+        let location = source.status_list(&issuer, url.as_deref());
+        let report = match source::fetch(&location, MAX_STATUS_LIST_LEN) {
+            Ok(bytes) => {
+                let report = lists.offer_status_list(&issuer, &location.to_string(), &bytes, now);
+                if report.result == SyncResult::Accepted {
+                    context.state.store_status_list(&issuer, &bytes)?;
+                }
+                report
+            }
+            Err(e) => unavailable(&lists, ListKind::StatusList, Some(&issuer), &location, e),
+        };
+        reports.push(report);
     }
     // Remember the time now that the state directory surely exists.
     let _ = context.state.check_clock(now, context.clock_skew);
@@ -94,7 +98,7 @@ pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
         if context.json {
             println!("{}", serde_json::to_string(report)?);
         } else {
-            print!("{}", report.render(now));
+            print!("{}", report::render(report, now));
         }
     }
     let worst = reports
@@ -105,126 +109,97 @@ pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(worst))
 }
 
-/// Offer the source's trust list: bootstrap, update (T0-T7), or keep the
-/// one held. Returns the list held afterwards.
-fn sync_trust_list(
-    context: &Context,
-    source: &Source,
-    args: &SyncArgs,
-    now: Timestamp,
-) -> anyhow::Result<(ListReport, Option<TrustedList>)> {
-    let state = &context.state;
-    let held = if args.re_pin {
-        None
-    } else {
-        match restore_trust_list(state) {
-            Ok(held) => held,
-            Err(e) => {
-                output::warn(&format!(
-                    "{e}; starting again from the pinned roots, never below the highest sequence accepted here"
-                ));
-                None
-            }
-        }
-    };
-    let highest = if args.re_pin {
-        0
-    } else {
-        state.highest_sequence()?.unwrap_or(0)
-    };
-    if let Some(held) = &held {
-        // A state directory from before the record starts it here.
-        state.raise_highest_sequence(held.list().sequence)?;
+/// The lists the state directory holds. A stored trust list that no longer
+/// verifies is set aside with a warning: the sync starts again from the
+/// pinned roots, never below the highest sequence accepted. `--re-pin`
+/// forgets both.
+fn held_lists(context: &Context, args: &SyncArgs, now: Timestamp) -> anyhow::Result<Lists> {
+    if args.re_pin {
+        return Ok(Lists::default());
     }
-    let location = source.trust_list();
-    let mut report = ListReport::new("trust_list", None, &location);
-    if let (Some(held), Some(_)) = (&held, &args.roots) {
+    let stored = load_stored(&context.state, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(error) = &stored.trust_error {
+        output::warn(&format!(
+            "{error}; starting again from the pinned roots, never below the highest sequence accepted here"
+        ));
+    }
+    if let (Some(held), Some(_)) = (&stored.lists.trust, &args.roots) {
         output::warn(&format!(
             "--roots is only read at the first sync (or with --re-pin): this verifier already trusts sequence {}",
             held.list().sequence
         ));
     }
-    let pinned = match &held {
-        Some(_) => None,
-        None => match pinned_roots(context, args)? {
-            Ok(pinned) => Some(pinned),
+    Ok(stored.lists)
+}
+
+/// Offer the source's trust list: bootstrap (from `--roots` or the pin),
+/// update (T0-T7), or keep the one held; store what was accepted.
+fn sync_trust_list(
+    context: &Context,
+    source: &Source,
+    args: &SyncArgs,
+    lists: &mut Lists,
+    now: Timestamp,
+) -> anyhow::Result<ListReport> {
+    let location = source.trust_list();
+    let shown = location.to_string();
+    if lists.trust.is_none() {
+        match pinned_roots(args, lists.pinned.as_ref())? {
+            Ok(roots) if args.re_pin => lists.re_pin(roots),
+            Ok(roots) => lists.pinned = Some(roots),
             Err((code, reason)) => {
-                return Ok((report.failed(SyncResult::Unavailable, code, reason), None));
+                let report = ListReport::new(ListKind::TrustList, None, &shown);
+                return Ok(report.failed(SyncResult::Unavailable, code, reason));
             }
-        },
-    };
-    describe_trust_list(&mut report, held.as_ref());
+        }
+    }
     let candidate = match source::fetch(&location, MAX_TRUST_LIST_LEN) {
         Ok(bytes) => bytes,
-        Err(e) => return Ok((report.unavailable(e), held)),
-    };
-    let previous_sequence = held.as_ref().map(|t| t.list().sequence);
-    report.previous_sequence = previous_sequence;
-    let (offered, basis) = match (&held, &pinned) {
-        (Some(held), _) => (held.update(&candidate, now), &held.list().roots),
-        (None, Some((roots, _))) => (
-            TrustedList::bootstrap_at_least(roots, &candidate, now, highest)
-                .map(TrustUpdate::Replaced),
-            roots,
-        ),
-        (None, None) => unreachable!("pinned roots are loaded when nothing is held"),
-    };
-    let now_held = match offered {
-        Ok(TrustUpdate::Unchanged) => {
-            report.result = SyncResult::Unchanged;
-            held
-        }
-        Ok(TrustUpdate::Replaced(accepted)) => {
-            if let Some((_, Some(file_bytes))) = &pinned {
-                state.store_pinned_roots(file_bytes)?;
-            }
-            state.store_trust_list(accepted.bytes())?;
-            follow_rotation(state, basis, &accepted)?;
-            let sequence = accepted.list().sequence;
-            if args.re_pin {
-                state.reset_highest_sequence(sequence)?;
-            } else {
-                state.raise_highest_sequence(sequence)?;
-            }
-            report.result = match held {
-                Some(_) => SyncResult::Replaced,
-                None => SyncResult::Bootstrapped,
-            };
-            Some(accepted)
-        }
         Err(e) => {
-            report = report.failed(SyncResult::Refused, e.code(), e.to_string());
-            held
+            let mut report = unavailable(lists, ListKind::TrustList, None, &location, e);
+            report.previous_sequence = lists.trust.as_ref().map(|t| t.list().sequence);
+            return Ok(report);
         }
     };
-    describe_trust_list(&mut report, now_held.as_ref());
-    Ok((report, now_held))
-}
-
-fn describe_trust_list(report: &mut ListReport, held: Option<&TrustedList>) {
-    if let Some(list) = held.map(TrustedList::list) {
-        report.sequence = Some(list.sequence);
-        report.issued_at = Some(list.issued_at.0);
-        report.expires_at = Some(list.expires_at.0);
+    let report = lists.offer_trust_list(&shown, &candidate, now);
+    if matches!(
+        report.result,
+        SyncResult::Bootstrapped | SyncResult::Replaced
+    ) {
+        persist_trust_list(&context.state, lists)?;
     }
+    Ok(report)
 }
 
-type PinnedRoots = (RootSet, Option<Vec<u8>>);
+/// The report for a list that could not be fetched; the one held stays.
+fn unavailable(
+    lists: &Lists,
+    list: ListKind,
+    issuer: Option<&str>,
+    location: &source::Location,
+    error: FetchError,
+) -> ListReport {
+    let code = match error {
+        FetchError::NotFound => "not_found",
+        FetchError::Failed(_) => "fetch_failed",
+    };
+    lists.unavailable(list, issuer, &location.to_string(), code, error.to_string())
+}
 
-/// The root set to bootstrap against: `--roots` (to be pinned if the list
-/// is accepted), else the one pinned before. Err: (code, reason) to report.
+/// The root set to bootstrap against: `--roots` (pinned once the list is
+/// accepted), else the one pinned before. Err: (code, reason) to report.
 fn pinned_roots(
-    context: &Context,
     args: &SyncArgs,
-) -> anyhow::Result<Result<PinnedRoots, (&'static str, String)>> {
+    held: Option<&RootSet>,
+) -> anyhow::Result<Result<RootSet, (&'static str, String)>> {
     let (bytes, from_file) = match &args.roots {
         Some(path) => {
             let bytes = std::fs::read(path)
                 .with_context(|| format!("cannot read the root-set file {}", path.display()))?;
             (bytes, true)
         }
-        None => match context.state.pinned_roots()? {
-            Some(bytes) => (bytes, false),
+        None => match held {
+            Some(roots) => (roots.to_cbor(), false),
             None => {
                 return Ok(Err((
                     "no_roots",
@@ -260,58 +235,5 @@ fn pinned_roots(
             roots.keys.len()
         ));
     }
-    Ok(Ok((roots, from_file.then_some(bytes))))
-}
-
-/// Offer one issuer's status list; keep the one held unless the new one
-/// verifies and is not older.
-fn sync_status_list(
-    context: &Context,
-    source: &Source,
-    trust: &TrustedList,
-    issuer: &str,
-    named_url: Option<&str>,
-    now: Timestamp,
-) -> anyhow::Result<ListReport> {
-    let location = source.status_list(issuer, named_url);
-    let mut report = ListReport::new("status_list", Some(issuer), &location);
-    let held_bytes = context.state.status_list(issuer)?;
-    let held = held_bytes
-        .as_deref()
-        .and_then(|bytes| load_status_list(bytes, trust, now).ok());
-    let describe = |report: &mut ListReport, list: &StatusList| {
-        report.issued_at = Some(list.issued_at().0);
-        report.expires_at = Some(list.expires_at().0);
-    };
-    if let Some(list) = &held {
-        describe(&mut report, list);
-    }
-    let candidate = match source::fetch(&location, MAX_STATUS_LIST_LEN) {
-        Ok(bytes) => bytes,
-        Err(e) => return Ok(report.unavailable(e)),
-    };
-    if held.is_some() && held_bytes.as_deref() == Some(candidate.as_slice()) {
-        report.result = SyncResult::Unchanged;
-        return Ok(report);
-    }
-    let list = match StatusList::verify(&candidate, trust, now) {
-        Ok(list) => list,
-        Err(e) => return Ok(report.failed(SyncResult::Refused, e.code(), e.to_string())),
-    };
-    if list.issuer() != issuer {
-        let reason = format!("it is the status list of issuer {}", list.issuer());
-        return Ok(report.failed(SyncResult::Refused, "issuer_mismatch", reason));
-    }
-    if let Some(held) = held.as_ref().filter(|h| list.issued_at() < h.issued_at()) {
-        let reason = format!(
-            "issued {}, before the one held ({}): rollback refused",
-            list.issued_at(),
-            held.issued_at()
-        );
-        return Ok(report.failed(SyncResult::Refused, "rollback", reason));
-    }
-    context.state.store_status_list(issuer, &candidate)?;
-    describe(&mut report, &list);
-    report.result = SyncResult::Accepted;
-    Ok(report)
+    Ok(Ok(roots))
 }
