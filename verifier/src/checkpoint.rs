@@ -5,7 +5,7 @@
 //! the clock skew. This module only reads and writes the files.
 
 use crate::state::{SetupError, StateDir};
-use crate::verdict::Verdict;
+use sealpass_checkpoint::Verdict;
 use sealpass_checkpoint::{Lists, issuers};
 use sealpass_core::{
     CheckpointPolicy, Freshness, RootSet, Seconds, Timestamp, TrustedList, Verifier,

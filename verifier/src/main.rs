@@ -15,7 +15,6 @@
 mod checkpoint;
 mod clock;
 mod commands;
-mod keyboard;
 mod output;
 mod qr;
 mod source;

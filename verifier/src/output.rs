@@ -1,7 +1,8 @@
 //! Verdicts for people: a big coloured banner on a terminal, plain lines
 //! elsewhere, and warnings on standard error.
 
-use crate::verdict::{Origin, Outcome, Verdict};
+use crate::verdict::Origin;
+use sealpass_checkpoint::{Outcome, Verdict};
 use sealpass_core::Colour;
 use sealpass_core::unicode::is_invisible;
 use std::fmt::Write as _;
@@ -141,7 +142,7 @@ pub fn warn(message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verdict::PassSummary;
+    use sealpass_checkpoint::PassSummary;
     use sealpass_core::{Seconds, Timestamp};
 
     fn valid() -> Verdict {
@@ -197,7 +198,7 @@ mod tests {
         assert!(text.contains(r"张*明\u{000a}\u{001b}[1;97;42m"), "{text}");
         assert_eq!(terminal_safe("张*明 6101**1234"), "张*明 6101**1234");
         // The keyboard-layout hint echoes a character of the input.
-        let hint = crate::keyboard::layout_hint("SP1:ABC\u{202e}DEF").unwrap();
+        let hint = sealpass_checkpoint::layout_hint("SP1:ABC\u{202e}DEF").unwrap();
         assert!(hint.contains('\u{202e}'));
         let undecided = Verdict::undecided("keyboard_layout", "input", hint);
         let text = render(&undecided, &Origin::Line(1), plain);

@@ -1,147 +1,10 @@
-//! One verdict per pass: valid, not valid, or could not decide; and its
-//! `--json` form, whose field names are stable (docs/verifier.md).
+//! Where the command line's passes come from, as shown beside their
+//! verdicts; the verdict itself is `sealpass_checkpoint::Verdict`.
 
-use crate::keyboard;
 use crate::state::SetupError;
-use sealpass_core::{Colour, Phase, Seconds, Timestamp, VerifiedPass, VerifyError};
-use serde::Serialize;
-use std::process::ExitCode;
+use sealpass_checkpoint::{Source, Verdict};
 
-/// The three answers, ordered from best to worst: several passes exit with
-/// the worst one's code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Outcome {
-    Valid,
-    NotValid,
-    Undecided,
-}
-
-impl Outcome {
-    pub fn name(self) -> &'static str {
-        match self {
-            Outcome::Valid => "valid",
-            Outcome::NotValid => "not_valid",
-            Outcome::Undecided => "undecided",
-        }
-    }
-
-    /// 0 valid, 1 not valid, 2 could not decide.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Outcome::Valid => 0,
-            Outcome::NotValid => 1,
-            Outcome::Undecided => 2,
-        }
-    }
-}
-
-impl From<Outcome> for ExitCode {
-    fn from(outcome: Outcome) -> ExitCode {
-        ExitCode::from(outcome.exit_code())
-    }
-}
-
-/// What a person compares with the ID card, and how long the pass holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PassSummary {
-    pub colour: Colour,
-    pub masked_name: String,
-    pub masked_id: String,
-    pub issuer: String,
-    pub kid: String,
-    pub issued_at: Timestamp,
-    pub expires_at: Timestamp,
-    pub valid_for: Seconds,
-    pub revocation_checked: bool,
-}
-
-impl PassSummary {
-    /// Only a verified pass is ever summarised.
-    fn of(pass: &VerifiedPass, now: Timestamp) -> PassSummary {
-        let claims = pass.claims();
-        PassSummary {
-            colour: claims.health.colour,
-            masked_name: claims.health.masked_name.clone(),
-            masked_id: claims.health.masked_id.clone(),
-            issuer: claims.issuer.clone(),
-            kid: pass.kid().to_hex(),
-            issued_at: claims.issued_at,
-            expires_at: claims.expires_at,
-            valid_for: pass.valid_for(now),
-            revocation_checked: pass.revocation_checked(),
-        }
-    }
-}
-
-/// Why a pass was not accepted, in one sentence a person can act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reason {
-    /// Stable and machine-readable: the core's `VerifyError::code`, or one
-    /// of this binary's own (docs/verifier.md).
-    pub code: &'static str,
-    /// The core's phase names, plus `input` (nothing to decide on could be
-    /// read) and `setup` (this verifier cannot decide anything yet).
-    pub phase: &'static str,
-    pub text: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    pub outcome: Outcome,
-    pub pass: Option<PassSummary>,
-    pub reason: Option<Reason>,
-}
-
-impl Verdict {
-    pub fn from_result(
-        result: Result<VerifiedPass, VerifyError>,
-        text: &str,
-        now: Timestamp,
-    ) -> Verdict {
-        match result {
-            Ok(pass) => Verdict {
-                outcome: Outcome::Valid,
-                pass: Some(PassSummary::of(&pass, now)),
-                reason: None,
-            },
-            Err(e) => {
-                if e.phase() == Phase::Decode {
-                    if let Some(hint) = keyboard::layout_hint(text) {
-                        return Verdict::undecided("keyboard_layout", "input", hint);
-                    }
-                }
-                let outcome = if e.is_undecided() {
-                    Outcome::Undecided
-                } else {
-                    Outcome::NotValid
-                };
-                Verdict {
-                    outcome,
-                    pass: None,
-                    reason: Some(Reason {
-                        code: e.code(),
-                        phase: e.phase().name(),
-                        text: e.to_string(),
-                    }),
-                }
-            }
-        }
-    }
-
-    pub fn undecided(code: &'static str, phase: &'static str, text: String) -> Verdict {
-        Verdict {
-            outcome: Outcome::Undecided,
-            pass: None,
-            reason: Some(Reason { code, phase, text }),
-        }
-    }
-
-    pub fn setup(error: &SetupError) -> Verdict {
-        Verdict::undecided(error.code(), "setup", error.to_string())
-    }
-}
-
-/// Where a pass came from, as shown beside its verdict.
+/// Where a pass came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     Argument,
@@ -154,61 +17,19 @@ pub enum Origin {
     },
 }
 
-/// The `--json` object of one verdict. Field names are stable; fields that
-/// do not apply are `null`, except `line` and `symbol`, present only for
-/// `listen` and `scan`.
-#[derive(Debug, Serialize)]
-pub struct JsonVerdict<'a> {
-    pub source: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub symbol: Option<Option<usize>>,
-    pub verdict: &'static str,
-    pub valid: bool,
-    pub code: &'a str,
-    pub phase: Option<&'a str>,
-    pub reason: Option<&'a str>,
-    pub colour: Option<&'static str>,
-    pub masked_name: Option<&'a str>,
-    pub masked_id: Option<&'a str>,
-    pub issuer: Option<&'a str>,
-    pub kid: Option<&'a str>,
-    pub issued_at: Option<u64>,
-    pub expires_at: Option<u64>,
-    pub valid_for_seconds: Option<u64>,
-    pub revocation_checked: Option<bool>,
-    pub policy: &'a str,
-}
-
-impl Verdict {
-    pub fn to_json(&self, origin: &Origin, policy: &str) -> String {
-        let (source, line, symbol) = match origin {
+impl Origin {
+    /// As the `--json` line names it.
+    pub fn source(&self) -> Source<'_> {
+        let (name, line, symbol) = match self {
             Origin::Argument => ("argument", None, None),
             Origin::Line(n) => ("stdin", Some(*n), None),
             Origin::Image { path, symbol } => (path.as_str(), None, Some(*symbol)),
         };
-        let pass = self.pass.as_ref();
-        let json = JsonVerdict {
-            source,
-            line,
-            symbol,
-            verdict: self.outcome.name(),
-            valid: self.outcome == Outcome::Valid,
-            code: self.reason.as_ref().map_or("valid", |r| r.code),
-            phase: self.reason.as_ref().map(|r| r.phase),
-            reason: self.reason.as_ref().map(|r| r.text.as_str()),
-            colour: pass.map(|p| p.colour.name()),
-            masked_name: pass.map(|p| p.masked_name.as_str()),
-            masked_id: pass.map(|p| p.masked_id.as_str()),
-            issuer: pass.map(|p| p.issuer.as_str()),
-            kid: pass.map(|p| p.kid.as_str()),
-            issued_at: pass.map(|p| p.issued_at.0),
-            expires_at: pass.map(|p| p.expires_at.0),
-            valid_for_seconds: pass.map(|p| p.valid_for.0),
-            revocation_checked: pass.map(|p| p.revocation_checked),
-            policy,
-        };
-        serde_json::to_string(&json).expect("a verdict serialises")
+        Source { name, line, symbol }
     }
+}
+
+/// This verifier cannot decide anything right now.
+pub fn setup(error: &SetupError) -> Verdict {
+    Verdict::setup(error.code(), error.to_string())
 }

@@ -5,8 +5,9 @@
 use super::Context;
 use crate::checkpoint::Checkpoint;
 use crate::state::SetupError;
-use crate::verdict::{Origin, Outcome, Verdict};
+use crate::verdict::{self, Origin};
 use clap::Args;
+use sealpass_checkpoint::{Outcome, Verdict};
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
@@ -59,7 +60,7 @@ pub fn run(context: &Context, args: ListenArgs) -> anyhow::Result<ExitCode> {
             match context.clock.now() {
                 Err(e) => Verdict::undecided("clock_unreadable", "setup", format!("{e:#}")),
                 Ok(now) => match context.check_clock(now) {
-                    Err(e) => Verdict::setup(&e),
+                    Err(e) => verdict::setup(&e),
                     Ok(()) => {
                         // Reload after a sync, or while nothing could be loaded.
                         let generation = context.state.generation();
@@ -72,7 +73,7 @@ pub fn run(context: &Context, args: ListenArgs) -> anyhow::Result<ExitCode> {
                         }
                         match &loaded {
                             Some((_, Ok(checkpoint))) => checkpoint.decide(&text, now),
-                            Some((_, Err(e))) => Verdict::setup(e),
+                            Some((_, Err(e))) => verdict::setup(e),
                             None => unreachable!("loaded just above"),
                         }
                     }
@@ -85,7 +86,7 @@ pub fn run(context: &Context, args: ListenArgs) -> anyhow::Result<ExitCode> {
             let _ = io::stdout().flush();
         }
     }
-    Ok(worst.into())
+    Ok(ExitCode::from(worst.exit_code()))
 }
 
 /// One line without its `\n` (a `\r` before it is left for trimming), at

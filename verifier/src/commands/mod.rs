@@ -10,7 +10,8 @@ use crate::checkpoint::Checkpoint;
 use crate::clock::Clock;
 use crate::output::{self, Style};
 use crate::state::{SetupError, StateDir};
-use crate::verdict::{Origin, Outcome, Verdict};
+use crate::verdict::Origin;
+use sealpass_checkpoint::{Outcome, Verdict};
 use sealpass_core::{CheckpointPolicy, Seconds, Timestamp};
 use std::io::Write;
 
@@ -73,7 +74,7 @@ impl Context {
     pub fn emit(&self, verdict: &Verdict, origin: &Origin) -> Outcome {
         let mut stdout = std::io::stdout().lock();
         let text = if self.json {
-            verdict.to_json(origin, &self.policy.name) + "\n"
+            verdict.to_json(origin.source(), &self.policy.name) + "\n"
         } else {
             output::render(verdict, origin, self.style)
         };

@@ -2,8 +2,9 @@
 
 use super::Context;
 use crate::qr;
-use crate::verdict::{Origin, Outcome, Verdict};
+use crate::verdict::{self, Origin};
 use clap::Args;
+use sealpass_checkpoint::{Outcome, Verdict};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,7 +47,7 @@ pub fn run(context: &Context, args: ScanArgs) -> anyhow::Result<ExitCode> {
                 for (symbol, text) in codes.iter().enumerate() {
                     let verdict = match &checkpoint {
                         Ok(checkpoint) => checkpoint.decide(text, now),
-                        Err(e) => Verdict::setup(e),
+                        Err(e) => verdict::setup(e),
                     };
                     let origin = Origin::Image {
                         path: shown.clone(),
@@ -65,5 +66,5 @@ pub fn run(context: &Context, args: ScanArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(worst.into())
+    Ok(ExitCode::from(worst.exit_code()))
 }

@@ -1,8 +1,9 @@
 //! `verify`: pass texts from the command line or from standard input.
 
 use super::Context;
-use crate::verdict::{Origin, Outcome, Verdict};
+use crate::verdict::{self, Origin};
 use clap::Args;
+use sealpass_checkpoint::{Outcome, Verdict};
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -48,7 +49,9 @@ pub fn run(context: &Context, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             "input",
             "no pass given: pass it as an argument or on standard input".into(),
         );
-        return Ok(context.emit(&verdict, &Origin::Line(1)).into());
+        return Ok(ExitCode::from(
+            context.emit(&verdict, &Origin::Line(1)).exit_code(),
+        ));
     }
     let now = context.clock.now()?;
     let checkpoint = context.checkpoint(now);
@@ -56,9 +59,9 @@ pub fn run(context: &Context, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     for (text, origin) in inputs {
         let verdict = match &checkpoint {
             Ok(checkpoint) => checkpoint.decide(&text, now),
-            Err(e) => Verdict::setup(e),
+            Err(e) => verdict::setup(e),
         };
         worst = worst.max(context.emit(&verdict, &origin));
     }
-    Ok(worst.into())
+    Ok(ExitCode::from(worst.exit_code()))
 }

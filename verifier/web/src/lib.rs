@@ -28,9 +28,10 @@
 
 mod verdict;
 
+pub use sealpass_checkpoint::Verdict;
 use sealpass_checkpoint::{ClockGuard, ListKind};
 pub use sealpass_checkpoint::{ListReport, Lists, issuer_file_stem, issuers};
-pub use verdict::{Origin, Verdict};
+pub use verdict::Origin;
 
 use sealpass_core::{
     BUILTIN_PROFILES, CheckpointPolicy, DEFAULT_CLOCK_SKEW, Freshness, Seconds, Timestamp, Verifier,
@@ -292,7 +293,8 @@ impl Checkpoint {
 
     /// Decide on a pass text typed into the page: one verdict, JSON.
     pub fn verify_text(&self, text: &str, now_ms: f64) -> String {
-        self.decide(text, Origin::Typed, now_ms).to_json()
+        self.decide(text, now_ms)
+            .to_json(Origin::Typed.source(), &self.policy.name)
     }
 
     /// Look for codes in one RGBA camera frame (a canvas's `ImageData`) and
@@ -304,12 +306,19 @@ impl Checkpoint {
         };
         let look = FRAME_LOOKS[self.frames % FRAME_LOOKS.len()];
         self.frames = self.frames.wrapping_add(1);
-        let found: Vec<Scanned> = read(&frame, look)
+        let decided: Vec<(String, Verdict)> = read(&frame, look)
             .into_iter()
+            .map(|text| {
+                let verdict = self.decide(&text, now_ms);
+                (text, verdict)
+            })
+            .collect();
+        let found: Vec<Scanned<'_>> = decided
+            .iter()
             .enumerate()
-            .map(|(symbol, text)| Scanned {
-                verdict: self.decide(&text, Origin::Camera { symbol }, now_ms),
+            .map(|(symbol, (text, verdict))| Scanned {
                 text,
+                verdict: verdict.json(Origin::Camera { symbol }.source(), &self.policy.name),
             })
             .collect();
         to_json(&found)
@@ -320,22 +329,21 @@ const CLOCK_UNREADABLE: &str = "this phone's clock is set before 1970: set the c
 
 impl Checkpoint {
     /// One pass at `now`: the clock first, then the lists, then the core.
-    pub fn decide(&self, text: &str, origin: Origin, now_ms: f64) -> Verdict {
-        let policy = &self.policy.name;
+    pub fn decide(&self, text: &str, now_ms: f64) -> Verdict {
         let now = match self.believed_now(now_ms) {
             Ok(now) => now,
-            Err((code, reason)) => return Verdict::setup(code, reason, origin, policy),
+            Err((code, reason)) => return Verdict::setup(code, reason),
         };
         let Some(trust) = &self.lists.trust else {
             let reason = "no trust list on this phone yet: connect to the network and sync";
-            return Verdict::setup("no_trust_list", reason.into(), origin, policy);
+            return Verdict::setup("no_trust_list", reason.into());
         };
         let status_lists = self.lists.status_lists();
         let result = Verifier::new(trust, &self.policy)
             .with_status_lists(&status_lists)
             .with_clock_skew(self.clock_skew)
             .verify(text, now);
-        Verdict::from_result(result, origin, policy, now)
+        Verdict::from_result(result, text, now)
     }
 
     /// `now`, unless the clock is unreadable or set back.
@@ -491,9 +499,9 @@ impl Checkpoint {
 
 /// A code read from a camera frame, and the verdict on it.
 #[derive(Debug, Serialize)]
-struct Scanned {
-    text: String,
-    verdict: Verdict,
+struct Scanned<'a> {
+    text: &'a str,
+    verdict: sealpass_checkpoint::JsonVerdict<'a>,
 }
 
 /// What the status screen shows: the command line's `status --json`, less

@@ -123,8 +123,13 @@ fn every_pass_vector_gives_its_expected_code_through_the_web_checkpoint() {
             }
         };
         let verdict = json(checkpoint.verify_text(&case["pass"], now_ms));
-        let expect = &case["expect"];
-        if verdict["code"] != expect.as_str() {
+        // The verdict says more than the core where a person can act on it:
+        // a pass lowercased on its way in is Caps Lock (as on the command line).
+        let expect = match name.as_str() {
+            "lowercase-base45.txt" => "keyboard_layout",
+            _ => case["expect"].as_str(),
+        };
+        if verdict["code"] != expect {
             failures.push(format!("{name}: expected {expect}, got {verdict}"));
         }
         // A valid verdict is exactly the expected ones; everything else is
