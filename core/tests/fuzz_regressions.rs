@@ -18,6 +18,26 @@ fn input(name: &str) -> Vec<u8> {
 /// `prefix` (a COSE tag), then eight array headers (0x99 + 2-byte length),
 /// each claiming about as many elements as the whole input has bytes, then
 /// zeros: the shape of the `*-nested-array-headers.bin` inputs.
+/// The testkit trust list's payload with a different set of signatures,
+/// found by the `trust_list` target (2026-12-07): rule T0 answers
+/// `Unchanged` for the same payload whatever the signatures around it
+/// (vector `trust-update/valid-same-content-more-signatures`), and the
+/// target wrongly asserted the bytes were identical. The core was right;
+/// this keeps the answer and the reason for it.
+#[test]
+fn the_same_payload_with_other_signatures_is_unchanged_not_a_rollback() {
+    let ceremony = Ceremony::new();
+    let candidate = input("trust-list-same-payload-other-signatures.bin");
+    assert_ne!(candidate, ceremony.trusted.bytes());
+    let offered = SignedTrustList::from_bytes(&candidate).unwrap();
+    let held = SignedTrustList::from_bytes(ceremony.trusted.bytes()).unwrap();
+    assert_eq!(offered.payload(), held.payload());
+    assert!(matches!(
+        ceremony.trusted.update(&candidate, NOW),
+        Ok(sealpass_core::TrustUpdate::Unchanged)
+    ));
+}
+
 fn assert_nested_array_headers(bytes: &[u8], prefix: &[u8]) {
     assert_eq!(bytes.len(), 4096);
     assert!(bytes.starts_with(prefix));
