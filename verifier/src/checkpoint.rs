@@ -162,16 +162,18 @@ pub fn load_stored(state: &StateDir, now: Timestamp) -> Result<Stored, SetupErro
         let _ = persist_trust_list(state, &lists);
     }
     let trust = lists.trust.clone().expect("just loaded");
-    if now < trust.list().expires_at {
-        for (issuer, _) in issuers(trust.list()) {
-            let Some(bytes) = state.status_list(&issuer).map_err(unreadable)? else {
-                continue;
-            };
-            if let Err(reason) = lists.load_status_list(&issuer, &bytes, now) {
-                warnings.push(format!(
-                    "the stored status list of issuer {issuer} is not used ({reason}): its passes are not decided until a sync"
-                ));
-            }
+    let expired = now >= trust.list().expires_at;
+    for (issuer, _) in issuers(trust.list()) {
+        let Some(bytes) = state.status_list(&issuer).map_err(unreadable)? else {
+            continue;
+        };
+        if expired {
+            let reason = "not checked while the trust list is expired: sync".to_owned();
+            lists.not_used.push((issuer, reason));
+        } else if let Err(reason) = lists.load_status_list(&issuer, &bytes, now) {
+            warnings.push(format!(
+                "the stored status list of issuer {issuer} is not used ({reason}): its passes are not decided until a sync"
+            ));
         }
     }
     Ok(Stored {

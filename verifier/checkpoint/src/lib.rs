@@ -24,10 +24,12 @@ mod clock;
 mod keyboard;
 mod lists;
 mod report;
+mod status;
 mod verdict;
 
 pub use clock::{ClockBehind, ClockGuard};
 pub use keyboard::layout_hint;
 pub use lists::{HeldStatusList, Lists, check_stored_status_list, issuer_file_stem, issuers};
 pub use report::{ListKind, ListReport, SyncResult};
+pub use status::{IssuerKeyState, ListsStatus, RootsState, StatusListState, TrustListState};
 pub use verdict::{JsonVerdict, Outcome, PassSummary, Reason, Source, Verdict};

@@ -29,6 +29,8 @@ pub struct Lists {
     /// The highest trust-list sequence ever accepted, kept by the page in a
     /// record of its own: no stored or bootstrapped list may be older.
     pub highest_sequence: u64,
+    /// Stored status lists that did not load, by issuer, and why.
+    pub not_used: Vec<(String, String)>,
 }
 
 impl Lists {
@@ -101,12 +103,24 @@ impl Lists {
         now: Timestamp,
     ) -> Result<(), String> {
         let trust = self.trust.as_ref().ok_or("no trust list is held")?;
-        let list = check_stored_status_list(bytes, trust, now).map_err(|e| e.to_string())?;
-        if list.issuer() != issuer {
-            return Err(format!("it names issuer {}", list.issuer()));
+        let checked = match check_stored_status_list(bytes, trust, now) {
+            Ok(list) if list.issuer() != issuer => {
+                Err(format!("it names issuer {}", list.issuer()))
+            }
+            Ok(list) => Ok(list),
+            Err(e) => Err(e.to_string()),
+        };
+        match checked {
+            Ok(list) => {
+                self.hold_status_list(bytes, list);
+                Ok(())
+            }
+            Err(reason) => {
+                self.not_used.retain(|(held, _)| held != issuer);
+                self.not_used.push((issuer.to_owned(), reason.clone()));
+                Err(reason)
+            }
         }
-        self.hold_status_list(bytes, list);
-        Ok(())
     }
 
     /// Offer a downloaded trust list: bootstrap against the pinned roots,
@@ -246,6 +260,7 @@ impl Lists {
     }
 
     fn hold_status_list(&mut self, bytes: &[u8], list: StatusList) {
+        self.not_used.retain(|(issuer, _)| issuer != list.issuer());
         self.status_lists
             .retain(|h| h.list.issuer() != list.issuer());
         self.status_lists.push(HeldStatusList {

@@ -34,7 +34,7 @@ pub use sealpass_checkpoint::{ListReport, Lists, issuer_file_stem, issuers};
 pub use verdict::Origin;
 
 use sealpass_core::{
-    BUILTIN_PROFILES, CheckpointPolicy, DEFAULT_CLOCK_SKEW, Freshness, Seconds, Timestamp, Verifier,
+    BUILTIN_PROFILES, CheckpointPolicy, DEFAULT_CLOCK_SKEW, Seconds, Timestamp, Verifier,
 };
 use sealpass_qr::{Frame, Look, read};
 use serde::Serialize;
@@ -358,141 +358,17 @@ impl Checkpoint {
     fn describe(&self, now_ms: f64, next_sync_in: Seconds) -> Status {
         let now = self.believed_now(now_ms);
         let at = *now.as_ref().unwrap_or(&Timestamp(0));
-        let next_sync = at.plus(next_sync_in);
-        let mut warnings = Vec::new();
-        let trust = self.lists.trust.as_ref();
-        let trust_list = trust.map(|trusted| {
-            let list = trusted.list();
-            let (freshness, expires_in) = match trusted.freshness(at) {
-                Freshness::Fresh { expires_in } => ("fresh", expires_in.0),
-                Freshness::ExpiresSoon { expires_in } => ("expires_soon", expires_in.0),
-                Freshness::Expired { .. } => ("expired", 0),
-            };
-            let expires_before_next_sync = list.expires_at <= next_sync;
-            if expires_before_next_sync && at < list.expires_at {
-                warnings.push(format!(
-                    "the trust list expires in {} ({}), before the next planned sync in {next_sync_in}: sync now, or no pass can be decided after that",
-                    list.expires_at.since(at),
-                    list.expires_at
-                ));
-            }
-            TrustListStatus {
-                sequence: list.sequence,
-                issued_at: list.issued_at.0,
-                expires_at: list.expires_at.0,
-                age_seconds: at.since(list.issued_at).0,
-                expires_in_seconds: expires_in,
-                freshness,
-                expires_before_next_sync,
-                threshold: list.roots.threshold,
-                roots: list.roots.keys.len(),
-                issuer_keys: list.issuer_keys.len(),
-            }
-        });
-        let status_lists = trust
-            .map(|t| issuers(t.list()))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(issuer, _)| self.describe_status_list(issuer, at, next_sync))
-            .collect::<Vec<_>>();
-        for list in &status_lists {
-            if let (true, "current", Some(expires_at)) =
-                (list.expires_before_next_sync, list.state, list.expires_at)
-            {
-                warnings.push(format!(
-                    "the status list of issuer {} expires in {} ({}), before the next planned sync in {next_sync_in}: sync now, or its passes cannot be decided after that",
-                    list.issuer,
-                    Timestamp(expires_at).since(at),
-                    Timestamp(expires_at)
-                ));
-            }
+        let mut lists = self.lists.status(at, next_sync_in, &self.policy);
+        if let Err((code, reason)) = now {
+            lists.ready = false;
+            lists.code = Some(code);
+            lists.reason = Some(reason);
         }
-        // Revocation fails closed: an issuer without a current status list
-        // has passes that cannot be decided, so the phone is not ready.
-        let unchecked: Vec<&str> = status_lists
-            .iter()
-            .filter(|list| list.state != "current")
-            .map(|list| list.issuer.as_str())
-            .collect();
-        let (ready, code, reason) = match (&now, trust) {
-            (Err((code, reason)), _) => (false, Some(*code), Some(reason.clone())),
-            (Ok(_), None) => (false, Some("no_trust_list"), None),
-            (Ok(now), Some(t)) if *now >= t.list().expires_at => {
-                (false, Some("trust_list_expired"), None)
-            }
-            (Ok(_), Some(_))
-                if !unchecked.is_empty() && !self.policy.danger_accept_unchecked_revocation =>
-            {
-                let reason = format!(
-                    "revocation cannot be checked for issuer {}: no current status list is held. Sync the lists; until then passes of {} cannot be decided",
-                    unchecked.join(", "),
-                    if unchecked.len() == 1 {
-                        "this issuer"
-                    } else {
-                        "these issuers"
-                    }
-                );
-                (false, Some("revocation_not_checked"), Some(reason))
-            }
-            (Ok(_), Some(_)) => (true, None, None),
-        };
         Status {
             now: at.0,
             newest_time_seen: self.clock.newest_seen().map(|t| t.0),
-            ready,
-            code,
-            reason,
             policy: self.policy.name.clone(),
-            pinned_roots: self.lists.pinned.as_ref().map(|roots| PinnedRoots {
-                threshold: roots.threshold,
-                custodians: roots.keys.iter().map(|k| k.custodian.clone()).collect(),
-                fingerprint: roots.fingerprint(),
-            }),
-            highest_sequence_accepted: self.lists.highest_sequence,
-            trust_list,
-            status_lists,
-            warnings,
-        }
-    }
-
-    /// One issuer's status list as the status screen shows it.
-    fn describe_status_list(
-        &self,
-        issuer: String,
-        at: Timestamp,
-        next_sync: Timestamp,
-    ) -> StatusListStatus {
-        match self.lists.held(&issuer) {
-            Some(held) => {
-                let expires_at = held.list.expires_at();
-                let current = at < expires_at;
-                StatusListStatus {
-                    state: if current { "current" } else { "expired" },
-                    issued_at: Some(held.list.issued_at().0),
-                    expires_at: Some(expires_at.0),
-                    entries: Some(held.list.len()),
-                    expires_before_next_sync: expires_at <= next_sync,
-                    reason: (!current).then(|| {
-                        format!(
-                            "expired {} ago: its passes cannot be decided until a sync",
-                            at.since(expires_at)
-                        )
-                    }),
-                    issuer,
-                }
-            }
-            None => StatusListStatus {
-                issuer,
-                state: "missing",
-                issued_at: None,
-                expires_at: None,
-                entries: None,
-                expires_before_next_sync: false,
-                reason: Some(
-                    "none held: revocation cannot be checked, its passes cannot be decided until a sync"
-                        .into(),
-                ),
-            },
+            lists,
         }
     }
 }
@@ -504,64 +380,16 @@ struct Scanned<'a> {
     verdict: sealpass_checkpoint::JsonVerdict<'a>,
 }
 
-/// What the status screen shows: the command line's `status --json`, less
-/// the state directory, with the trust list's root set summarised.
+/// What the status screen shows: the command line's `status --json` but
+/// for the state directory and the clock's source: the shared part is
+/// `sealpass_checkpoint::ListsStatus`.
 #[derive(Debug, Serialize)]
 pub struct Status {
     now: u64,
     newest_time_seen: Option<u64>,
-    /// Passes can be decided: a believed clock, a current trust list and a
-    /// current status list of every issuer it admits (else
-    /// `revocation_not_checked`, naming the issuers).
-    ready: bool,
-    code: Option<&'static str>,
-    reason: Option<String>,
     policy: String,
-    pinned_roots: Option<PinnedRoots>,
-    /// The highest trust-list sequence this phone ever accepted.
-    highest_sequence_accepted: u64,
-    trust_list: Option<TrustListStatus>,
-    status_lists: Vec<StatusListStatus>,
-    /// Plain sentences: lists that run out before the next planned sync.
-    warnings: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct PinnedRoots {
-    threshold: u32,
-    custodians: Vec<String>,
-    fingerprint: String,
-}
-
-#[derive(Debug, Serialize)]
-struct TrustListStatus {
-    sequence: u64,
-    issued_at: u64,
-    expires_at: u64,
-    age_seconds: u64,
-    expires_in_seconds: u64,
-    /// `fresh`, `expires_soon` (less than a quarter of its lifetime left:
-    /// `TrustedList::freshness`) or `expired`.
-    freshness: &'static str,
-    /// It expires before the next planned sync (`status`'s argument).
-    expires_before_next_sync: bool,
-    threshold: u32,
-    roots: usize,
-    issuer_keys: usize,
-}
-
-#[derive(Debug, Serialize)]
-struct StatusListStatus {
-    issuer: String,
-    /// `current`, `expired` or `missing`.
-    state: &'static str,
-    issued_at: Option<u64>,
-    expires_at: Option<u64>,
-    entries: Option<u64>,
-    /// A held list that expires before the next planned sync (or has).
-    expires_before_next_sync: bool,
-    /// Why a list is not current (`missing`, `expired`), as the command line.
-    reason: Option<String>,
+    #[serde(flatten)]
+    lists: sealpass_checkpoint::ListsStatus,
 }
 
 /// Unix seconds from `Date.now()`'s milliseconds; `None` before 1970 or not
