@@ -138,7 +138,7 @@ fn picks_up_a_sync_made_while_listening() {
     };
     let pass = city.valid_pass();
     assert_eq!(ask(&pass), "no_trust_list");
-    city.publish(&usb, &city.trust_list(1), Some(&city.current_status_list()));
+    support::city::publish(&usb, &city.trust_list(1), Some(&city.current_status_list()));
     let synced = station
         .cmd(&[
             "sync",

@@ -5,9 +5,9 @@
 
 mod support;
 
+use sealpass_core::testkit::REVOKED_INDEX;
 use sealpass_core::testkit::key;
 use sealpass_core::{PassClaims, RootKey, RootSet, Seconds, TrustList};
-use support::city::REVOKED_INDEX;
 use support::server::Server;
 use support::{City, NOW, Station};
 

@@ -14,7 +14,7 @@ fn shows_the_lists_their_age_and_freshness() {
     empty.golden("status-empty");
 
     let usb = station.folder("usb");
-    city.publish(&usb, &city.trust_list(1), Some(&city.current_status_list()));
+    support::city::publish(&usb, &city.trust_list(1), Some(&city.current_status_list()));
     let roots = station.folder("ceremony").join("roots.cbor");
     std::fs::write(&roots, city.roots_file()).unwrap();
     let synced = station

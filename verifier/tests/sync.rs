@@ -213,12 +213,12 @@ fn syncs_from_a_folder_or_a_file_url_with_no_network() {
     let city = City::new();
     let station = Station::new();
     let usb = station.folder("usb/sealpass");
-    city.publish(&usb, &city.trust_list(1), Some(&city.current_status_list()));
+    support::city::publish(&usb, &city.trust_list(1), Some(&city.current_status_list()));
     let roots = roots_file(&city, &station);
     let out = sync(&station, &usb.display().to_string(), Some(&roots));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     out.golden("sync-from-folder");
-    city.publish(&usb, &city.trust_list(2), None);
+    support::city::publish(&usb, &city.trust_list(2), None);
     let url = format!("file://{}", usb.display());
     let out = sync(&station, &url, None);
     assert_eq!(out.code, 0, "{}", out.stdout);

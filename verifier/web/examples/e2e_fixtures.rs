@@ -22,11 +22,8 @@
 //! (`--use-file-for-fake-video-capture`): 640x480 YUV 4:2:0 frames of the
 //! pass as a QR code, as a phone held up to the camera shows it.
 
-#[path = "../tests/city/mod.rs"]
-mod city;
-
-use city::City;
 use qrcode::{Color, EcLevel, QrCode};
+use sealpass_core::testkit::City;
 use sealpass_core::{Seconds, Timestamp};
 use std::io::Write;
 use std::path::Path;
@@ -62,14 +59,14 @@ fn main() {
     // Valid 24 h from 22 h ago: 2 h left, less than the page's 6 h between syncs.
     std::fs::write(
         short.join("status/CN-610100.cbor"),
-        city.status_list(now.minus(Seconds::hours(22))),
+        city.status_list(now.minus(Seconds::hours(22)), &[]),
     )
     .unwrap();
     let camera_passes = [
-        ("valid", city.valid()),
-        ("expired", city.expired()),
-        ("tampered", city.tampered()),
-        ("revoked", city.revoked()),
+        ("valid", city.valid_pass()),
+        ("expired", city.named("expired")),
+        ("tampered", city.named("bad-signature")),
+        ("revoked", city.named("revoked")),
     ];
     let camera = out.join("camera");
     std::fs::create_dir_all(&camera).unwrap();

@@ -3,10 +3,8 @@
 //! shows that issuer's passes as valid, says that it is not ready and why,
 //! and warns before a status list it holds runs out ahead of the next sync.
 
-mod city;
-
-use city::City;
 use sealpass_core::Seconds;
+use sealpass_core::testkit::City;
 use sealpass_core::testkit::NOW;
 use sealpass_web::Checkpoint;
 use serde_json::Value;
@@ -42,7 +40,7 @@ fn synced_without_status_list(city: &City) -> Checkpoint {
 fn a_revoked_pass_is_never_valid_when_the_status_list_answers_404() {
     let city = City::at(NOW);
     let checkpoint = synced_without_status_list(&city);
-    for pass in [city.revoked(), city.valid()] {
+    for pass in [city.named("revoked"), city.valid_pass()] {
         let verdict = json(checkpoint.verify_text(&pass, ms(NOW)));
         assert_eq!(verdict["verdict"], "undecided", "{verdict}");
         assert_eq!(verdict["valid"], false);
@@ -101,7 +99,7 @@ fn status_warns_when_a_status_list_expires_before_the_next_sync() {
     let city = City::at(NOW);
     let mut checkpoint = synced_without_status_list(&city);
     // Issued 20 h ago, valid 24 h: it expires in 4 h.
-    let short = city.status_list(NOW.minus(Seconds::hours(20)));
+    let short = city.status_list(NOW.minus(Seconds::hours(20)), &[]);
     let report = json(checkpoint.offer_status_list("CN-610100", "s", &short, ms(NOW)));
     assert_eq!(report["result"], "accepted", "{report}");
 

@@ -4,10 +4,8 @@
 //! time, gives the same JSON object, field for field (only `source` differs:
 //! `typed` for the page, `argument` for the command line).
 
-mod city;
-
-use city::City;
 use sealpass_core::Timestamp;
+use sealpass_core::testkit::City;
 use sealpass_core::testkit::NOW;
 use sealpass_web::Checkpoint;
 use std::path::Path;

@@ -3,10 +3,8 @@
 //! verify, name their issuer and do not roll back; whatever is refused, the
 //! lists held before stay and keep deciding.
 
-mod city;
-
-use city::City;
 use sealpass_core::Seconds;
+use sealpass_core::testkit::City;
 use sealpass_core::testkit::NOW;
 use sealpass_web::Checkpoint;
 use serde_json::Value;
@@ -42,7 +40,7 @@ fn code(checkpoint: &Checkpoint, pass: &str) -> String {
 fn nothing_is_decided_before_a_sync() {
     let city = City::at(NOW);
     let mut checkpoint = Checkpoint::new();
-    assert_eq!(code(&checkpoint, &city.valid()), "no_trust_list");
+    assert_eq!(code(&checkpoint, &city.valid_pass()), "no_trust_list");
     let report = json(checkpoint.offer_trust_list("t", &city.trust_list(1), ms(NOW)));
     assert_eq!(report["code"], "no_roots");
     assert_eq!(json(checkpoint.pin_roots(b"not cbor"))["code"], "bad_roots");
@@ -86,17 +84,20 @@ fn refused_lists_leave_the_held_ones_deciding() {
     assert_eq!(report["result"], "refused");
     assert_eq!(report["sequence"], 3);
     // The status list survived the replacement and still revokes.
-    assert_eq!(code(&checkpoint, &city.revoked()), "pass_revoked");
-    assert_eq!(code(&checkpoint, &city.valid()), "valid");
-    assert_eq!(code(&checkpoint, &city.tampered()), "bad_signature");
-    assert_eq!(code(&checkpoint, &city.expired()), "expired");
+    assert_eq!(code(&checkpoint, &city.named("revoked")), "pass_revoked");
+    assert_eq!(code(&checkpoint, &city.valid_pass()), "valid");
+    assert_eq!(
+        code(&checkpoint, &city.named("bad-signature")),
+        "bad_signature"
+    );
+    assert_eq!(code(&checkpoint, &city.named("expired")), "expired");
 }
 
 #[test]
 fn status_lists_must_not_roll_back() {
     let city = City::at(NOW);
     let mut checkpoint = synced(&city);
-    let older = city.status_list(NOW.minus(Seconds::hours(5)));
+    let older = city.status_list(NOW.minus(Seconds::hours(5)), &[]);
     let report = json(checkpoint.offer_status_list("CN-610100", "s", &older, ms(NOW)));
     assert_eq!(report["code"], "rollback", "{report}");
     let report =
@@ -142,14 +143,14 @@ fn a_clock_set_back_decides_nothing() {
     let city = City::at(NOW);
     let mut checkpoint = synced(&city);
     checkpoint.see_time(ms(NOW.plus(Seconds::hours(2))));
-    let verdict = json(checkpoint.verify_text(&city.valid(), ms(NOW)));
+    let verdict = json(checkpoint.verify_text(&city.valid_pass(), ms(NOW)));
     assert_eq!(verdict["code"], "clock_behind");
     assert_eq!(verdict["phase"], "setup");
     let status = json(checkpoint.status(ms(NOW), 0.0));
     assert_eq!(status["ready"], false);
     assert_eq!(code(&checkpoint, "hello"), "clock_behind");
     assert_eq!(
-        json(checkpoint.verify_text(&city.valid(), -1.0))["code"],
+        json(checkpoint.verify_text(&city.valid_pass(), -1.0))["code"],
         "clock_unreadable"
     );
 }
