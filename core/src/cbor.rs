@@ -20,6 +20,7 @@ use thiserror::Error;
 
 /// Why bytes are not CBOR in the sealpass profile.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum CborError {
     #[error("the CBOR ends in the middle of an item")]
     Truncated,
@@ -343,6 +344,7 @@ pub struct Fields<'a> {
 
 /// Why a map's fields are not what a document expects.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum FieldError {
     #[error("expected a map, found {0}")]
     NotAMap(&'static str),

@@ -126,6 +126,7 @@ impl TestResult {
 
 /// Why a payload is not a v1 pass claim set.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum ClaimsError {
     #[error("claims are not valid CBOR: {0}")]
     Cbor(#[from] cbor::CborError),

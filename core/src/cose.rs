@@ -32,6 +32,7 @@ pub const MAX_COSE_DEPTH: usize = 8;
 
 /// Why bytes are not a COSE structure sealpass accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum CoseError {
     #[error("not valid CBOR: {0}")]
     Cbor(#[from] CborError),

@@ -11,6 +11,7 @@ use thiserror::Error;
 
 /// A pass was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum VerifyError {
     #[error(transparent)]
     Decode(#[from] DecodeError),
@@ -90,6 +91,7 @@ impl VerifyError {
 
 /// The text or its bytes are not a well-formed v1 pass.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     #[error("not a pass: {0}")]
     Text(#[from] TextError),
@@ -111,6 +113,7 @@ impl DecodeError {
 
 /// The signature does not hold. Deliberately opaque beyond the algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum SignatureError {
     #[error("signature does not verify")]
     Invalid,
@@ -129,6 +132,7 @@ impl SignatureError {
 
 /// The key that signed is not trusted for this pass.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum TrustError {
     #[error(
         "unknown issuer key {0}: sync the trust list, or the pass is not from a trusted issuer"
@@ -168,6 +172,7 @@ impl TrustError {
 
 /// The pass is outside its validity window at `now`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum ValidityError {
     #[error("expired {} ago", now.since(*expired_at))]
     Expired {
@@ -223,6 +228,7 @@ impl ValidityError {
 
 /// The pass is revoked, or revocation cannot be checked.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum RevocationError {
     #[error("pass revoked")]
     Revoked { index: u32 },
@@ -253,6 +259,7 @@ impl RevocationError {
 
 /// The pass is genuine and current, but this checkpoint does not admit it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     #[error("policy: colour {colour} is not admitted here")]
     ColourNotAllowed { colour: Colour },

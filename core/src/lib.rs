@@ -83,6 +83,8 @@
 //! The format is specified in docs/format.md and the trust rules in
 //! docs/trust.md of the repository.
 
+#![forbid(unsafe_code)]
+
 pub mod cbor;
 mod claims;
 pub mod cose;

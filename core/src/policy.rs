@@ -121,6 +121,7 @@ impl CheckpointPolicy {
 
 /// Why a policy definition could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum PolicyParseError {
     #[error("line {line}: expected `key = value`")]
     NotKeyValue { line: usize },

@@ -75,6 +75,7 @@ impl StatusBits {
 
 /// Why a status list was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum StatusListError {
     #[error("the status list is {len} bytes; at most {max} are accepted")]
     TooLarge { len: usize, max: usize },

@@ -17,6 +17,7 @@ pub const MAX_INFLATED_LEN: usize = 4096;
 
 /// Why a text is not the encoding of a pass.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum TextError {
     #[error("the text is empty")]
     Empty,

@@ -63,6 +63,7 @@ pub enum KeyStorage {
 
 /// Why a public key file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum CardError {
     #[error("not a sealpass public key file: {0}")]
     NotACard(String),

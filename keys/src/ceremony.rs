@@ -68,6 +68,7 @@ impl Basis {
 
 /// Why a custodian's signature was not added.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum SignError {
     #[error("the draft cannot be read: {0}")]
     Envelope(#[from] EnvelopeError),
@@ -149,6 +150,7 @@ pub fn sign_draft(
 
 /// Why a draft could not be finalized.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum FinalizeError {
     #[error("the draft cannot be read: {0}")]
     Envelope(#[from] EnvelopeError),

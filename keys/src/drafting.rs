@@ -29,6 +29,7 @@ pub struct Edits {
 
 /// Why a draft could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum DraftError {
     #[error("the current list has no custodian with key id {0}; its custodians are: {1}")]
     NoSuchCustodian(Kid, String),

@@ -11,6 +11,7 @@ use thiserror::Error;
 
 /// A file could not be read or written.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum FileError {
     #[error("refusing to overwrite existing file {0}: move it away or choose another name")]
     WouldOverwrite(PathBuf),

@@ -76,6 +76,7 @@ pub struct Kdf {
 
 /// Why a key file could not be made or opened.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum KeyFileError {
     #[error("this is not a sealpass secret key file: {0}")]
     NotAKeyFile(String),

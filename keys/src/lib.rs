@@ -44,6 +44,8 @@
 //! assert!(TrustedList::bootstrap(&roots, &published.bytes, now).is_ok());
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod card;
 pub mod ceremony;
 pub mod drafting;

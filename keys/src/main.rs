@@ -2,6 +2,8 @@
 //! it reads the clock, the disk, the terminal and the environment, and turns
 //! every failure into a message and a non-zero exit code.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use clap::Parser;

@@ -29,6 +29,7 @@ const EDWARDS25519_PARAMS: [u8; 14] = [
 /// Why the token could not be used. Token errors carry PKCS#11 return
 /// codes, never secret material.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum TokenError {
     #[error("cannot load the PKCS#11 module {path}: {source}. Is the token's library installed?")]
     Module {

@@ -68,6 +68,7 @@ pub struct Step {
 
 /// Why the transcript is not a sound chain.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum TranscriptError {
     #[error(transparent)]
     File(#[from] FileError),

@@ -12,6 +12,8 @@
 //! Exit codes: 0 valid, 1 not valid, 2 could not decide. The `--json`
 //! output and the state directory are documented in docs/verifier.md.
 
+#![forbid(unsafe_code)]
+
 mod checkpoint;
 mod clock;
 mod commands;

@@ -104,6 +104,7 @@ impl KeyStatus {
 
 /// Why bytes are not a well-formed, self-consistent trust list or root set.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum TrustListError {
     #[error("not valid CBOR: {0}")]
     Cbor(#[from] cbor::CborError),

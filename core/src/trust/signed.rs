@@ -30,6 +30,7 @@ pub struct RootSignature {
 
 /// Why bytes are not a signed trust list.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum EnvelopeError {
     #[error("the trust list is {len} bytes; at most {max} are accepted")]
     TooLarge { len: usize, max: usize },

@@ -35,6 +35,7 @@ pub enum RootSetRole {
 
 /// Why a candidate trust list was not accepted. The trusted list stays as it was.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum TrustUpdateError {
     /// T1, T2
     #[error(transparent)]

@@ -10,6 +10,8 @@
 //! assert!(read(&blank, Look::Multi).is_empty());
 //! ```
 
+#![forbid(unsafe_code)]
+
 use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
 use rxing::multi::qrcode::QRCodeMultiReader;
 use rxing::multi::{GenericMultipleBarcodeReader, MultipleBarcodeReader};
