@@ -4,7 +4,7 @@
 //! figures in docs/performance.md, "QR rendering".
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sealpass_issuer::public::render::Modules;
+use sealpass_issuer::read::public::render::Modules;
 use std::hint::black_box;
 
 /// Passes with every claim (version 10 at level M), as the issuer signs

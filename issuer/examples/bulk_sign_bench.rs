@@ -19,10 +19,10 @@ mod support;
 
 use sealpass_core::testkit::{self, NOW};
 use sealpass_core::{Seconds, Timestamp};
-use sealpass_issuer::ingest::{self, Format, Kind};
 use sealpass_issuer::population::{CsvChunks, Population};
-use sealpass_issuer::signer::{PassSigner, SignerConfig};
 use sealpass_issuer::store::Store;
+use sealpass_issuer::write::ingest::{self, Format, Kind};
+use sealpass_issuer::write::signer::{PassSigner, SignerConfig};
 use std::time::{Duration, Instant};
 
 const THREADS: usize = 2;

@@ -8,7 +8,7 @@
 //! cargo run --release -p sealpass-issuer --example metrics_cost
 //! ```
 
-use sealpass_issuer::public::metrics::Metrics;
+use sealpass_issuer::shared::metrics::Metrics;
 use std::time::{Duration, Instant};
 
 fn main() {

@@ -18,10 +18,10 @@
 
 use sealpass_core::Timestamp;
 use sealpass_core::testkit;
-use sealpass_issuer::ingest::{self, Format, Kind};
 use sealpass_issuer::population::{CsvChunks, Population};
-use sealpass_issuer::signer::{IssuerKey, PassSigner, SignerConfig};
 use sealpass_issuer::store::Store;
+use sealpass_issuer::write::ingest::{self, Format, Kind};
+use sealpass_issuer::write::signer::{IssuerKey, PassSigner, SignerConfig};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -86,7 +86,7 @@ async fn main() {
     assert!(held, "the population's last subject has a pass");
     println!(
         "seeded {} subjects={} signed={} newly_signed={} import_s={import_seconds:.1} sign_s={sign_seconds:.1}",
-        sealpass_issuer::public::config::redact_url(url),
+        sealpass_issuer::read::public::config::redact_url(url),
         after.subjects,
         after.signed,
         round.stored

@@ -23,7 +23,7 @@
 
 use sealpass_core::Timestamp;
 use sealpass_issuer::population::Population;
-use sealpass_issuer::public::auth::{ed25519_jwk, sign_eddsa};
+use sealpass_issuer::read::public::auth::{ed25519_jwk, sign_eddsa};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::PathBuf;

@@ -6,8 +6,8 @@
 
 use sealpass_core::testkit::sample_claims;
 use sealpass_core::{Timestamp, sign_pass};
-use sealpass_issuer::public::passbook::render;
-use sealpass_issuer::public::reads::StoredPass;
+use sealpass_issuer::read::passbook::render;
+use sealpass_issuer::store::reads::StoredPass;
 use std::time::Instant;
 
 fn main() {

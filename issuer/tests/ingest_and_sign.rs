@@ -14,9 +14,11 @@ use sealpass_core::testkit::{self, Ceremony, NOW};
 use sealpass_core::{
     CheckpointPolicy, Colour, ExpandedKey, Seconds, StatusList, Timestamp, Verifier,
 };
-use sealpass_issuer::api::{AdminState, admin_router};
-use sealpass_issuer::signer::{IssuerKey, PassSigner, SignError, SignerConfig, UntrustedKey};
 use sealpass_issuer::store::{Scope, Store};
+use sealpass_issuer::write::admin_api::{AdminState, admin_router};
+use sealpass_issuer::write::signer::{
+    IssuerKey, PassSigner, SignError, SignerConfig, UntrustedKey,
+};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

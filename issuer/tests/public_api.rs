@@ -15,9 +15,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use public_support::*;
 use sealpass_core::testkit::NOW;
 use sealpass_core::{CheckpointPolicy, Colour, Seconds, StatusList, Verifier};
-use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
-use sealpass_issuer::public::auth::sign_eddsa;
-use sealpass_issuer::public::endpoints::{Id, endpoints, openapi};
+use sealpass_issuer::read::public::auth::sign_eddsa;
+use sealpass_issuer::read::public::endpoints::{Id, endpoints, openapi};
+use sealpass_issuer::write::ingest::{self, Format, Kind, ReaderSource};
 use serde_json::json;
 use support::{BACKENDS, Backend};
 
@@ -344,14 +344,14 @@ async fn lists_are_served_exactly_as_signed_and_cacheable_on_both_backends() {
 #[tokio::test]
 async fn no_trust_list_yet_is_a_clear_404() {
     let (store, _guard) = support::store(Backend::Sqlite).await;
-    let state = sealpass_issuer::public::PublicState::new(
+    let state = sealpass_issuer::read::public::PublicState::new(
         store,
         Default::default(),
-        sealpass_issuer::api::system_clock(),
+        sealpass_issuer::shared::clock::system_clock(),
         None,
     );
     let answer = tower::ServiceExt::oneshot(
-        sealpass_issuer::public::app(state),
+        sealpass_issuer::read::public::app(state),
         Request::get("/trust-list.cbor")
             .body(Body::empty())
             .unwrap(),

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use public_support::*;
 use sealpass_core::Seconds;
 use sealpass_core::testkit::NOW;
-use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
+use sealpass_issuer::write::ingest::{self, Format, Kind, ReaderSource};
 use std::time::{Duration, Instant};
 use support::BACKENDS;
 
@@ -150,7 +150,7 @@ async fn a_remembered_identity_token_is_still_refused_once_expired() {
 /// the store; they finish when it answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_most_a_few_safety_net_reads_run_at_once_and_none_is_waited_for() {
-    use sealpass_issuer::public::passbook::SAFETY_NET_READS;
+    use sealpass_issuer::read::passbook::SAFETY_NET_READS;
     use sealpass_issuer::store::Store;
     use sqlx::Connection as _;
 

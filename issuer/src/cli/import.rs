@@ -4,7 +4,7 @@
 use super::{EXIT_FAILED, Global, now, open_store, progress_bar};
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
-use sealpass_issuer::ingest::{self, Format, IngestError, Kind, ReaderSource};
+use sealpass_issuer::write::ingest::{self, Format, IngestError, Kind, ReaderSource};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

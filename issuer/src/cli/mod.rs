@@ -99,7 +99,8 @@ enum Command {
     /// Admin API tokens for health-authority systems.
     #[command(subcommand)]
     Token(token::Command),
-    /// Serve the admin ingestion API.
+    /// Serve the admin ingestion API (role `admin`).
+    #[command(visible_alias = "admin")]
     Serve(serve::ServeArgs),
     /// Serve the public API: passes to citizens, signed lists to
     /// verifiers, the citizen page and the web verifier. Holds no key.
@@ -111,8 +112,8 @@ enum Command {
     /// Import enrolments, status updates or revocations from a CSV or
     /// NDJSON file.
     Import(import::ImportArgs),
-    /// Sign passes and the status list with the issuer key.
-    #[command(subcommand)]
+    /// Sign passes and the status list with the issuer key (role `signer`).
+    #[command(subcommand, visible_alias = "signer")]
     Sign(sign::Command),
     /// Write a synthetic population (CSV or NDJSON) for tests and demos.
     Population(population::PopulationArgs),

@@ -10,10 +10,10 @@
 pub mod ceremony;
 pub mod idp;
 
-use crate::ingest::{self, Format, Kind, ReaderSource};
 use crate::population::Population;
-use crate::signer::{PassSigner, SignerConfig};
 use crate::store::{Scope, Store};
+use crate::write::ingest::{self, Format, Kind, ReaderSource};
+use crate::write::signer::{PassSigner, SignerConfig};
 use sealpass_core::Timestamp;
 use sealpass_keys::files::{Mode, write_new};
 use std::path::{Path, PathBuf};

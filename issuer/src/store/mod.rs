@@ -15,6 +15,7 @@ mod events;
 mod lists;
 pub mod pages;
 mod passes;
+pub mod reads;
 mod subjects;
 mod tokens;
 

@@ -17,13 +17,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http_body_util::BodyExt;
 use sealpass_core::testkit::{Ceremony, NOW};
 use sealpass_core::{Seconds, Timestamp};
-use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
-use sealpass_issuer::public::auth::{
+use sealpass_issuer::read::public::auth::{
     IdentityProvider, IdentityProviders, ed25519_jwk, parse_jwks, sign_eddsa,
 };
-use sealpass_issuer::public::{PublicSettings, PublicState, app, operator_router};
-use sealpass_issuer::signer::{PassSigner, SignerConfig};
+use sealpass_issuer::read::public::{PublicSettings, PublicState, app, operator_router};
 use sealpass_issuer::store::Store;
+use sealpass_issuer::write::ingest::{self, Format, Kind, ReaderSource};
+use sealpass_issuer::write::signer::{PassSigner, SignerConfig};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

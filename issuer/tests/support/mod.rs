@@ -10,8 +10,8 @@
 #![allow(dead_code)]
 
 use sealpass_core::testkit;
-use sealpass_issuer::signer::IssuerKey;
 use sealpass_issuer::store::Store;
+use sealpass_issuer::write::signer::IssuerKey;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -24,7 +24,7 @@
 //! connection is admitted. Only when no connection is that idle is the new
 //! one refused.
 
-use crate::public::metrics::Metrics;
+use crate::shared::metrics::Metrics;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};

@@ -3,7 +3,7 @@
 //! a sealed key file beside the card or a PKCS#11 token, and the passphrase
 //! or PIN comes from the environment or a file the operator provides.
 
-use crate::signer::IssuerKey;
+use crate::write::signer::IssuerKey;
 use sealpass_core::{Signer, SignerError};
 use sealpass_keys::card::{IssuerCard, KeyStorage};
 use sealpass_keys::keyfile::{KeyRole, SealedKey};

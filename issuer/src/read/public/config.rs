@@ -19,7 +19,7 @@
 //! ```
 
 use super::auth::{IdentityProvider, parse_jwks};
-use crate::overload::Limits;
+use crate::read::overload::Limits;
 use sealpass_core::{Seconds, parse_duration};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

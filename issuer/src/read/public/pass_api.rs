@@ -6,9 +6,9 @@
 
 use super::PublicState;
 use super::auth::AuthError;
-use super::errors::ApiError;
 use super::lists::not_modified;
-use super::passbook::{PassError, RenderedPass, Source};
+use crate::read::passbook::{PassError, RenderedPass, Source};
+use crate::shared::errors::ApiError;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

@@ -1,10 +1,10 @@
-//! The store reads the public API makes beyond what the write side
-//! offers: a liveness ping, a subject's current pass alone (without the
+//! The store reads the public API makes beyond what the signer and
+//! ingestion use (the store's read interface for the read side): a liveness ping, a subject's current pass alone (without the
 //! health columns the signer needs), and the subjects with new events (the
 //! pass book's change feed). Point reads and primary-key range reads only.
 
-use crate::store::pages::{PAGE_SUBJECTS, PassPage};
-use crate::store::{Store, StoreError, on_backend};
+use super::pages::{PAGE_SUBJECTS, PassPage};
+use super::{Store, StoreError, on_backend};
 use sqlx::Row;
 
 /// A subject's current signed pass, as stored by the signer.

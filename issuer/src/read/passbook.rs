@@ -34,11 +34,11 @@
 //! dropped (they are reloaded on their next request). About 1 KiB a pass,
 //! 7 KiB once its images were asked for.
 
-use super::metrics::Metrics;
-use super::reads::{PassLookup, StoredPass};
-use super::render::Modules;
-use crate::overload::QueueDelay;
-use crate::overload::rate::Bucket;
+use crate::read::overload::QueueDelay;
+use crate::read::overload::rate::Bucket;
+use crate::read::public::render::Modules;
+use crate::shared::metrics::Metrics;
+use crate::store::reads::{PassLookup, StoredPass};
 use crate::store::{Store, StoreError};
 use sealpass_core::{PassClaims, Timestamp};
 use serde::Serialize;

@@ -4,7 +4,7 @@
 //! mode, and the mask ISO/IEC 18004:2015 §7.8 chooses.
 //!
 //! ```
-//! use sealpass_issuer::public::qr;
+//! use sealpass_issuer::read::public::qr;
 //!
 //! let symbol = qr::encode("SP1:HELLO").unwrap();
 //! assert_eq!(symbol.version(), 1);

@@ -10,7 +10,7 @@
 //! to serve stale).
 
 use super::PublicState;
-use super::errors::ApiError;
+use crate::shared::errors::ApiError;
 use crate::store::Store;
 use axum::body::Body;
 use axum::extract::{Path, State};

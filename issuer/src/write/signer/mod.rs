@@ -24,6 +24,7 @@ mod status_list;
 
 pub use standing::{UntrustedKey, key_standing};
 
+use crate::shared::mix;
 use crate::store::{Store, StoreError};
 use sealpass_core::{Kid, Seconds, Signer, SignerError, Timestamp};
 use std::sync::Arc;
@@ -113,14 +114,6 @@ impl SignerConfig {
             / (u128::from(of) << 32)) as u64;
         now.plus(Seconds(self.validity.0 - jitter))
     }
-}
-
-/// splitmix64's finalizer: a bijection that spreads nearby inputs.
-pub(crate) fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// The issuer key, shareable across signing threads, with its kid computed

@@ -131,7 +131,7 @@ impl VerifiedTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::public::auth::{sign_eddsa, test_providers};
+    use crate::read::public::auth::{sign_eddsa, test_providers};
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use sealpass_core::Seconds;

@@ -1,12 +1,12 @@
 //! The public side of the issuer: what citizens' phones and checkpoints
 //! download. It holds no signing key and never signs or renders on a
-//! request's path: passes come from the [`PassBook`](passbook::PassBook)
+//! request's path: passes come from the [`PassBook`](crate::read::passbook::PassBook)
 //! (rendered once per pass), the lists as signed (docs/public-api.md).
 //!
 //! ```no_run
 //! # async fn example(store: sealpass_issuer::store::Store) {
-//! use sealpass_issuer::api::system_clock;
-//! use sealpass_issuer::public::{PublicSettings, PublicState, app};
+//! use sealpass_issuer::shared::clock::system_clock;
+//! use sealpass_issuer::read::public::{PublicSettings, PublicState, app};
 //! let state = PublicState::new(store, PublicSettings::default(), system_clock(), None);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
 //! let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -17,34 +17,29 @@
 pub mod auth;
 pub mod config;
 pub mod endpoints;
-pub mod errors;
 pub mod lists;
-pub mod metrics;
 pub mod ops;
 pub mod page;
 pub mod pass_api;
-pub mod passbook;
 pub mod qr;
-pub mod reads;
 pub mod render;
 pub mod verified_tokens;
 
-use crate::api::Clock;
-use crate::demo::idp::DemoIdentityProvider;
-use crate::overload::door::DoorLimits;
-use crate::overload::{Admission, Door, InService, Limits, QueueDelay, protect};
+use crate::read::overload::door::DoorLimits;
+use crate::read::overload::{Admission, Door, InService, Limits, QueueDelay, protect};
+use crate::read::passbook::PassBook;
+use crate::shared::clock::Clock;
+use crate::shared::errors::ApiError;
+use crate::shared::metrics::Metrics;
 use crate::store::Store;
-use auth::IdentityProviders;
+use auth::{IdentityProvider, IdentityProviders};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get};
 use endpoints::{Endpoint, Id, endpoints};
-use errors::ApiError;
-use metrics::Metrics;
 use page::{StaticFile, VerifierApp};
-use passbook::PassBook;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -88,6 +83,19 @@ impl Default for PublicSettings {
     }
 }
 
+/// An identity provider plugged in from outside the public API, with
+/// routes of its own: the demo's (`sealpass-issuer demo`), which hands out
+/// tokens. Production passes none; the read side names no demo code
+/// (tests/layers.rs).
+pub trait PluggedLogin: Send + Sync {
+    /// The provider whose tokens the public API then accepts.
+    fn provider(&self) -> IdentityProvider;
+    /// Its routes, mounted behind the same overload limits as the API's
+    /// (the [`endpoints`] marked `demo_only`, documented in the OpenAPI
+    /// document only when a login is plugged in).
+    fn routes(&self, clock: Clock) -> Router;
+}
+
 /// Everything the handlers share. Cheap to clone.
 #[derive(Clone)]
 pub struct PublicState {
@@ -108,25 +116,28 @@ pub(crate) struct Inner {
     pub page: HashMap<&'static str, StaticFile>,
     pub verifier: VerifierApp,
     pub login_url: Option<String>,
-    pub demo: Option<DemoIdentityProvider>,
+    pub login: Option<Arc<dyn PluggedLogin>>,
     pub request_counter: AtomicU64,
     pub openapi: Vec<u8>,
 }
 
 impl PublicState {
-    /// The state of a public API over `store`. `demo` is the demo identity
-    /// provider, which only `sealpass-issuer demo` can make.
+    /// The state of a public API over `store`. `login` is a plugged-in
+    /// identity provider with routes of its own: only `sealpass-issuer
+    /// demo` passes one.
     pub fn new(
         store: Store,
         settings: PublicSettings,
         clock: Clock,
-        demo: Option<DemoIdentityProvider>,
+        login: Option<Arc<dyn PluggedLogin>>,
     ) -> PublicState {
         let mut providers = settings.providers;
-        if let Some(demo) = &demo {
-            providers = demo.add_to(providers);
+        if let Some(login) = &login {
+            let mut all = providers.into_vec();
+            all.push(login.provider());
+            providers = IdentityProviders::new(all);
         }
-        let openapi = serde_json::to_vec_pretty(&endpoints::openapi(demo.is_some()))
+        let openapi = serde_json::to_vec_pretty(&endpoints::openapi(login.is_some()))
             .expect("the OpenAPI document serializes");
         let metrics = Metrics::new();
         let delay = QueueDelay::new(settings.limits.max_queue_delay, metrics.clone());
@@ -153,7 +164,7 @@ impl PublicState {
                 page: page::citizen_page(),
                 verifier: settings.verifier_app,
                 login_url: settings.login_url,
-                demo,
+                login,
                 request_counter: AtomicU64::new(0),
                 openapi,
             }),
@@ -164,8 +175,9 @@ impl PublicState {
         &self.inner.metrics
     }
 
+    /// Whether a login is plugged in (the demo's).
     pub fn is_demo(&self) -> bool {
-        self.inner.demo.is_some()
+        self.inner.login.is_some()
     }
 
     /// Open the [`Door`] on `listener` for this state's limits: connections
@@ -226,9 +238,8 @@ fn route_of(endpoint: &Endpoint) -> MethodRouter<PublicState> {
                 state.inner.verifier.send(&file, &headers)
             },
         ),
-        Id::DemoCitizens => get(crate::demo::idp::citizens),
-        Id::DemoToken => post(crate::demo::idp::token),
-        Id::DemoJwks => get(crate::demo::idp::jwks),
+        // Served by the plugged-in login's own routes (see `app`).
+        Id::DemoCitizens | Id::DemoToken | Id::DemoJwks => MethodRouter::new(),
     }
 }
 
@@ -236,10 +247,9 @@ fn route_of(endpoint: &Endpoint) -> MethodRouter<PublicState> {
 /// around all but the operators' probes, and a request id, a log line and
 /// metrics around everything.
 pub fn app(state: PublicState) -> Router {
-    let demo = state.is_demo();
     let mut limited = Router::new();
     let mut open = Router::new();
-    for endpoint in endpoints().iter().filter(|e| demo || !e.demo_only) {
+    for endpoint in endpoints().iter().filter(|e| !e.demo_only) {
         let route = route_of(endpoint);
         if endpoint.limited {
             limited = limited.route(endpoint.route, route);
@@ -247,19 +257,23 @@ pub fn app(state: PublicState) -> Router {
             open = open.route(endpoint.route, route);
         }
     }
+    let mut limited = limited.with_state(state.clone());
+    if let Some(login) = &state.inner.login {
+        limited = limited.merge(login.routes(state.inner.clock.clone()));
+    }
     let limited = protect(
         limited,
         &state.inner.limits,
         state.inner.delay.clone(),
         state.inner.metrics.clone(),
     );
-    open.merge(limited)
+    open.with_state(state.clone())
+        .merge(limited)
         .fallback(|| async { ApiError::not_found() })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::observe,
         ))
-        .with_state(state)
 }
 
 /// The operators' router: `GET /metrics` (Prometheus text format). It is
@@ -275,7 +289,7 @@ pub fn operator_router(state: PublicState) -> Router {
 /// `GET /api/v1/login-options`: what the citizen page offers.
 async fn login_options(State(state): State<PublicState>) -> Response {
     let body = serde_json::json!({
-        "demo": state.inner.demo.is_some(),
+        "demo": state.is_demo(),
         "login_url": state.inner.login_url,
     });
     ([(header::CACHE_CONTROL, "no-cache")], axum::Json(body)).into_response()

@@ -5,8 +5,8 @@
 //! Every file is held in memory with its ETag; browsers revalidate
 //! (`no-cache`) and the pages' service workers keep them for offline use.
 
-use super::errors::ApiError;
 use super::lists::not_modified;
+use crate::shared::errors::ApiError;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,47 +19,47 @@ use std::sync::Arc;
 pub const CITIZEN_PAGE: &[(&str, &[u8], &str)] = &[
     (
         "/",
-        include_bytes!("../../web/page/index.html"),
+        include_bytes!("../../../web/page/index.html"),
         "text/html; charset=utf-8",
     ),
     (
         "/app.js",
-        include_bytes!("../../web/page/app.js"),
+        include_bytes!("../../../web/page/app.js"),
         "text/javascript; charset=utf-8",
     ),
     (
         "/i18n.js",
-        include_bytes!("../../web/page/i18n.js"),
+        include_bytes!("../../../web/page/i18n.js"),
         "text/javascript; charset=utf-8",
     ),
     (
         "/style.css",
-        include_bytes!("../../web/page/style.css"),
+        include_bytes!("../../../web/page/style.css"),
         "text/css; charset=utf-8",
     ),
     (
         "/sw.js",
-        include_bytes!("../../web/page/sw.js"),
+        include_bytes!("../../../web/page/sw.js"),
         "text/javascript; charset=utf-8",
     ),
     (
         "/manifest.webmanifest",
-        include_bytes!("../../web/page/manifest.webmanifest"),
+        include_bytes!("../../../web/page/manifest.webmanifest"),
         "application/manifest+json",
     ),
     (
         "/icon.svg",
-        include_bytes!("../../web/page/icon.svg"),
+        include_bytes!("../../../web/page/icon.svg"),
         "image/svg+xml",
     ),
     (
         "/vendor/qrcode.mjs",
-        include_bytes!("../../web/page/vendor/qrcode.mjs"),
+        include_bytes!("../../../web/page/vendor/qrcode.mjs"),
         "text/javascript; charset=utf-8",
     ),
     (
         "/vendor/LICENSE-qrcode-generator.txt",
-        include_bytes!("../../web/page/vendor/LICENSE-qrcode-generator.txt"),
+        include_bytes!("../../../web/page/vendor/LICENSE-qrcode-generator.txt"),
         "text/plain; charset=utf-8",
     ),
 ];

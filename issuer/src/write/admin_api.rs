@@ -7,8 +7,9 @@
 //! [`admin_router`] is the whole API, so the public read side can be
 //! mounted beside it in the same server.
 
-use crate::ingest::{self, ByteSource, Format, IngestError, Kind, Report};
+use crate::shared::clock::Clock;
 use crate::store::{ApiToken, Scope, Store};
+use crate::write::ingest::{self, ByteSource, Format, IngestError, Kind, Report};
 use axum::Router;
 use axum::body::{Body, BodyDataStream};
 use axum::extract::{DefaultBodyLimit, State};
@@ -16,24 +17,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use futures_util::StreamExt;
-use sealpass_core::Timestamp;
 use serde::Serialize;
-use std::sync::Arc;
-
-/// The clock the API stamps events with; tests pin it.
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
-
-/// The system clock.
-pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        Timestamp(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-        )
-    })
-}
 
 /// What the admin API needs: the store and a clock.
 #[derive(Clone)]

@@ -1,9 +1,9 @@
 //! The per-client rate limit: a token bucket per client address, in a
 //! bounded table.
 
-use crate::overload::Limits;
-use crate::public::errors::ApiError;
-use crate::public::metrics::Metrics;
+use crate::read::overload::Limits;
+use crate::shared::errors::ApiError;
+use crate::shared::metrics::Metrics;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;

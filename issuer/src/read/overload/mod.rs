@@ -41,8 +41,8 @@ pub use delay::QueueDelay;
 pub use door::{ClientAddr, Door};
 pub use rate::RateLimiter;
 
-use crate::public::errors::ApiError;
-use crate::public::metrics::Metrics;
+use crate::shared::errors::ApiError;
+use crate::shared::metrics::Metrics;
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -264,7 +264,7 @@ struct Jitter(AtomicU64);
 impl Jitter {
     fn around(&self, base: u64) -> u64 {
         let n = self.0.fetch_add(1, Ordering::Relaxed);
-        base + crate::signer::mix(n) % (base + 1)
+        base + crate::shared::mix(n) % (base + 1)
     }
 }
 

@@ -43,7 +43,7 @@
 //! with 1 ms; most of them the load generator's 1 ms bursts: with
 //! requests sent evenly, 0.2-0.3%).
 
-use crate::public::metrics::Metrics;
+use crate::shared::metrics::Metrics;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

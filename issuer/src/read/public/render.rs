@@ -1,6 +1,6 @@
 //! A pass text as a QR code image, SVG or PNG. Rendered once per pass, the
 //! first time either is asked for, and kept in the
-//! [`PassBook`](super::passbook::PassBook), never per request.
+//! [`PassBook`](crate::read::passbook::PassBook), never per request.
 //!
 //! The modules come from our own encoder, [`qr`](super::qr): error
 //! correction level M, as docs/format.md sizes passes (version 10 for a pass
