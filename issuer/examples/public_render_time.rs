@@ -1,11 +1,11 @@
 //! How long the public API takes to load one pass into its pass book:
-//! read the claims, render the JSON, the PNG and the SVG (docs/public-api.md,
+//! make the text, read the claims, render the JSON, the PNG and the SVG (docs/public-api.md,
 //! "The pass book"; figures in docs/performance.md).
 //!
 //!   cargo run --release -p sealpass-issuer --example public_render_time
 
 use sealpass_core::testkit::sample_claims;
-use sealpass_core::{Timestamp, sign_pass};
+use sealpass_core::{Timestamp, sign_passes_cose};
 use sealpass_issuer::read::passbook::render;
 use sealpass_issuer::store::reads::StoredPass;
 use std::time::Instant;
@@ -18,7 +18,7 @@ fn main() {
             let mut claims = sample_claims(now);
             claims.revocation_index = 1_000_000 + i;
             StoredPass {
-                text: sign_pass(&claims, &key).expect("signs"),
+                cose: sign_passes_cose(&[claims], &key).expect("signs").remove(0),
                 issued_at: now.0 as i64,
                 expires_at: now.0 as i64 + 86_400,
                 due_at: now.0 as i64 + 57_600,

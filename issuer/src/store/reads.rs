@@ -5,17 +5,47 @@
 
 use super::pages::{PAGE_SUBJECTS, PassPage};
 use super::{Store, StoreError, on_backend};
+use sealpass_core::{ClaimsError, PassClaims};
 use sqlx::Row;
 
-/// A subject's current signed pass, as stored by the signer.
+/// A subject's current signed pass, as stored by the signer: its
+/// COSE_Sign1 bytes. Its text and its claims are derived from them, each
+/// by a function that says what it gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPass {
-    pub text: String,
+    /// The pass as signed (tagged COSE_Sign1).
+    pub cose: Vec<u8>,
     pub issued_at: i64,
     pub expires_at: i64,
     /// When the signer renews it (the next pass is ready a little after);
     /// 0 while a status change waits for the signer.
     pub due_at: i64,
+}
+
+/// Why a stored pass's claims cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnreadablePass {
+    #[error("not a COSE_Sign1: {0}")]
+    Cose(#[from] sealpass_core::cose::CoseError),
+    #[error("not pass claims: {0}")]
+    Claims(#[from] ClaimsError),
+}
+
+impl StoredPass {
+    /// The pass text as a QR code carries it (`SP1:` + Base45): what is
+    /// served. It encodes the bytes anew on every call; call it once.
+    pub fn text(&self) -> String {
+        sealpass_core::text::encode(&self.cose)
+    }
+
+    /// The claims in the pass's payload, **not verified**: read from what
+    /// our own signer stored, to say in JSON what the QR says. No trust
+    /// decision may rest on them (a checkpoint's verifier decides).
+    pub fn unverified_claims(&self) -> Result<PassClaims, UnreadablePass> {
+        let sign1 = sealpass_core::cose::parse_sign1(&self.cose)?;
+        Ok(PassClaims::from_cbor(sign1.payload)?)
+    }
 }
 
 /// What the store holds for a subject.
@@ -60,7 +90,7 @@ impl Store {
             Ok(match page.get(id) {
                 Some(pass) => {
                     PassLookup::Signed(StoredPass {
-                        text: pass.text(),
+                        cose: pass.cose.clone(),
                         issued_at: pass.issued_at,
                         expires_at: pass.expires_at,
                         // 0 while a status change waits for its new pass.
@@ -107,5 +137,38 @@ impl Store {
             }
             Ok(events)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealpass_core::Timestamp;
+    use sealpass_core::testkit::sample_claims;
+
+    #[test]
+    fn a_stored_pass_gives_its_text_and_its_unverified_claims_from_its_bytes() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let claims = sample_claims(Timestamp(1_795_218_000));
+        let cose = sealpass_core::sign_passes_cose(std::slice::from_ref(&claims), &key)
+            .unwrap()
+            .remove(0);
+        let stored = StoredPass {
+            cose: cose.clone(),
+            issued_at: 0,
+            expires_at: 0,
+            due_at: 0,
+        };
+        assert_eq!(
+            stored.text(),
+            sealpass_core::sign_pass(&claims, &key).unwrap()
+        );
+        assert_eq!(sealpass_core::text::decode(&stored.text()).unwrap(), cose);
+        assert_eq!(stored.unverified_claims().unwrap(), claims);
+        let damaged = StoredPass {
+            cose: cose[..cose.len() - 70].to_vec(),
+            ..stored
+        };
+        assert!(damaged.unverified_claims().is_err());
     }
 }
