@@ -1,6 +1,6 @@
 //! A pass's QR code, the `qrcode` crate's way (what the issuer used before)
-//! beside ours, measured in the same run so that their ratio means something
-//! on a shared, noisy machine. `scripts/render-ratios` prints the ratios;
+//! and the `fast_qr` crate's beside ours, measured in the same run so that
+//! their ratios mean something on a shared, noisy machine. `scripts/render-ratios` prints the ratios;
 //! figures in docs/performance.md, "QR rendering".
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -34,6 +34,20 @@ fn qrcode_modules(text: &str) -> (usize, Vec<bool>) {
         .map(|c| c == qrcode::Color::Dark)
         .collect();
     (code.width(), dark)
+}
+
+/// The `fast_qr` crate's modules at level M (its own choice of version,
+/// mode and mask), row by row, `true` for dark.
+fn fast_qr_modules(text: &str) -> (usize, Vec<bool>) {
+    let code = fast_qr::QRBuilder::new(text.as_bytes())
+        .ecl(fast_qr::ECL::M)
+        .build()
+        .expect("fits");
+    let dark = code.data[..code.size * code.size]
+        .iter()
+        .map(|m| m.value())
+        .collect();
+    (code.size, dark)
 }
 
 /// The issuer's PNG writer as it was with the `qrcode` crate: module by
@@ -77,6 +91,7 @@ fn render(c: &mut Criterion) {
             .iter()
             .all(|t| Modules::of(t).expect("fits").width() == 57)
     );
+    assert!(texts.iter().all(|t| fast_qr_modules(t).0 == 57));
     let mut group = c.benchmark_group("qr");
     group.bench_function("qrcode crate matrix", |b| {
         let mut next = texts.iter().cycle();
@@ -86,6 +101,17 @@ fn render(c: &mut Criterion) {
         let mut next = texts.iter().cycle();
         b.iter(|| {
             let (width, dark) = qrcode_modules(black_box(next.next().unwrap()));
+            old_png(width, &dark)
+        })
+    });
+    group.bench_function("fast_qr crate matrix", |b| {
+        let mut next = texts.iter().cycle();
+        b.iter(|| fast_qr_modules(black_box(next.next().unwrap())))
+    });
+    group.bench_function("fast_qr crate matrix + PNG", |b| {
+        let mut next = texts.iter().cycle();
+        b.iter(|| {
+            let (width, dark) = fast_qr_modules(black_box(next.next().unwrap()));
             old_png(width, &dark)
         })
     });

@@ -21,7 +21,6 @@ pub mod lists;
 pub mod ops;
 pub mod page;
 pub mod pass_api;
-pub mod qr;
 pub mod render;
 pub mod verified_tokens;
 

@@ -2,7 +2,7 @@
 //! first time either is asked for, and kept in the
 //! [`PassBook`](crate::read::passbook::PassBook), never per request.
 //!
-//! The modules come from our own encoder, [`qr`](super::qr): error
+//! The modules come from our own encoder, [`sealpass_qr_encode`]: error
 //! correction level M, as docs/format.md sizes passes (version 10 for a pass
 //! with every claim), alphanumeric mode (a pass text is all in that set),
 //! the mask ISO/IEC 18004 chooses. Four modules of quiet zone. A full pass
@@ -10,9 +10,9 @@
 //! where the `qrcode` crate took 1.6 ms (docs/performance.md, "QR
 //! rendering").
 
-use super::qr::{self, Symbol};
+use sealpass_qr_encode::{self as qr, Symbol};
 
-pub use super::qr::TooLong;
+pub use sealpass_qr_encode::TooLong;
 
 /// Quiet zone around the code, in modules (ISO/IEC 18004 asks for 4).
 const QUIET: usize = 4;

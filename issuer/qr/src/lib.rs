@@ -4,7 +4,7 @@
 //! mode, and the mask ISO/IEC 18004:2015 §7.8 chooses.
 //!
 //! ```
-//! use sealpass_issuer::read::public::qr;
+//! use sealpass_qr_encode as qr;
 //!
 //! let symbol = qr::encode("SP1:HELLO").unwrap();
 //! assert_eq!(symbol.version(), 1);
@@ -17,8 +17,11 @@
 //! words of bits, a mask is applied a line at a time and its penalty is
 //! counted by runs and with word operations (figures in
 //! docs/performance.md, "QR rendering"). The tests compare every module
-//! with the `qrcode` crate's for the same mask, and read the images back
-//! with the verifier's decoder.
+//! with the `qrcode` crate's for the same mask; the issuer's images of it
+//! are read back with the verifier's decoder (`sealpass-qr`) in the
+//! issuer's tests.
+
+#![forbid(unsafe_code)]
 
 mod codewords;
 mod mask;
