@@ -11,10 +11,10 @@
 //! how much of the machine other processes took during each phase.
 //!
 //! ```text
-//! cargo run --release -p sealpass-issuer --example bulk_sign_bench -- 1000000
+//! cargo run --release -p sealpass-tools --bin bulk_sign_bench -- 1000000 [sqlite,postgres]
 //! ```
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../../../issuer/tests/support/mod.rs"]
 mod support;
 
 use sealpass_core::testkit::{self, NOW};
@@ -329,14 +329,22 @@ async fn measure_round(
     after
 }
 
+/// Import and bulk-sign SUBJECTS synthetic subjects on each store, beside
+/// raw Ed25519 signing on the same threads; prints a Markdown table
+/// (docs/performance.md, "Issuer: bulk signing").
+#[derive(clap::Parser)]
+struct Args {
+    /// Subjects to import and sign
+    #[arg(default_value_t = 1_000_000)]
+    subjects: u64,
+    /// Stores to measure, comma-separated: sqlite, postgres (a throwaway
+    /// cluster started for the run, Debian's postgresql package)
+    #[arg(default_value = "sqlite,postgres")]
+    backends: String,
+}
+
 fn main() {
-    let subjects: u64 = std::env::args()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1_000_000);
-    let backends = std::env::args()
-        .nth(2)
-        .unwrap_or_else(|| "sqlite,postgres".into());
+    let Args { subjects, backends } = clap::Parser::parse();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     println!(
         "| store | round | subjects | import (streamed CSV) | bulk signing | passes signed and stored | raw Ed25519 sign, {THREADS} threads | ratio | CPU ratio |"

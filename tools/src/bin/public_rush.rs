@@ -4,7 +4,7 @@
 //! server named, as the citizen page does. Prints, per answer, how many and
 //! how fast. docs/performance.md, "Public API under overload".
 //!
-//!   cargo run --release -p sealpass-issuer --example public_rush -- \
+//!   cargo run --release -p sealpass-tools --bin public_rush -- \
 //!       http://127.0.0.1:8080 TOKEN [PHONES] [THINK_MS] [SECONDS]
 
 use std::collections::BTreeMap;
@@ -15,25 +15,42 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 type Record = BTreeMap<u16, Vec<Duration>>;
 
+/// PHONES phones fetch their pass again and again from a running public
+/// API, honouring Retry-After; prints per answer how many and how fast.
+#[derive(clap::Parser)]
+struct Args {
+    /// The public API: http://IP:PORT
+    #[arg(value_name = "BASE_URL")]
+    base: String,
+    /// An identity token, sent as Authorization: Bearer
+    token: String,
+    /// Phones at once
+    #[arg(default_value_t = 2000)]
+    phones: usize,
+    /// Milliseconds a phone waits between fetches
+    #[arg(default_value_t = 100)]
+    think_ms: u64,
+    /// How long the rush lasts
+    #[arg(default_value_t = 10)]
+    seconds: u64,
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.len() < 3 {
-        eprintln!("usage: public_rush BASE_URL TOKEN [PHONES] [THINK_MS] [SECONDS]");
-        std::process::exit(2);
-    }
-    let addr: SocketAddr = args[1]
+    let args: Args = clap::Parser::parse();
+    let addr: SocketAddr = args
+        .base
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .parse()
         .expect("BASE_URL is http://IP:PORT");
     let request = format!(
         "GET /api/v1/pass HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
-        args[2]
+        args.token
     );
-    let phones: usize = args.get(3).map_or(2000, |a| a.parse().unwrap());
-    let think = Duration::from_millis(args.get(4).map_or(100, |a| a.parse().unwrap()));
-    let seconds = Duration::from_secs(args.get(5).map_or(10, |a| a.parse().unwrap()));
+    let phones = args.phones;
+    let think = Duration::from_millis(args.think_ms);
+    let seconds = Duration::from_secs(args.seconds);
     let record: Arc<Mutex<Record>> = Arc::default();
     let started = Instant::now();
     let end = started + seconds;

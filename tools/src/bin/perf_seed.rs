@@ -8,7 +8,7 @@
 //! of this population is left as it is.
 //!
 //! ```text
-//! cargo run --release -p sealpass-issuer --example perf_seed -- STORE_URL [COUNT] [SEED]
+//! cargo run --release -p sealpass-tools --bin perf_seed -- STORE_URL [COUNT] [SEED]
 //!   STORE_URL  an SQLite path or postgres://USER@HOST:PORT/DB (as --store)
 //!   COUNT      subjects, default 1000000
 //!   SEED       population seed, default 2026 (perf_tokens must use the same)
@@ -34,16 +34,25 @@ fn now() -> Timestamp {
     )
 }
 
+/// Seed a store with COUNT synthetic subjects, every pass signed with the
+/// test city's development key (never for real passes). Idempotent.
+#[derive(clap::Parser)]
+struct Args {
+    /// The store: an SQLite path or postgres://USER@HOST:PORT/DB (as --store)
+    #[arg(value_name = "STORE_URL")]
+    url: String,
+    /// Subjects
+    #[arg(default_value_t = 1_000_000)]
+    count: u64,
+    /// Population seed (perf_tokens must use the same)
+    #[arg(default_value_t = 2026)]
+    seed: u64,
+}
+
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let Some(url) = args.get(1) else {
-        eprintln!("usage: perf_seed STORE_URL [COUNT] [SEED]");
-        std::process::exit(2);
-    };
-    let count: u64 = args.get(2).map_or(1_000_000, |n| n.parse().expect("COUNT"));
-    let seed: u64 = args.get(3).map_or(2026, |n| n.parse().expect("SEED"));
-    let store = Store::open(url).await.expect("the store opens");
+    let Args { url, count, seed } = clap::Parser::parse();
+    let store = Store::open(&url).await.expect("the store opens");
     store.migrate().await.expect("the store migrates");
     let now = now();
 
@@ -86,7 +95,7 @@ async fn main() {
     assert!(held, "the population's last subject has a pass");
     println!(
         "seeded {} subjects={} signed={} newly_signed={} import_s={import_seconds:.1} sign_s={sign_seconds:.1}",
-        sealpass_issuer::read::public::config::redact_url(url),
+        sealpass_issuer::read::public::config::redact_url(&url),
         after.subjects,
         after.signed,
         round.stored

@@ -6,7 +6,7 @@
 //! that provider's JWKS and a `public` config file trusting it.
 //!
 //! ```text
-//! cargo run --release -p sealpass-issuer --example perf_tokens -- OUT_DIR [N] [SUBJECTS] [SEED]
+//! cargo run --release -p sealpass-tools --bin perf_tokens -- OUT_DIR [N] [SUBJECTS] [SEED]
 //!   OUT_DIR    gets tokens.txt (one token a line), perf-idp-jwks.json and public.toml
 //!   N          tokens, default 100000 (each a different random subject, with repeats
 //!              only by chance)
@@ -49,17 +49,32 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Identity tokens for the performance harness, signed with a
+/// HARNESS-ONLY identity-provider key, with its JWKS and a `public`
+/// config file trusting it.
+#[derive(clap::Parser)]
+struct Args {
+    /// Gets tokens.txt (one token a line), perf-idp-jwks.json and public.toml
+    #[arg(value_name = "OUT_DIR")]
+    out: PathBuf,
+    /// Tokens, each for a random subject (repeats only by chance)
+    #[arg(default_value_t = 100_000)]
+    n: u64,
+    /// Population size perf_seed stored
+    #[arg(default_value_t = 1_000_000)]
+    subjects: u64,
+    /// Population seed (perf_seed's)
+    #[arg(default_value_t = 2026)]
+    seed: u64,
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let Some(out) = args.get(1).map(PathBuf::from) else {
-        eprintln!("usage: perf_tokens OUT_DIR [N] [SUBJECTS] [SEED]");
-        std::process::exit(2);
-    };
-    let n: u64 = args.get(2).map_or(100_000, |a| a.parse().expect("N"));
-    let subjects: u64 = args
-        .get(3)
-        .map_or(1_000_000, |a| a.parse().expect("SUBJECTS"));
-    let seed: u64 = args.get(4).map_or(2026, |a| a.parse().expect("SEED"));
+    let Args {
+        out,
+        n,
+        subjects,
+        seed,
+    } = clap::Parser::parse();
     std::fs::create_dir_all(&out).expect("OUT_DIR");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

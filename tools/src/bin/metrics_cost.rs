@@ -1,17 +1,22 @@
 //! What the public API's metrics cost per pass served: recording its two
 //! histogram samples and counter (as the pass route does), and folding the
-//! samples into the histograms (the upkeep, `public/metrics.rs`), which
+//! samples into the histograms (the upkeep, `issuer/src/shared/metrics.rs`), which
 //! holds the serving runtime while it runs (docs/performance.md, "Overload
 //! at 10x").
 //!
 //! ```text
-//! cargo run --release -p sealpass-issuer --example metrics_cost
+//! cargo run --release -p sealpass-tools --bin metrics_cost
 //! ```
 
 use sealpass_issuer::shared::metrics::Metrics;
 use std::time::{Duration, Instant};
 
+/// What the public API's metrics cost per pass served (no arguments).
+#[derive(clap::Parser)]
+struct Args {}
+
 fn main() {
+    let Args {} = clap::Parser::parse();
     // Outside a runtime: no upkeep task, so the fold below is all of it.
     let metrics = Metrics::new();
     // 5 s and 1 s of 45,000 passes a second, and a 10 s burst.

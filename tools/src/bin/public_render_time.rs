@@ -2,7 +2,7 @@
 //! make the text, read the claims, render the JSON, the PNG and the SVG (docs/public-api.md,
 //! "The pass book"; figures in docs/performance.md).
 //!
-//!   cargo run --release -p sealpass-issuer --example public_render_time
+//!   cargo run --release -p sealpass-tools --bin public_render_time
 
 use sealpass_core::testkit::sample_claims;
 use sealpass_core::{Timestamp, sign_passes_cose};
@@ -10,7 +10,12 @@ use sealpass_issuer::read::passbook::render;
 use sealpass_issuer::store::reads::StoredPass;
 use std::time::Instant;
 
+/// How long loading one pass into the pass book takes (no arguments).
+#[derive(clap::Parser)]
+struct Args {}
+
 fn main() {
+    let Args {} = clap::Parser::parse();
     let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
     let now = Timestamp(1_795_218_000);
     let passes: Vec<StoredPass> = (0..2000u32)

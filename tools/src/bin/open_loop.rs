@@ -8,7 +8,7 @@
 //! coordinated omission).
 //!
 //! ```text
-//! cargo run --release -p sealpass-issuer --example open_loop -- \
+//! cargo run --release -p sealpass-tools --bin open_loop -- \
 //!     --addr 127.0.0.1:18080 --tokens tokens.txt --phase 20000:10 [--phase RATE:SECONDS ...]
 //!     [--path /api/v1/pass] [--connections 256] [--timeout-ms 2000] [--threads 2]
 //!     [--recovery-after PHASE] [--in-order] [--honour-retry-after] [--paced] [--quiet]
@@ -531,76 +531,91 @@ struct Args {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!(
-        "open_loop: {problem}\nusage: open_loop --addr IP:PORT --phase RATE:SECONDS [--phase ...] \
-         [--tokens FILE] [--path /api/v1/pass] [--connections 256] [--timeout-ms 2000] \
-         [--threads 2] [--recovery-after PHASE] [--in-order] [--honour-retry-after] [--paced] [--quiet]"
-    );
+    eprintln!("open_loop: {problem} (see open_loop --help)");
     std::process::exit(2)
 }
 
-fn parse_args() -> Args {
-    let mut args = Args {
-        addr: "127.0.0.1:8080".parse().unwrap(),
-        path: "/api/v1/pass".into(),
-        tokens: None,
-        phases: Vec::new(),
-        connections: 256,
-        timeout: Duration::from_secs(2),
-        threads: 2,
-        recovery_after: None,
-        in_order: false,
-        honour_retry_after: false,
-        paced: false,
-        quiet: false,
+/// Open-loop load on loopback: requests at a fixed arrival rate whatever
+/// the server does, latency counted from each request's scheduled time
+/// (no coordinated omission). A summary on standard error, one JSON
+/// object on standard output.
+#[derive(clap::Parser)]
+struct Cli {
+    /// The server
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "IP:PORT")]
+    addr: SocketAddr,
+    /// The path every request asks for
+    #[arg(long, default_value = "/api/v1/pass")]
+    path: String,
+    /// Identity tokens, one a line (perf_tokens); each request carries a
+    /// random one. Without it no Authorization header is sent
+    #[arg(long, value_name = "FILE")]
+    tokens: Option<String>,
+    /// This many requests a second for this long; phases run one after
+    /// the other
+    #[arg(long = "phase", value_name = "RATE:SECONDS", required = true, value_parser = parse_phase)]
+    phases: Vec<Phase>,
+    /// At most this many connections at once (HTTP/1.1 keep-alive)
+    #[arg(long, default_value_t = 256)]
+    connections: usize,
+    /// An answer not complete this long after its request was sent is a
+    /// timeout
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    timeout_ms: u64,
+    /// The generator's threads
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Report how long after the end of this phase (0-based) the server
+    /// was back to normal
+    #[arg(long, value_name = "PHASE")]
+    recovery_after: Option<usize>,
+    /// Request i carries token i instead of a random one (a warm-up)
+    #[arg(long)]
+    in_order: bool,
+    /// A connection answered 503 or 429 with Retry-After carries nothing
+    /// more for that long
+    #[arg(long)]
+    honour_retry_after: bool,
+    /// Send each request at its scheduled microsecond (spins)
+    #[arg(long)]
+    paced: bool,
+    /// No summary on standard error
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_phase(value: &str) -> Result<Phase, String> {
+    let bad = || format!("{value:?}: RATE:SECONDS, both above 0");
+    let (rate, seconds) = value.split_once(':').ok_or_else(bad)?;
+    let phase = Phase {
+        rate: rate.parse().map_err(|_| bad())?,
+        seconds: seconds.parse().map_err(|_| bad())?,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if let "--quiet" | "--in-order" | "--honour-retry-after" | "--paced" = flag.as_str() {
-            args.quiet |= flag == "--quiet";
-            args.in_order |= flag == "--in-order";
-            args.honour_retry_after |= flag == "--honour-retry-after";
-            args.paced |= flag == "--paced";
-            continue;
-        }
-        let value = it
-            .next()
-            .unwrap_or_else(|| usage(&format!("{flag} needs a value")));
-        let bad = |what: &str| -> ! { usage(&format!("{flag} {value:?}: {what}")) };
-        match flag.as_str() {
-            "--addr" => args.addr = value.parse().unwrap_or_else(|_| bad("not IP:PORT")),
-            "--path" => args.path = value,
-            "--tokens" => args.tokens = Some(value),
-            "--phase" => {
-                let (rate, seconds) = value.split_once(':').unwrap_or_else(|| bad("RATE:SECONDS"));
-                let phase = Phase {
-                    rate: rate.parse().unwrap_or_else(|_| bad("RATE:SECONDS")),
-                    seconds: seconds.parse().unwrap_or_else(|_| bad("RATE:SECONDS")),
-                };
-                if !(phase.rate > 0.0 && phase.seconds > 0.0) {
-                    bad("both must be above 0");
-                }
-                args.phases.push(phase);
-            }
-            "--connections" => args.connections = value.parse().unwrap_or_else(|_| bad("a number")),
-            "--timeout-ms" => {
-                args.timeout =
-                    Duration::from_millis(value.parse().unwrap_or_else(|_| bad("a number")))
-            }
-            "--threads" => args.threads = value.parse().unwrap_or_else(|_| bad("a number")),
-            "--recovery-after" => {
-                args.recovery_after = Some(value.parse().unwrap_or_else(|_| bad("a phase")))
-            }
-            _ => usage(&format!("unknown flag {flag}")),
-        }
+    if !(phase.rate > 0.0 && phase.seconds > 0.0) {
+        return Err(bad());
     }
-    if args.phases.is_empty() {
-        usage("at least one --phase");
-    }
-    if args.recovery_after.is_some_and(|p| p >= args.phases.len()) {
+    Ok(phase)
+}
+
+fn parse_args() -> Args {
+    let cli: Cli = clap::Parser::parse();
+    if cli.recovery_after.is_some_and(|p| p >= cli.phases.len()) {
         usage("--recovery-after names a phase that is not there");
     }
-    args
+    Args {
+        addr: cli.addr,
+        path: cli.path,
+        tokens: cli.tokens,
+        phases: cli.phases,
+        connections: cli.connections,
+        timeout: Duration::from_millis(cli.timeout_ms),
+        threads: cli.threads,
+        recovery_after: cli.recovery_after,
+        in_order: cli.in_order,
+        honour_retry_after: cli.honour_retry_after,
+        paced: cli.paced,
+        quiet: cli.quiet,
+    }
 }
 
 fn requests(args: &Args) -> Vec<Vec<u8>> {
