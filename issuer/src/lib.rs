@@ -36,6 +36,8 @@
 //! # });
 //! ```
 
+#![forbid(unsafe_code)]
+
 // The layers, bottom to top (docs/issuer.md, "Layout"; tests/layers.rs
 // fails if a module names one above it, or if one side names the other):
 // the domain vocabulary and the store; what both sides share; the write

@@ -48,6 +48,15 @@ fn module_path(relative: &Path) -> Vec<String> {
     parts
 }
 
+/// The identifier `text` starts with, if any.
+fn identifier(text: &str) -> Option<String> {
+    let name: String = text
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
 /// Every top-level module named by the code (not the comments) of a file
 /// whose module path is `path`.
 fn named_tops(path: &[String], text: &str) -> Vec<(usize, String)> {
@@ -74,13 +83,7 @@ fn named_tops(path: &[String], text: &str) -> Vec<(usize, String)> {
                 if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
                     continue;
                 }
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                if !name.is_empty() {
-                    found.push((number + 1, name));
-                }
+                found.extend(identifier(rest).map(|name| (number + 1, name)));
             }
         }
         // `super::super::x` from deep inside a module: where does it land?
@@ -97,13 +100,7 @@ fn named_tops(path: &[String], text: &str) -> Vec<(usize, String)> {
                 continue;
             }
             if ups >= path.len() + inline_module {
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                if !name.is_empty() {
-                    found.push((number + 1, name));
-                }
+                found.extend(identifier(rest).map(|name| (number + 1, name)));
             }
         }
     }

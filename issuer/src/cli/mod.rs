@@ -15,7 +15,7 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sealpass_core::Timestamp;
-use sealpass_issuer::store::Store;
+use sealpass_issuer::store::{Store, redact_url};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -171,7 +171,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_store(global).await?;
             println!(
                 "the store at {} is up to date ({})",
-                redact(&global.store),
+                redact_url(&global.store),
                 store.kind().name()
             );
             Ok(ExitCode::SUCCESS)
@@ -192,23 +192,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 pub async fn open_store(global: &Global) -> Result<Store> {
     let store = Store::open(&global.store)
         .await
-        .with_context(|| format!("cannot open the store {}", redact(&global.store)))?;
+        .with_context(|| format!("cannot open the store {}", redact_url(&global.store)))?;
     store.migrate().await.context("cannot migrate the store")?;
     Ok(store)
-}
-
-/// A store URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.into(),
-            }
-        }
-        _ => url.into(),
-    }
 }
 
 /// The time now, from the system clock.
@@ -245,22 +231,4 @@ pub fn progress_bar(length: u64, what: &str, bytes: bool) -> ProgressBar {
 pub fn parse_duration(text: &str) -> Result<sealpass_core::Seconds, String> {
     sealpass_core::parse_duration(text)
         .ok_or_else(|| format!("{text:?} is not a duration: use e.g. 90s, 30m, 8h or 1d"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn store_urls_are_shown_without_passwords() {
-        assert_eq!(
-            redact("postgres://issuer:s3cret@db/sealpass"),
-            "postgres://issuer:***@db/sealpass"
-        );
-        assert_eq!(
-            redact("postgres://issuer@db/sealpass"),
-            "postgres://issuer@db/sealpass"
-        );
-        assert_eq!(redact("issuer.db"), "issuer.db");
-    }
 }

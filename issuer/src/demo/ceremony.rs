@@ -47,6 +47,7 @@ pub struct DevCeremony {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CeremonyError {
     #[error("demo key ceremony: {0}")]
     Failed(String),

@@ -52,6 +52,7 @@ struct Inner {
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DemoRefused {
     #[error(
         "the demo identity provider runs only on the demo's own SQLite store ({expected}), not on {found}: it would let anyone log in as anyone"
@@ -78,7 +79,7 @@ impl DemoIdentityProvider {
         let expected = dir.store_path();
         let refused = || DemoRefused::NotTheDemoStore {
             expected: expected.display().to_string(),
-            found: crate::read::public::config::redact_url(store_url),
+            found: crate::store::redact_url(store_url),
         };
         let path = store_url
             .strip_prefix("sqlite://")

@@ -30,6 +30,7 @@ pub struct DemoDir {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DemoError {
     #[error(
         "{0} exists and was not made by `sealpass-issuer demo` (no {MARKER}); choose another --data-dir"

@@ -40,6 +40,7 @@ use thiserror::Error;
 /// Why the store could not do what was asked. The text may name tables and
 /// SQL states, never personal data; the API logs it and answers generically.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -331,6 +332,20 @@ pub(crate) fn placeholders(kind: BackendKind, after: usize, count: usize) -> Str
     sql
 }
 
+/// A store URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.into(),
+            }
+        }
+        _ => url.into(),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -391,5 +406,18 @@ pub(crate) mod tests {
             "(?, ?), (?, ?)"
         );
         assert_eq!(placeholders(BackendKind::Postgres, 0, 3), "$1, $2, $3");
+    }
+
+    #[test]
+    fn store_urls_are_shown_without_passwords() {
+        assert_eq!(
+            redact_url("postgres://issuer:s3cret@db/sealpass"),
+            "postgres://issuer:***@db/sealpass"
+        );
+        assert_eq!(
+            redact_url("postgres://issuer@db/sealpass"),
+            "postgres://issuer@db/sealpass"
+        );
+        assert_eq!(redact_url("issuer.db"), "issuer.db");
     }
 }

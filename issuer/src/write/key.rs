@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum KeyError {
     #[error("cannot read {path}: {source}")]
     Read {

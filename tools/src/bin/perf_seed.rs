@@ -95,7 +95,7 @@ async fn main() {
     assert!(held, "the population's last subject has a pass");
     println!(
         "seeded {} subjects={} signed={} newly_signed={} import_s={import_seconds:.1} sign_s={sign_seconds:.1}",
-        sealpass_issuer::read::public::config::redact_url(&url),
+        sealpass_issuer::store::redact_url(&url),
         after.subjects,
         after.signed,
         round.stored

@@ -69,6 +69,7 @@ struct PassJson<'a> {
 
 /// Why no pass can be sent.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PassError {
     #[error("no such subject")]
     UnknownSubject,

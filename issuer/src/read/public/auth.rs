@@ -116,6 +116,7 @@ pub struct IdentityProvider {
 
 /// Why a JWKS could not be used.
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum JwksError {
     #[error("not a JSON Web Key Set: {0}")]
     NotJwks(String),
@@ -215,6 +216,7 @@ pub fn parse_jwks(json: &[u8]) -> Result<Vec<ProviderKey>, JwksError> {
 /// citizen's app is told: enough to act on, nothing about keys or the
 /// configuration; signature failures stay opaque.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum AuthError {
     #[error("no identity token")]
     Missing,

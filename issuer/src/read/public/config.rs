@@ -27,6 +27,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
     Read {
@@ -102,20 +103,6 @@ pub struct FileProvider {
 
 fn default_template() -> String {
     "{sub}".into()
-}
-
-/// A store URL without its password, for messages.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.into(),
-            }
-        }
-        _ => url.into(),
-    }
 }
 
 /// Default tolerance for identity tokens' times.

@@ -152,6 +152,7 @@ pub struct VerifierApp {
 
 /// Why the verifier app could not be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AppError {
     #[error("{0} has no index.html: build the web verifier first (verifier/web/build.sh)")]
     NotBuilt(String),

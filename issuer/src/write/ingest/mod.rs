@@ -64,6 +64,7 @@ pub struct RowReport {
 
 /// Why an import stopped before its end.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum IngestError {
     /// The CSV header is unusable: nothing was imported.
     #[error("bad CSV header: {0}")]
@@ -80,6 +81,24 @@ pub enum IngestError {
         source: StoreError,
         committed_through_line: u64,
     },
+}
+
+impl IngestError {
+    /// The last line of the input whose rows are committed (0 for a bad
+    /// header: nothing was imported).
+    pub fn committed_through_line(&self) -> u64 {
+        match self {
+            IngestError::Header(_) => 0,
+            IngestError::Source {
+                committed_through_line,
+                ..
+            }
+            | IngestError::Store {
+                committed_through_line,
+                ..
+            } => *committed_through_line,
+        }
+    }
 }
 
 /// Progress of an import, for a progress bar.

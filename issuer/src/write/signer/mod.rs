@@ -148,6 +148,7 @@ impl Signer for IssuerKey {
 
 /// Why a round stopped.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum SignError {
     #[error(transparent)]
     Store(#[from] StoreError),

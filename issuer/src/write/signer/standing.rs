@@ -8,6 +8,7 @@ use thiserror::Error;
 
 /// Why the trust list does not let a key sign passes now.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum UntrustedKey {
     #[error("trust list {sequence} does not name the issuer key {kid}")]
     NotListed { sequence: u64, kid: Kid },
