@@ -319,7 +319,7 @@ async fn lists_are_served_exactly_as_signed_and_cacheable_on_both_backends() {
 async fn no_trust_list_yet_is_a_clear_404() {
     let (store, _guard) = support::store(Backend::Sqlite).await;
     let state = sealpass_issuer::read::public::PublicState::new(
-        store,
+        store.reader(),
         Default::default(),
         sealpass_issuer::shared::clock::system_clock(),
         None,

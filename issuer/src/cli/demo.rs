@@ -83,7 +83,7 @@ pub async fn run(args: DemoArgs, global: &Global) -> Result<ExitCode> {
         ..PublicSettings::default()
     };
     let state = PublicState::new(
-        prepared.store.clone(),
+        prepared.store.reader(),
         settings,
         system_clock(),
         Some(Arc::new(demo)),

@@ -219,7 +219,7 @@ pub async fn run(args: PublicArgs, global: &Global) -> Result<ExitCode> {
         (None, None) => None,
     };
     let store = open_store(global).await?;
-    let state = PublicState::new(store.clone(), settings, system_clock(), None);
+    let state = PublicState::new(store.reader(), settings, system_clock(), None);
     let operators = match metrics_listen {
         Some(listen) => {
             let listener = tokio::net::TcpListener::bind(listen)

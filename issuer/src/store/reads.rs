@@ -4,7 +4,7 @@
 //! pass book's change feed). Point reads and primary-key range reads only.
 
 use super::pages::{PAGE_SUBJECTS, PassPage};
-use super::{Store, StoreError, on_backend};
+use super::{Store, StoreError, StoredStatusList, StoredTrustList, on_backend};
 use sealpass_core::{ClaimsError, PassClaims};
 use sqlx::Row;
 
@@ -60,10 +60,36 @@ pub enum PassLookup {
     Signed(StoredPass),
 }
 
+/// The store as the read side holds it: reads only (docs/issuer.md,
+/// "Layout"). Made by [`Store::reader`]; it has no method that writes.
+#[derive(Clone)]
+pub struct StoreReader {
+    store: Store,
+}
+
 impl Store {
+    /// This store, for reading only.
+    pub fn reader(&self) -> StoreReader {
+        StoreReader {
+            store: self.clone(),
+        }
+    }
+}
+
+impl StoreReader {
+    /// The newest trust list stored ([`Store::trust_list`]).
+    pub async fn trust_list(&self) -> Result<Option<StoredTrustList>, StoreError> {
+        self.store.trust_list().await
+    }
+
+    /// `issuer`'s current status list ([`Store::status_list`]).
+    pub async fn status_list(&self, issuer: &str) -> Result<Option<StoredStatusList>, StoreError> {
+        self.store.status_list(issuer).await
+    }
+
     /// Whether the store answers a trivial query.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        on_backend!(self, pool => {
+        on_backend!(self.store, pool => {
             sqlx::query("SELECT 1").execute(pool).await?;
         });
         Ok(())
@@ -72,7 +98,7 @@ impl Store {
     /// The current pass of `subject`: two indexed reads in one statement,
     /// the subject and its pass page.
     pub async fn current_pass(&self, subject: &str) -> Result<PassLookup, StoreError> {
-        on_backend!(self, pool => {
+        on_backend!(self.store, pool => {
             let Some((id, status_version, page_due_at, slots)) =
                 sqlx::query_as::<_, (i64, i64, Option<i64>, Option<Vec<u8>>)>(
                     "SELECT s.id, s.status_version, p.due_at, p.slots FROM subjects s \
@@ -105,7 +131,7 @@ impl Store {
     /// The newest event's id (0 when there is none): where the change
     /// feed starts.
     pub async fn last_event_id(&self) -> Result<i64, StoreError> {
-        on_backend!(self, pool => {
+        on_backend!(self.store, pool => {
             let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM status_events")
                 .fetch_one(pool)
                 .await?;
@@ -122,7 +148,7 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<(i64, String)>, StoreError> {
-        on_backend!(self, pool => {
+        on_backend!(self.store, pool => {
             let rows = sqlx::query(
                 "SELECT e.id, s.subject FROM status_events e JOIN subjects s ON s.id = e.subject_id \
                  WHERE e.id > $1 ORDER BY e.id LIMIT $2",

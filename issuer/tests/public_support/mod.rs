@@ -167,7 +167,7 @@ impl PublicCity {
         settings.limits.max_queue_delay = Duration::ZERO;
         adjust(&mut settings);
         let state = PublicState::new(
-            store.clone(),
+            store.reader(),
             settings,
             Arc::new(move || Timestamp(read.load(Ordering::SeqCst))),
             None,

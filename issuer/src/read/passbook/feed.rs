@@ -2,7 +2,7 @@
 //! `recheck`, mark their held passes to be compared.
 
 use super::held::Slots;
-use crate::store::Store;
+use crate::store::reads::StoreReader;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ fn since(epoch: Instant) -> u64 {
 /// The change feed: every `interval`, the subjects of the store's new
 /// events are marked changed (if held). Ends when the book is dropped.
 pub(super) async fn follow_events(
-    store: Store,
+    store: StoreReader,
     slots: Weak<Slots>,
     followed: Arc<AtomicU64>,
     feed_started: Arc<AtomicU64>,

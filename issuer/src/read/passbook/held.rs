@@ -2,8 +2,8 @@
 //! of a held pass with the store beside the request that sent it.
 
 use super::rendered::{RenderedPass, render_with_text};
-use crate::store::Store;
 use crate::store::reads::PassLookup;
+use crate::store::reads::StoreReader;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -56,7 +56,7 @@ pub(super) fn keep_in(
 /// that its next request reads the store; a store that cannot be reached
 /// leaves the held pass as it is.
 pub(super) async fn compare_beside(
-    store: Store,
+    store: StoreReader,
     slots: Arc<Slots>,
     capacity: usize,
     subject: String,

@@ -45,8 +45,8 @@ pub use rendered::{Images, PassError, RenderedPass, render};
 use crate::read::overload::QueueDelay;
 use crate::read::overload::rate::Bucket;
 use crate::shared::metrics::Metrics;
-use crate::store::Store;
 use crate::store::reads::PassLookup;
+use crate::store::reads::StoreReader;
 use feed::follow_events;
 use held::{Slot, Slots, compare_beside, keep_in};
 use recheck::{Check, Read, SAFETY_NET_BURST};
@@ -66,7 +66,7 @@ pub enum Source {
 }
 
 pub struct PassBook {
-    store: Store,
+    store: StoreReader,
     slots: Arc<Slots>,
     capacity: usize,
     recheck: Duration,
@@ -90,7 +90,7 @@ impl PassBook {
     /// A pass book over `store`. Within a tokio runtime and with a
     /// `recheck` above zero, it starts following the store's events.
     pub fn new(
-        store: Store,
+        store: StoreReader,
         capacity: usize,
         recheck: Duration,
         recheck_unchanged: Duration,

@@ -11,7 +11,7 @@
 
 use super::PublicState;
 use crate::shared::errors::ApiError;
-use crate::store::Store;
+use crate::store::reads::StoreReader;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -59,7 +59,11 @@ pub struct ListCache {
 const MAX_ISSUERS: usize = 64;
 
 impl ListCache {
-    async fn get(&self, store: &Store, which: Which) -> Result<Option<Arc<ServedList>>, ApiError> {
+    async fn get(
+        &self,
+        store: &StoreReader,
+        which: Which,
+    ) -> Result<Option<Arc<ServedList>>, ApiError> {
         let held = {
             let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
             held.get(&which).cloned()

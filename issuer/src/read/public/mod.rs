@@ -7,7 +7,7 @@
 //! # async fn example(store: sealpass_issuer::store::Store) {
 //! use sealpass_issuer::shared::clock::system_clock;
 //! use sealpass_issuer::read::public::{PublicSettings, PublicState, app};
-//! let state = PublicState::new(store, PublicSettings::default(), system_clock(), None);
+//! let state = PublicState::new(store.reader(), PublicSettings::default(), system_clock(), None);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
 //! let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
 //! axum::serve(listener, service).await.unwrap();
@@ -30,7 +30,7 @@ use crate::read::passbook::PassBook;
 use crate::shared::clock::Clock;
 use crate::shared::errors::ApiError;
 use crate::shared::metrics::Metrics;
-use crate::store::Store;
+use crate::store::reads::StoreReader;
 use auth::{IdentityProvider, IdentityProviders};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -102,7 +102,7 @@ pub struct PublicState {
 }
 
 pub(crate) struct Inner {
-    pub store: Store,
+    pub store: StoreReader,
     pub book: PassBook,
     pub lists: lists::ListCache,
     pub providers: IdentityProviders,
@@ -125,7 +125,7 @@ impl PublicState {
     /// identity provider with routes of its own: only `sealpass-issuer
     /// demo` passes one.
     pub fn new(
-        store: Store,
+        store: StoreReader,
         settings: PublicSettings,
         clock: Clock,
         login: Option<Arc<dyn PluggedLogin>>,
