@@ -10,7 +10,8 @@ use std::hint::black_box;
 /// Passes with every claim (version 10 at level M), as the issuer signs
 /// them, each for another person (revocation index): every iteration
 /// renders the next, so that no branch predictor learns one symbol by
-/// heart (the same text over and over measured 40 % faster).
+/// heart (the same text over and over measured faster: docs/performance.md,
+/// "QR rendering").
 fn full_passes() -> Vec<String> {
     let key = sealpass_core::testkit::key("issuer CN-610100 2026");
     (0..PASSES)

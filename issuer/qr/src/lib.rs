@@ -12,8 +12,8 @@
 //! assert!(symbol.is_dark(0, 0), "a finder pattern's corner");
 //! ```
 //!
-//! It replaced the `qrcode` crate, which took 1.6 ms for a pass (version
-//! 10), almost all of it choosing the mask: here the rows and columns are
+//! It replaced the `qrcode` crate, which spent almost all of its time for a
+//! pass choosing the mask: here the rows and columns are
 //! words of bits, a mask is applied a line at a time and its penalty is
 //! counted by runs and with word operations (figures in
 //! docs/performance.md, "QR rendering"). The tests compare every module

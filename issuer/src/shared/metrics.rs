@@ -28,12 +28,12 @@ use std::time::Duration;
 
 /// How often the samples recorded into histograms are folded into them.
 /// The exporter keeps every sample until then, and only a scrape of
-/// `/metrics` would fold them otherwise: measured, a server nobody scraped
-/// held 33 bytes more per pass served (200 MiB after 7 million). Folding
-/// takes 10-15 ns a pass served (`examples/metrics_cost.rs`) and holds
-/// the serving runtime while it runs, so often: at 45,000 passes/s,
-/// 0.4-0.7 ms every second rather than 2.4-3.4 ms every 5 s (a stall
-/// longer than `max_queue_delay`).
+/// `/metrics` would fold them otherwise: a server nobody scraped grew with
+/// every pass served. Folding holds the serving runtime while it runs, so
+/// it runs often, in short stalls: every 5 s, a stall at the rush's rate
+/// was longer than `max_queue_delay` (measured by `metrics_cost`,
+/// tools/src/bin/metrics_cost.rs; docs/performance.md, "Pass download and
+/// overload").
 const UPKEEP_EVERY: Duration = Duration::from_secs(1);
 
 static METADATA: Metadata<'static> =
@@ -58,8 +58,8 @@ const AGE_BUCKETS: &[f64] = &[
 ///
 /// The handles are registered once, not per request: registering looks
 /// the key up in the recorder's registry, and a labelled key allocates its
-/// label strings first: 380-600 ns a pass served, against 89-97 ns with
-/// the handles held (`examples/metrics_cost.rs`).
+/// label strings first, several times the cost of recording with the
+/// handles held (`metrics_cost`, tools/src/bin/metrics_cost.rs).
 #[derive(Clone)]
 pub struct Metrics(Arc<Handles>);
 

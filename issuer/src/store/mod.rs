@@ -127,8 +127,8 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Page size of a new SQLite store (an existing one keeps its own). A
 /// subject's row with its pass is about 500 bytes; with 16 KiB pages rather
 /// than 4 KiB, storing a page of first passes writes fewer WAL frames and
-/// splits fewer B-tree pages (the bulk-signing benchmark: 0.9 µs less CPU a
-/// pass, imports a quarter faster).
+/// splits fewer B-tree pages (less CPU a pass and quicker imports in the
+/// bulk-signing benchmark, `bulk_sign_bench`).
 const SQLITE_PAGE_SIZE: u32 = 16_384;
 
 impl Store {
@@ -299,7 +299,7 @@ fn private_sqlite_files(path: &std::path::Path) -> Result<(), StoreError> {
 /// `(?, ?), (?, ?)` on SQLite. Numbered placeholders would bind the same
 /// way on SQLite, but sqlx asks SQLite for the name of every parameter and
 /// SQLite finds a name by a linear search, so binding n numbered parameters
-/// takes time in n²: 400 rows of 8 columns cost about 50 µs a row.
+/// takes time in n².
 pub(crate) fn values_placeholders(kind: BackendKind, rows: usize, columns: usize) -> String {
     let mut sql = String::with_capacity(rows * columns * 6);
     for row in 0..rows {

@@ -85,7 +85,7 @@ fn main() {
     let jwks = serde_json::json!({"keys": [ed25519_jwk(&key.verifying_key(), PERF_KID)]});
     std::fs::write(out.join("perf-idp-jwks.json"), jwks.to_string()).expect("the JWKS");
     let config = format!(
-        "# The performance harness's public API (issuer/examples/perf_tokens.rs).\n\
+        "# The performance harness's public API (tools/src/bin/perf_tokens.rs).\n\
          # HARNESS ONLY: the identity provider's key is derived from a published string.\n\
          [limits]\n\
          # every load-generator connection is 127.0.0.1: the per-client rate is off\n\

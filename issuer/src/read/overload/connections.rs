@@ -1,11 +1,11 @@
 //! Connections in service: the work the server takes on, bounded at the
 //! door.
 //!
-//! Measured (docs/performance.md, "Overload"): an open loop over 1,024
-//! kept-alive connections, each with a request outstanding, is a queue of
-//! 1,024 requests inside the server, about 20 ms of one core's work plus
-//! a tail of 170 ms at p99, and the requests refused from it had waited in
-//! it before they were judged. Neither the concurrency limit (a pass held
+//! Measured (docs/performance.md, "Overload at 10x"): an open loop over
+//! many kept-alive connections, each with a request outstanding, is a
+//! queue of as many requests inside the server, tens of milliseconds of
+//! one core's work and a longer tail, and the requests refused from it
+//! had waited in it before they were judged. Neither the concurrency limit (a pass held
 //! in memory is worked on for microseconds, so few are ever "in flight")
 //! nor the queue delay (some requests are always read quickly) sees that
 //! queue. So the door counts the connections it has handed to the server

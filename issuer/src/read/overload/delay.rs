@@ -16,8 +16,8 @@
 //! queue is *standing* while at least [`MIN_SAMPLES`] requests waited
 //! longer than `max_queue_delay` within an [`INTERVAL`] (the last one, or
 //! the one going on), and at least one in [`LATE_ONE_IN`] of the requests
-//! measured in it. (Measured: on a busy shared machine a server is
-//! sometimes not scheduled for 100 ms; the requests of a page load that
+//! measured in it. (On a busy shared machine a server is sometimes not
+//! scheduled for a long moment; the requests of a page load that
 //! arrived meanwhile waited that long, but there is no queue to drain, and
 //! refusing them only broke the page. Under load, a pause of a millisecond
 //! makes a few late among thousands served on time.)
@@ -31,17 +31,13 @@
 //! limit in one round, while those sent away come back after their
 //! `Retry-After`, spread over seconds: the server stays busy at the
 //! limit's wait instead of serving everyone late or turning everyone away
-//! at once. Measured on one core (docs/performance.md, "Overload at 10x"):
-//! with the default limit of 0.5 ms, 1,024 clients that wait their
-//! `Retry-After`, sending 10 times what the core serves, were served at
-//! 1.3-1.4 ms at p99 (0.9-1.0 times unloaded; at most 1.3 times in each of
-//! 15 rounds) and refused at 3.0-4.7 ms at p99, while the core served
-//! 1.06-1.11 of its capacity (medians of three series of 5 rounds). With
-//! 1 ms the served waited longer than the goal of twice unloaded allows
-//! (4.4 ms at p99 in the same hour); the price of 0.5 ms is more refusals
-//! at moderate load (1.1-1.3% of requests at half of capacity, 0.7%
-//! with 1 ms; most of them the load generator's 1 ms bursts: with
-//! requests sent evenly, 0.2-0.3%).
+//! at once. Measured on one core (docs/performance.md, "Overload at 10x",
+//! `scripts/perf/overload-pinned`): with the default limit of 0.5 ms,
+//! clients that wait their `Retry-After`, sending 10 times what the core
+//! serves, were served about as fast as unloaded at p99 while the core
+//! served its capacity. With 1 ms the served waited longer than the goal
+//! of twice unloaded allows; the price of 0.5 ms is more refusals at
+//! moderate load, most of them the load generator's bursts.
 
 use crate::shared::metrics::Metrics;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,17 +50,17 @@ pub const INTERVAL: Duration = Duration::from_millis(100);
 /// than a page load or two brings at once.
 pub const MIN_SAMPLES: u32 = 32;
 /// And at least one request in this many late: a few late among many
-/// quick ones are the machine's hiccups, not a queue. (Measured with the
-/// 0.5 ms limit, docs/performance.md "Overload at 10x": one in 8 let
-/// 166-670 of a 10 s run at 0.2x of capacity be refused, one in 4 8-76;
-/// the 10x figures held.)
+/// quick ones are the machine's hiccups, not a queue. (With one in 8,
+/// many more requests were refused at a fifth of capacity; the 10x
+/// figures held either way: docs/performance.md, "Overload at 10x".)
 pub const LATE_ONE_IN: u32 = 4;
 /// At most one request in this many of a window is shed. Refusing costs
 /// about what serving does; it pays only with clients that wait their
 /// `Retry-After` (the citizen page does), for then a few refusals a second
 /// keep the queue short. Clients that come straight back would make every
-/// refusal a wasted answer: measured on one core with 1,024 such clients,
-/// refusing without a bound served 0.30 of capacity.
+/// refusal a wasted answer: with such clients, refusing without a bound
+/// served a small fraction of capacity (docs/performance.md, "Overload at
+/// 10x").
 pub const SHED_AT_MOST_ONE_IN: u32 = 16;
 
 /// The measured queueing delay and the decision it drives.

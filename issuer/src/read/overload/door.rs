@@ -16,11 +16,11 @@
 //! connection itself with `503 busy` and a `Retry-After` (after reading
 //! the request, so the answer is not lost to a reset) and closes it;
 //! otherwise it hands the connection over with its place in service.
-//! Refusals at the door count as shed requests. (It used to refuse for
-//! 15 ms after each request shed for queue delay too; with a share of the
-//! late requests refused instead, that closed the door to every phone on
-//! a fresh connection: 1,015 passes/s served in the rush against 7,321
-//! without it.)
+//! Refusals at the door count as shed requests. (It used to stay closed
+//! for a while after each request shed for queue delay too; with a share
+//! of the late requests refused instead, that closed the door to every
+//! phone on a fresh connection, and the rush was served several times
+//! slower: docs/performance.md, "Public API under overload".)
 
 use super::connections::{Admission, Place};
 use super::per_client::{ClientSlot, PerClient};

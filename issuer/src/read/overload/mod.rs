@@ -190,8 +190,8 @@ where
 /// A refusal for queue delay keeps the connection: a client that waits
 /// its `Retry-After` comes back without a new handshake, and one that
 /// does not costs one short answer a time instead of a new connection
-/// (measured with 1,024 such clients at 10x: 0.72 of capacity served
-/// against 0.41 with the connection closed).
+/// (with such clients at 10x, more of capacity served than with the
+/// connection closed: docs/performance.md, "Overload at 10x").
 fn busy_answer_kept_alive(seconds: u64) -> Response {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -207,8 +207,8 @@ fn busy_answer_kept_alive(seconds: u64) -> Response {
 /// request straight into the same queue. Closed, it comes back through
 /// the [door](door), and the connections the server works for shrink.
 /// Measured (docs/performance.md, "Overload at 10x", under the earlier
-/// queue-delay rule): 10x offered over 1,024 kept-alive connections,
-/// goodput about twice as high with it.
+/// queue-delay rule): 10x offered over kept-alive connections, goodput
+/// higher with it.
 fn busy_answer(seconds: u64) -> Response {
     let mut response = busy_answer_kept_alive(seconds);
     response.headers_mut().insert(

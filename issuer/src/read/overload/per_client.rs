@@ -1,8 +1,8 @@
 //! Connections per client address, counted from accept to close (issue
-//! 15, finding 5): 3,000 connections from one address that each sent part
-//! of a request head stayed open for 73 s at about 12 KB and one file
-//! descriptor each, and the per-client rate limit, which counts requests,
-//! never saw them. The door refuses a connection from an address that
+//! 15, finding 5): thousands of connections from one address that each
+//! sent part of a request head stayed open, each holding memory and a file
+//! descriptor, and the per-client rate limit, which counts requests, never
+//! saw them (`scripts/slow-clients`; docs/performance.md, "Slow clients"). The door refuses a connection from an address that
 //! already holds [`super::Limits::max_connections_per_client`] open ones,
 //! by closing it at once (no answer: whoever opens that many at once is
 //! not waiting for one).

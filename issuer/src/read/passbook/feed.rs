@@ -34,8 +34,8 @@ pub(super) async fn follow_events(
     let mut seen = std::collections::BTreeSet::new();
     let mut caught_up = true;
     // The first read at once: a pass loaded before the feed starts is
-    // compared again on its next request (measured: the 9,496 passes a
-    // warm-up loaded in the feed's first 2 s were each read twice).
+    // compared again on its next request (a warm-up's passes loaded in the
+    // feed's first seconds were each read twice: docs/performance.md).
     let mut first = true;
     loop {
         if caught_up && !std::mem::take(&mut first) {

@@ -49,9 +49,9 @@ pub(super) fn keep_in(
 }
 
 /// A safety-net comparison, beside the request that sent the held pass
-/// (measured: made in the request, each one's wait on the store was the
-/// p99 of a half-loaded server for the minute in which the passes loaded
-/// in a rush all came due). A pass the store replaced is held from now
+/// (made in the request, each one's wait on the store became the p99 of a
+/// half-loaded server while the passes loaded in a rush came due;
+/// docs/performance.md, "Pass download and overload"). A pass the store replaced is held from now
 /// on; a subject no longer stored, or no longer signed, is forgotten so
 /// that its next request reads the store; a store that cannot be reached
 /// leaves the held pass as it is.

@@ -21,18 +21,22 @@
 //! every `recheck`, as if all had changed. The safety net alone makes at
 //! most [`SAFETY_NET_READS`] comparisons at once, each beside the request
 //! that sends the held pass (it never waits for one); beyond them the held
-//! pass is sent and compared on a later request (measured: the 100,000
-//! passes loaded in a rush all came due together 60 s later, every request
-//! became a store read, and the server answered 0.02 of its capacity for
-//! minutes), and none while the server sheds requests for queue delay.
+//! pass is sent and compared on a later request (without the bound, the
+//! passes loaded in a rush all came due together `recheck_unchanged`
+//! later, every request became a store read, and the server answered a
+//! small fraction of its capacity for minutes: docs/performance.md, "Pass
+//! download and overload"), and none while the server sheds requests for
+//! queue delay.
 //! A `recheck` of zero compares on
 //! every request. When the store cannot be reached, a held pass that has
 //! not expired is still served: citizens keep their passes through a
 //! database failover.
 //!
 //! Memory is bounded: past `capacity` entries, an arbitrary sixteenth is
-//! dropped (they are reloaded on their next request). About 1 KiB a pass,
-//! 7 KiB once its images were asked for.
+//! dropped (they are reloaded on their next request). What a pass holds,
+//! with and without its images, is measured by `public_render_time`
+//! (tools/src/bin/public_render_time.rs; docs/performance.md, "Public API
+//! under overload").
 
 mod feed;
 mod held;
@@ -127,9 +131,9 @@ impl PassBook {
 
     /// Make no safety-net comparison while `delay` says a queue stands:
     /// each is a store read on the machine that is already turning
-    /// requests away (measured: the 95,000 passes loaded before a 10x
-    /// spike came due for it together during the spike, and their reads
-    /// cost a fifth of the passes served). Passes the feed names or the
+    /// requests away (the passes loaded before a 10x spike came due
+    /// together during it, and their reads cost a share of the passes
+    /// served: docs/performance.md, "Overload at 10x"). Passes the feed names or the
     /// signer renewed are still compared before they are sent; the rest
     /// are compared on a request after the rush.
     pub fn safety_net_waits_while_shedding(mut self, delay: Arc<QueueDelay>) -> PassBook {

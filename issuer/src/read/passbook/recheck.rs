@@ -70,9 +70,9 @@ impl Read {
 pub const SAFETY_NET_READS: usize = 4;
 
 /// Safety-net comparisons started a second, at most: a trickle beside the
-/// requests, not a burst (measured: the passes loaded in a rush all came
-/// due together 60 s later, and at 4 at once their reads still took a
-/// third of the machine's core for half a minute). So with many passes
+/// requests, not a burst (the passes loaded in a rush all came due
+/// together, and even [`SAFETY_NET_READS`] at once their reads took much
+/// of the machine's core for a while: docs/performance.md). So with many passes
 /// held, an unchanged pass is compared every `recheck_unchanged` or every
 /// (passes held / 250) seconds, whichever is longer: for 100,000, about
 /// every 7 minutes. (It is only the safety net: the feed brings changes

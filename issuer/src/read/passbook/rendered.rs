@@ -34,8 +34,8 @@ impl RenderedPass {
         self.images.get().is_some()
     }
 
-    /// The images, rendered on the first call (about 0.1 ms: run it off the
-    /// async threads), held after.
+    /// The images, rendered on the first call (off the async threads: see
+    /// docs/performance.md, "QR rendering"), held after.
     pub fn images(&self) -> &Images {
         self.images.get_or_init(|| {
             // The text was encoded when the pass was loaded; it fits.

@@ -5,10 +5,10 @@
 //! The modules come from our own encoder, [`sealpass_qr_encode`]: error
 //! correction level M, as docs/format.md sizes passes (version 10 for a pass
 //! with every claim), alphanumeric mode (a pass text is all in that set),
-//! the mask ISO/IEC 18004 chooses. Four modules of quiet zone. A full pass
-//! takes about 50 µs to encode and write as a PNG, 60 µs with the SVG too,
-//! where the `qrcode` crate took 1.6 ms (docs/performance.md, "QR
-//! rendering").
+//! the mask ISO/IEC 18004 chooses. Four modules of quiet zone. How long a
+//! full pass takes, against the `qrcode` and `fast_qr` crates:
+//! docs/performance.md, "QR rendering" (`cargo bench -p sealpass-issuer
+//! --bench render`).
 
 use sealpass_qr_encode::{self as qr, Symbol};
 

@@ -2,8 +2,8 @@
 //!
 //! A phone sends the same identity token with every refresh of its pass
 //! until the token expires, and verifying it (an Ed25519 or P-256
-//! signature, then the claims) costs about 40 µs, half of what a pass
-//! download may cost on two cores (docs/performance.md, "Pass download").
+//! signature, then the claims) costs a large share of what a pass download
+//! may cost (docs/performance.md, "Public API under overload").
 //! So a token that verified is remembered by the SHA-256 of its *whole*
 //! text, with the subject it maps to and the moment it stops being
 //! accepted (`exp` plus the provider's skew). A later request is answered
