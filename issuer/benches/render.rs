@@ -1,16 +1,17 @@
 //! A pass's QR code, the `qrcode` crate's way (what the issuer used before)
-//! beside ours, measured in the same run so that their ratio means something
-//! on a shared, noisy machine. `scripts/render-ratios` prints the ratios;
+//! and the `fast_qr` crate's beside ours, measured in the same run so that
+//! their ratios mean something on a shared, noisy machine. `scripts/render-ratios` prints the ratios;
 //! figures in docs/performance.md, "QR rendering".
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sealpass_issuer::public::render::Modules;
+use sealpass_issuer::read::public::render::Modules;
 use std::hint::black_box;
 
 /// Passes with every claim (version 10 at level M), as the issuer signs
 /// them, each for another person (revocation index): every iteration
 /// renders the next, so that no branch predictor learns one symbol by
-/// heart (the same text over and over measured 40 % faster).
+/// heart (the same text over and over measured faster: docs/performance.md,
+/// "QR rendering").
 fn full_passes() -> Vec<String> {
     let key = sealpass_core::testkit::key("issuer CN-610100 2026");
     (0..PASSES)
@@ -24,6 +25,9 @@ fn full_passes() -> Vec<String> {
 
 const PASSES: u32 = 256;
 
+/// A QR code's width and its modules, row by row, `true` for dark.
+type DarkModules = fn(&str) -> (usize, Vec<bool>);
+
 /// The `qrcode` crate's modules, row by row, `true` for dark.
 fn qrcode_modules(text: &str) -> (usize, Vec<bool>) {
     let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
@@ -34,6 +38,20 @@ fn qrcode_modules(text: &str) -> (usize, Vec<bool>) {
         .map(|c| c == qrcode::Color::Dark)
         .collect();
     (code.width(), dark)
+}
+
+/// The `fast_qr` crate's modules at level M (its own choice of version,
+/// mode and mask), row by row, `true` for dark.
+fn fast_qr_modules(text: &str) -> (usize, Vec<bool>) {
+    let code = fast_qr::QRBuilder::new(text.as_bytes())
+        .ecl(fast_qr::ECL::M)
+        .build()
+        .expect("fits");
+    let dark = code.data[..code.size * code.size]
+        .iter()
+        .map(|m| m.value())
+        .collect();
+    (code.size, dark)
 }
 
 /// The issuer's PNG writer as it was with the `qrcode` crate: module by
@@ -77,18 +95,26 @@ fn render(c: &mut Criterion) {
             .iter()
             .all(|t| Modules::of(t).expect("fits").width() == 57)
     );
+    assert!(texts.iter().all(|t| fast_qr_modules(t).0 == 57));
     let mut group = c.benchmark_group("qr");
-    group.bench_function("qrcode crate matrix", |b| {
-        let mut next = texts.iter().cycle();
-        b.iter(|| qrcode_modules(black_box(next.next().unwrap())))
-    });
-    group.bench_function("qrcode crate matrix + PNG", |b| {
-        let mut next = texts.iter().cycle();
-        b.iter(|| {
-            let (width, dark) = qrcode_modules(black_box(next.next().unwrap()));
-            old_png(width, &dark)
-        })
-    });
+    // Other crates' matrices, alone and written by the old PNG writer.
+    let others: [(&str, DarkModules); 2] = [
+        ("qrcode crate", qrcode_modules),
+        ("fast_qr crate", fast_qr_modules),
+    ];
+    for (name, modules) in others {
+        group.bench_function(format!("{name} matrix"), |b| {
+            let mut next = texts.iter().cycle();
+            b.iter(|| modules(black_box(next.next().unwrap())))
+        });
+        group.bench_function(format!("{name} matrix + PNG"), |b| {
+            let mut next = texts.iter().cycle();
+            b.iter(|| {
+                let (width, dark) = modules(black_box(next.next().unwrap()));
+                old_png(width, &dark)
+            })
+        });
+    }
     group.bench_function("sealpass matrix", |b| {
         let mut next = texts.iter().cycle();
         b.iter(|| Modules::of(black_box(next.next().unwrap())).expect("fits"))

@@ -1,15 +1,16 @@
-//! sealpass-issuer: the write side of the issuer. Health authorities push
-//! enrolments and status changes through the admin API (or the command
-//! line); the store keeps each person's current status and current signed
-//! pass; the signer, the only holder of the issuer key, signs a pass for
-//! everyone ahead of time and keeps the status list current. The read side
-//! serves passes that are already signed and never needs the key.
+//! sealpass-issuer: the issuer, in two sides over one store. On the write
+//! side ([`write`]) health authorities push enrolments and status changes
+//! through the admin API (or the command line), and the signer, the only
+//! holder of the issuer key, signs a pass for everyone ahead of time and
+//! keeps the status list current. The [`store`] keeps each person's current
+//! status and current signed pass. The read side ([`read`]) serves passes
+//! that are already signed and never needs the key.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use sealpass_core::{Seconds, Timestamp};
-//! use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
-//! use sealpass_issuer::signer::{IssuerKey, PassSigner, SignerConfig};
+//! use sealpass_issuer::write::ingest::{self, Format, Kind, ReaderSource};
+//! use sealpass_issuer::write::signer::{IssuerKey, PassSigner, SignerConfig};
 //! use sealpass_issuer::store::Store;
 //! use std::sync::Arc;
 //!
@@ -35,14 +36,21 @@
 //! # });
 //! ```
 
-pub mod api;
-pub mod demo;
+#![forbid(unsafe_code)]
+
+// The layers, bottom to top (docs/issuer.md, "Layout"; tests/layers.rs
+// fails if a module names one above it, or if one side names the other):
+// the domain vocabulary and the store; what both sides share; the write
+// side and the read side, beside each other; the demo and the synthetic
+// population on top (the command line is the binary, src/cli).
 pub mod id_number;
-pub mod ingest;
-pub mod key;
 pub mod model;
-pub mod overload;
-pub mod population;
-pub mod public;
-pub mod signer;
 pub mod store;
+
+pub mod shared;
+
+pub mod read;
+pub mod write;
+
+pub mod demo;
+pub mod population;

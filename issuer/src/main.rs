@@ -11,6 +11,8 @@
 //!
 //! docs/issuer.md documents the data model, the admin API and operations.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use std::process::ExitCode;

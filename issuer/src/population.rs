@@ -6,7 +6,7 @@
 //! Nobody in it exists; the subject ids say so (`SYN-...`).
 
 use crate::id_number::check_character;
-use crate::signer::mix;
+use crate::shared::mix;
 use sealpass_core::{Colour, Date, TestResult, Timestamp};
 use std::fmt::Write as _;
 
@@ -234,7 +234,7 @@ impl CsvChunks {
     }
 }
 
-impl crate::ingest::ByteSource for CsvChunks {
+impl crate::write::ingest::ByteSource for CsvChunks {
     async fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
         let mut chunk = Vec::with_capacity(Self::CHUNK + 256);
         if !self.header {
@@ -257,7 +257,7 @@ impl crate::ingest::ByteSource for CsvChunks {
 mod tests {
     use super::*;
     use crate::id_number::validate;
-    use crate::ingest::ByteSource;
+    use crate::write::ingest::ByteSource;
 
     #[tokio::test(flavor = "current_thread")]
     async fn csv_chunks_are_the_header_and_every_line_in_whole_lines() {

@@ -11,12 +11,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use sealpass_core::testkit::{self, Ceremony, NOW};
-use sealpass_core::{
-    CheckpointPolicy, Colour, ExpandedKey, Seconds, StatusList, Timestamp, Verifier,
-};
-use sealpass_issuer::api::{AdminState, admin_router};
-use sealpass_issuer::signer::{IssuerKey, PassSigner, SignError, SignerConfig, UntrustedKey};
+use sealpass_core::{Colour, ExpandedKey, Seconds, StatusList, Timestamp, Verifier};
 use sealpass_issuer::store::{Scope, Store};
+use sealpass_issuer::write::admin_api::{AdminState, admin_router};
+use sealpass_issuer::write::signer::{
+    IssuerKey, PassSigner, SignError, SignerConfig, UntrustedKey,
+};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,15 +25,18 @@ use tower::ServiceExt;
 
 const ISSUER: &str = "CN-610100";
 
-const PEOPLE_CSV: &str = "\
-subject,name,id_number,colour,doses,last_dose,test_time,test_result
-XA-001,张三明,610102199001011231,green,3,2022-01-15,1795146000,negative
-XA-002,李四,11010519491231002X,yellow,2,,,
-XA-003,王小红,610113198505050001,green,1,,,
+/// support::PEOPLE_CSV and three rows every import refuses.
+static PEOPLE_CSV: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{}{}",
+        support::PEOPLE_CSV,
+        "\
 XA-004,赵六,not-an-id,green,3,,,
 XA-005,陈七,610102199001011231,purple,3,,,
 XA-006,刘八,610102199001011231,green,3,,1795146000,
-";
+"
+    )
+});
 
 /// A test harness: the store, a router whose clock the test sets, tokens.
 struct City {
@@ -106,16 +109,6 @@ impl City {
     }
 }
 
-fn any_colour() -> CheckpointPolicy {
-    CheckpointPolicy {
-        name: "any colour".into(),
-        colours: Colour::ALL.to_vec(),
-        max_test_age: None,
-        min_doses: None,
-        danger_accept_unchecked_revocation: false,
-    }
-}
-
 /// Verify `text` as a checkpoint holding the store's status list would.
 async fn verify(
     store: &Store,
@@ -130,7 +123,7 @@ async fn verify(
         .expect("a status list");
     let lists =
         [StatusList::verify(&list.bytes, &city.trusted, now).expect("the status list verifies")];
-    let policy = any_colour();
+    let policy = support::any_colour();
     Verifier::new(&city.trusted, &policy)
         .with_status_lists(&lists)
         .verify(text, now)
@@ -160,7 +153,7 @@ async fn import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
                 "/admin/v1/subjects",
                 Some(&city.admin),
                 "text/csv",
-                PEOPLE_CSV,
+                &PEOPLE_CSV,
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{backend:?}: {report}");
@@ -200,7 +193,7 @@ async fn import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
                 "/admin/v1/subjects",
                 Some(&city.admin),
                 "text/csv",
-                PEOPLE_CSV,
+                &PEOPLE_CSV,
             )
             .await;
         assert_eq!(status, StatusCode::OK);
@@ -237,7 +230,7 @@ async fn status_updates_are_idempotent_and_refusals_name_the_row() {
             "/admin/v1/subjects",
             Some(&city.admin),
             "text/csv",
-            PEOPLE_CSV,
+            &PEOPLE_CSV,
         )
         .await;
         let batch = "\
@@ -353,7 +346,7 @@ async fn tokens_and_scopes_guard_every_endpoint() {
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         let (status, body) = city
-            .post("/admin/v1/subjects", Some(&lab), "text/csv", PEOPLE_CSV)
+            .post("/admin/v1/subjects", Some(&lab), "text/csv", &PEOPLE_CSV)
             .await;
         assert_eq!(
             (status, body["error"].as_str()),
@@ -393,7 +386,7 @@ async fn a_worse_status_is_a_new_signed_pass_and_revokes_the_old_one() {
             "/admin/v1/subjects",
             Some(&city.admin),
             "text/csv",
-            PEOPLE_CSV,
+            &PEOPLE_CSV,
         )
         .await;
         let signer = city.signer();
@@ -481,7 +474,7 @@ async fn revocation_kills_the_live_passes_and_the_next_pass_gets_a_clean_index()
             "/admin/v1/subjects",
             Some(&city.admin),
             "text/csv",
-            PEOPLE_CSV,
+            &PEOPLE_CSV,
         )
         .await;
         let signer = city.signer();
@@ -619,7 +612,7 @@ async fn the_status_list_drops_revocations_once_their_passes_expired() {
             "/admin/v1/subjects",
             Some(&city.admin),
             "text/csv",
-            PEOPLE_CSV,
+            &PEOPLE_CSV,
         )
         .await;
         let signer = city.signer();
@@ -798,7 +791,7 @@ async fn a_signer_whose_key_the_trust_list_no_longer_lets_sign_signs_nothing() {
                 "/admin/v1/subjects",
                 Some(&city.admin),
                 "text/csv",
-                PEOPLE_CSV,
+                &PEOPLE_CSV,
             )
             .await;
             let ceremony = Ceremony::new();

@@ -12,8 +12,8 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use sealpass_core::Timestamp;
 use sealpass_core::testkit::NOW;
-use sealpass_issuer::api::{AdminState, admin_router};
 use sealpass_issuer::store::{Scope, Store};
+use sealpass_issuer::write::admin_api::{AdminState, admin_router};
 use serde_json::Value;
 use std::sync::Arc;
 use support::{BACKENDS, Backend};
@@ -259,7 +259,7 @@ async fn a_line_over_the_limit_is_refused_when_it_arrives_whole() {
         .await;
     // Valid JSON padded past the 16 KiB limit, in one chunk with the line
     // after it.
-    let padding = " ".repeat(sealpass_issuer::ingest::MAX_LINE_LEN);
+    let padding = " ".repeat(sealpass_issuer::write::ingest::MAX_LINE_LEN);
     let body = format!(
         "{{\"key\":\"d-1\",{padding}\"subject\":\"XA-001\",\"doses\":4}}\n\
          {{\"key\":\"d-2\",\"subject\":\"XA-001\",\"doses\":5}}\n"

@@ -6,7 +6,7 @@
 //!
 //! Its own test binary, for the allocator that counts live bytes.
 
-use sealpass_issuer::public::metrics::Metrics;
+use sealpass_issuer::shared::metrics::Metrics;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;

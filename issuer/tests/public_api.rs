@@ -14,24 +14,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use public_support::*;
 use sealpass_core::testkit::NOW;
-use sealpass_core::{CheckpointPolicy, Colour, Seconds, StatusList, Verifier};
-use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
-use sealpass_issuer::public::auth::sign_eddsa;
-use sealpass_issuer::public::endpoints::{Id, endpoints, openapi};
+use sealpass_core::{CheckpointPolicy, Seconds, StatusList, Verifier};
+use sealpass_issuer::read::public::auth::sign_eddsa;
+use sealpass_issuer::read::public::endpoints::{Id, endpoints, openapi};
+use sealpass_issuer::write::ingest::Kind;
 use serde_json::json;
 use support::{BACKENDS, Backend};
-
-fn any_colour() -> CheckpointPolicy {
-    CheckpointPolicy {
-        name: "any colour".into(),
-        colours: Colour::ALL.to_vec(),
-        max_test_age: None,
-        min_doses: None,
-        // The served pass's signature and claims are checked here; the
-        // status lists have their own tests.
-        danger_accept_unchecked_revocation: true,
-    }
-}
 
 #[tokio::test]
 async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
@@ -56,7 +44,12 @@ async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
         assert!(pass["next_pass_at"].as_u64().unwrap() < pass["valid_until"].as_u64().unwrap());
 
         // The pass text is what a checkpoint verifies.
-        let policy = any_colour();
+        let policy = CheckpointPolicy {
+            // The served pass's signature and claims are checked here; the
+            // status lists have their own tests.
+            danger_accept_unchecked_revocation: true,
+            ..support::any_colour()
+        };
         let verified = Verifier::new(&city.ceremony.trusted, &policy)
             .verify(pass["pass"].as_str().unwrap(), NOW)
             .expect("the served pass verifies");
@@ -118,17 +111,8 @@ async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
         // A status change: the signer makes a new pass; the old ETag no
         // longer matches and the phone gets the new one.
         let update = "key,subject,colour\ncdc-7,XA-001,yellow\n";
-        let report = ingest::ingest(
-            &city.store,
-            Kind::StatusUpdates,
-            Format::Csv,
-            ReaderSource::new(update.as_bytes()),
-            "cdc",
-            NOW,
-            &mut |_| {},
-        )
-        .await
-        .unwrap();
+        let report =
+            support::ingest_csv(&city.store, Kind::StatusUpdates, update, "cdc", NOW).await;
         assert_eq!(report.applied, 1);
         let later = NOW.plus(Seconds(30));
         city.set_now(later);
@@ -291,17 +275,7 @@ async fn a_subject_without_a_pass_yet_is_told_to_retry() {
     let city = PublicCity::new(Backend::Sqlite).await;
     let newcomer =
         "subject,name,id_number,colour,doses\nXA-004,赵六明,610102199001011231,green,3\n";
-    ingest::ingest(
-        &city.store,
-        Kind::Enrolments,
-        Format::Csv,
-        ReaderSource::new(newcomer.as_bytes()),
-        "test",
-        NOW,
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
+    support::ingest_csv(&city.store, Kind::Enrolments, newcomer, "test", NOW).await;
     let answer = city.pass(&token("004")).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(answer.json()["error"], "pass_not_ready");
@@ -344,14 +318,14 @@ async fn lists_are_served_exactly_as_signed_and_cacheable_on_both_backends() {
 #[tokio::test]
 async fn no_trust_list_yet_is_a_clear_404() {
     let (store, _guard) = support::store(Backend::Sqlite).await;
-    let state = sealpass_issuer::public::PublicState::new(
-        store,
+    let state = sealpass_issuer::read::public::PublicState::new(
+        store.reader(),
         Default::default(),
-        sealpass_issuer::api::system_clock(),
+        sealpass_issuer::shared::clock::system_clock(),
         None,
     );
     let answer = tower::ServiceExt::oneshot(
-        sealpass_issuer::public::app(state),
+        sealpass_issuer::read::public::app(state),
         Request::get("/trust-list.cbor")
             .body(Body::empty())
             .unwrap(),

@@ -10,10 +10,10 @@ mod support;
 use public_support::http::{get_request, loopback, send_patiently as send};
 use public_support::{ISSUER, PEOPLE_CSV, ed_key};
 use sealpass_core::Timestamp;
-use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
-use sealpass_issuer::public::auth::{ed25519_jwk, sign_eddsa};
-use sealpass_issuer::signer::{PassSigner, SignerConfig};
+use sealpass_issuer::read::public::auth::{ed25519_jwk, sign_eddsa};
 use sealpass_issuer::store::Store;
+use sealpass_issuer::write::ingest::Kind;
+use sealpass_issuer::write::signer::{PassSigner, SignerConfig};
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -37,17 +37,7 @@ async fn the_public_command_serves_configured_logins_logs_json_and_stops_on_sigt
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
     store.migrate().await.unwrap();
     let now = now();
-    ingest::ingest(
-        &store,
-        Kind::Enrolments,
-        Format::Csv,
-        ReaderSource::new(PEOPLE_CSV.as_bytes()),
-        "test",
-        now,
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
+    support::ingest_csv(&store, Kind::Enrolments, PEOPLE_CSV, "test", now).await;
     let signer = PassSigner::new(
         store.clone(),
         support::issuer_key(),

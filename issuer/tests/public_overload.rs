@@ -11,10 +11,10 @@ use axum::Router;
 use axum::routing::{get, post};
 use public_support::http::{Reply, get_request, loopback, send};
 use public_support::{PublicCity, token};
-use sealpass_issuer::overload::{
+use sealpass_issuer::read::overload::{
     Admission, ClientAddr, Door, InService, Limits, QueueDelay, delay::SHED_AT_MOST_ONE_IN, protect,
 };
-use sealpass_issuer::public::metrics::Metrics;
+use sealpass_issuer::shared::metrics::Metrics;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

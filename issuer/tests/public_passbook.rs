@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use public_support::*;
 use sealpass_core::Seconds;
 use sealpass_core::testkit::NOW;
-use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
+use sealpass_issuer::write::ingest::Kind;
 use std::time::{Duration, Instant};
 use support::BACKENDS;
 
@@ -30,17 +30,7 @@ async fn following_city(backend: support::Backend) -> PublicCity {
 }
 
 async fn import(city: &PublicCity, kind: Kind, csv: &str) {
-    let report = ingest::ingest(
-        &city.store,
-        kind,
-        Format::Csv,
-        ReaderSource::new(csv.as_bytes()),
-        "cdc",
-        NOW,
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
+    let report = support::ingest_csv(&city.store, kind, csv, "cdc", NOW).await;
     assert_eq!(report.applied, 1, "{report:?}");
 }
 
@@ -150,7 +140,7 @@ async fn a_remembered_identity_token_is_still_refused_once_expired() {
 /// the store; they finish when it answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_most_a_few_safety_net_reads_run_at_once_and_none_is_waited_for() {
-    use sealpass_issuer::public::passbook::SAFETY_NET_READS;
+    use sealpass_issuer::read::passbook::SAFETY_NET_READS;
     use sealpass_issuer::store::Store;
     use sqlx::Connection as _;
 
@@ -172,22 +162,9 @@ async fn at_most_a_few_safety_net_reads_run_at_once_and_none_is_waited_for() {
             format!("XA-{n},市民{n},{id},green,3,2022-01-15,,\n")
         })
         .collect();
-    let report = ingest::ingest(
-        &city.store,
-        Kind::Enrolments,
-        Format::Csv,
-        ReaderSource::new(
-            format!(
-                "subject,name,id_number,colour,doses,last_dose,test_time,test_result\n{people}"
-            )
-            .as_bytes(),
-        ),
-        "test",
-        NOW,
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
+    let csv =
+        format!("subject,name,id_number,colour,doses,last_dose,test_time,test_result\n{people}");
+    let report = support::ingest_csv(&city.store, Kind::Enrolments, &csv, "test", NOW).await;
     assert_eq!(report.applied, 24, "{report:?}");
     city.signer.round(NOW, &|_| {}).await.unwrap();
     let tokens: Vec<String> = (100..124).map(|n| token(&n.to_string())).collect();
@@ -246,14 +223,9 @@ async fn at_most_a_few_safety_net_reads_run_at_once_and_none_is_waited_for() {
     assert!(reads > SAFETY_NET_READS, "{reads}");
 }
 
-/// A resident id number: the 17 digits and their check character
-/// (GB 11643: weights 2^(17-i) mod 11).
+/// A resident id number: the 17 digits and their check character.
 fn id_number(digits: &str) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = digits
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    format!("{digits}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    let leading: &[u8; 17] = digits.as_bytes().try_into().expect("17 digits");
+    let check = sealpass_issuer::id_number::check_character(leading);
+    format!("{digits}{}", check as char)
 }

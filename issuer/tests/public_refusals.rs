@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use public_support::*;
 use sealpass_core::testkit::NOW;
-use sealpass_issuer::public::auth::sign_eddsa;
+use sealpass_issuer::read::public::auth::sign_eddsa;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use support::Backend;
@@ -136,8 +136,8 @@ async fn metrics_are_not_served_on_the_public_router() {
 
 #[test]
 fn identity_providers_whose_subject_templates_overlap_are_refused_at_load() {
-    use sealpass_issuer::public::auth::ed25519_jwk;
-    use sealpass_issuer::public::config::FileConfig;
+    use sealpass_issuer::read::public::auth::ed25519_jwk;
+    use sealpass_issuer::read::public::config::FileConfig;
     let dir = tempfile::tempdir().unwrap();
     let jwks = json!({"keys": [ed25519_jwk(&ed_key().verifying_key(), "k1")]});
     std::fs::write(dir.path().join("jwks.json"), jwks.to_string()).unwrap();

@@ -8,8 +8,8 @@ mod public_support;
 mod support;
 
 use public_support::*;
-use sealpass_issuer::overload::ClientAddr;
-use sealpass_issuer::public::{PublicState, app};
+use sealpass_issuer::read::overload::ClientAddr;
+use sealpass_issuer::read::public::{PublicState, app};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use support::Backend;
@@ -18,7 +18,8 @@ use tokio::net::TcpStream;
 
 /// Serve `state` as `public` does: the door, then the app.
 async fn serve(state: PublicState) -> SocketAddr {
-    let listener = sealpass_issuer::overload::door::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener =
+        sealpass_issuer::read::overload::door::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let door = state.open_door(listener).unwrap();
     let addr = axum::serve::Listener::local_addr(&door).unwrap().addr;
     let service = app(state).into_make_service_with_connect_info::<ClientAddr>();

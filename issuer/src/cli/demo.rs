@@ -5,16 +5,18 @@ use super::public::LimitArgs;
 use super::{Global, now};
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use sealpass_issuer::api::{AdminState, admin_router, system_clock};
 use sealpass_issuer::demo::idp::{DemoIdentityProvider, pick_citizens};
 use sealpass_issuer::demo::{DemoDir, POPULATION_SEED, prepare};
-use sealpass_issuer::overload::{ClientAddr, Limits};
-use sealpass_issuer::public::page::VerifierApp;
-use sealpass_issuer::public::{PublicSettings, PublicState, app, operator_router};
+use sealpass_issuer::read::overload::{ClientAddr, Limits};
+use sealpass_issuer::read::public::page::VerifierApp;
+use sealpass_issuer::read::public::{PublicSettings, PublicState, app, operator_router};
+use sealpass_issuer::shared::clock::system_clock;
+use sealpass_issuer::write::admin_api::{AdminState, admin_router};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The global --store default: the demo refuses any other store.
@@ -80,9 +82,14 @@ pub async fn run(args: DemoArgs, global: &Global) -> Result<ExitCode> {
         verifier_app,
         ..PublicSettings::default()
     };
-    let state = PublicState::new(prepared.store.clone(), settings, system_clock(), Some(demo));
+    let state = PublicState::new(
+        prepared.store.reader(),
+        settings,
+        system_clock(),
+        Some(Arc::new(demo)),
+    );
 
-    let public = sealpass_issuer::overload::door::bind(args.listen).with_context(|| {
+    let public = sealpass_issuer::read::overload::door::bind(args.listen).with_context(|| {
         format!(
             "cannot listen on {} (another demo running? try --listen 127.0.0.1:0)",
             args.listen
@@ -211,17 +218,17 @@ pub async fn run(args: DemoArgs, global: &Global) -> Result<ExitCode> {
 /// connection to the demo's store.
 async fn sign_every_second(
     store_url: String,
-    key: sealpass_issuer::signer::IssuerKey,
+    key: sealpass_issuer::write::signer::IssuerKey,
     issuer: String,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<()> {
     let store = sealpass_issuer::store::Store::open(&store_url)
         .await
         .context("the signer cannot open the store")?;
-    let signer = sealpass_issuer::signer::PassSigner::new(
+    let signer = sealpass_issuer::write::signer::PassSigner::new(
         store.clone(),
         key,
-        sealpass_issuer::signer::SignerConfig::new(&issuer),
+        sealpass_issuer::write::signer::SignerConfig::new(&issuer),
     )
     .map_err(anyhow::Error::msg)?;
     loop {

@@ -4,7 +4,7 @@
 use super::{EXIT_FAILED, Global, now, open_store, progress_bar};
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
-use sealpass_issuer::ingest::{self, Format, IngestError, Kind, ReaderSource};
+use sealpass_issuer::write::ingest::{self, Format, IngestError, Kind, ReaderSource};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -92,17 +92,7 @@ pub async fn run(args: ImportArgs, global: &Global) -> Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_FAILED));
         }
         Err(e) => {
-            let line = match &e {
-                IngestError::Source {
-                    committed_through_line,
-                    ..
-                }
-                | IngestError::Store {
-                    committed_through_line,
-                    ..
-                } => *committed_through_line,
-                IngestError::Header(_) => 0,
-            };
+            let line = e.committed_through_line();
             eprintln!(
                 "error: {e}. Rows up to line {line} are committed; import the file again to finish (events are idempotent)"
             );

@@ -15,7 +15,7 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sealpass_core::Timestamp;
-use sealpass_issuer::store::Store;
+use sealpass_issuer::store::{Store, redact_url};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -99,7 +99,8 @@ enum Command {
     /// Admin API tokens for health-authority systems.
     #[command(subcommand)]
     Token(token::Command),
-    /// Serve the admin ingestion API.
+    /// Serve the admin ingestion API (role `admin`).
+    #[command(visible_alias = "admin")]
     Serve(serve::ServeArgs),
     /// Serve the public API: passes to citizens, signed lists to
     /// verifiers, the citizen page and the web verifier. Holds no key.
@@ -111,8 +112,8 @@ enum Command {
     /// Import enrolments, status updates or revocations from a CSV or
     /// NDJSON file.
     Import(import::ImportArgs),
-    /// Sign passes and the status list with the issuer key.
-    #[command(subcommand)]
+    /// Sign passes and the status list with the issuer key (role `signer`).
+    #[command(subcommand, visible_alias = "signer")]
     Sign(sign::Command),
     /// Write a synthetic population (CSV or NDJSON) for tests and demos.
     Population(population::PopulationArgs),
@@ -170,7 +171,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_store(global).await?;
             println!(
                 "the store at {} is up to date ({})",
-                redact(&global.store),
+                redact_url(&global.store),
                 store.kind().name()
             );
             Ok(ExitCode::SUCCESS)
@@ -191,23 +192,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 pub async fn open_store(global: &Global) -> Result<Store> {
     let store = Store::open(&global.store)
         .await
-        .with_context(|| format!("cannot open the store {}", redact(&global.store)))?;
+        .with_context(|| format!("cannot open the store {}", redact_url(&global.store)))?;
     store.migrate().await.context("cannot migrate the store")?;
     Ok(store)
-}
-
-/// A store URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.into(),
-            }
-        }
-        _ => url.into(),
-    }
 }
 
 /// The time now, from the system clock.
@@ -244,22 +231,4 @@ pub fn progress_bar(length: u64, what: &str, bytes: bool) -> ProgressBar {
 pub fn parse_duration(text: &str) -> Result<sealpass_core::Seconds, String> {
     sealpass_core::parse_duration(text)
         .ok_or_else(|| format!("{text:?} is not a duration: use e.g. 90s, 30m, 8h or 1d"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn store_urls_are_shown_without_passwords() {
-        assert_eq!(
-            redact("postgres://issuer:s3cret@db/sealpass"),
-            "postgres://issuer:***@db/sealpass"
-        );
-        assert_eq!(
-            redact("postgres://issuer@db/sealpass"),
-            "postgres://issuer@db/sealpass"
-        );
-        assert_eq!(redact("issuer.db"), "issuer.db");
-    }
 }

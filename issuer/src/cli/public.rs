@@ -5,12 +5,12 @@
 use super::{Global, open_store};
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use sealpass_issuer::api::system_clock;
-use sealpass_issuer::overload::{ClientAddr, Limits};
-use sealpass_issuer::public::auth::IdentityProviders;
-use sealpass_issuer::public::config::{FileConfig, duration, fine_duration};
-use sealpass_issuer::public::page::VerifierApp;
-use sealpass_issuer::public::{PublicSettings, PublicState, app, operator_router};
+use sealpass_issuer::read::overload::{ClientAddr, Limits};
+use sealpass_issuer::read::public::auth::IdentityProviders;
+use sealpass_issuer::read::public::config::{FileConfig, duration, fine_duration};
+use sealpass_issuer::read::public::page::VerifierApp;
+use sealpass_issuer::read::public::{PublicSettings, PublicState, app, operator_router};
+use sealpass_issuer::shared::clock::system_clock;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -219,7 +219,7 @@ pub async fn run(args: PublicArgs, global: &Global) -> Result<ExitCode> {
         (None, None) => None,
     };
     let store = open_store(global).await?;
-    let state = PublicState::new(store.clone(), settings, system_clock(), None);
+    let state = PublicState::new(store.reader(), settings, system_clock(), None);
     let operators = match metrics_listen {
         Some(listen) => {
             let listener = tokio::net::TcpListener::bind(listen)
@@ -235,7 +235,7 @@ pub async fn run(args: PublicArgs, global: &Global) -> Result<ExitCode> {
             None
         }
     };
-    let listener = sealpass_issuer::overload::door::bind(listen)
+    let listener = sealpass_issuer::read::overload::door::bind(listen)
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     println!("public API listening on http://{address}");

@@ -3,7 +3,8 @@
 use super::{Global, open_store};
 use anyhow::{Context as _, Result};
 use clap::Args;
-use sealpass_issuer::api::{AdminState, admin_router, system_clock};
+use sealpass_issuer::shared::clock::system_clock;
+use sealpass_issuer::write::admin_api::{AdminState, admin_router};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 

@@ -6,9 +6,9 @@
 //! right here: these keys protect nothing, and their names say so.
 
 use super::DemoDir;
-use crate::key::open_issuer_key;
-use crate::signer::IssuerKey;
 use crate::store::Store;
+use crate::write::key::open_issuer_key;
+use crate::write::signer::IssuerKey;
 use sealpass_core::{Kid, RootSet, Seconds, SignedTrustList, Timestamp, TrustedList};
 use sealpass_keys::card::{CustodianCard, ISSUER_FORMAT, IssuerCard, KeyStorage};
 use sealpass_keys::ceremony::{Basis, finalize, sign_draft};
@@ -47,6 +47,7 @@ pub struct DevCeremony {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CeremonyError {
     #[error("demo key ceremony: {0}")]
     Failed(String),

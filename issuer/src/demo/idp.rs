@@ -8,15 +8,17 @@
 
 use super::DemoDir;
 use crate::population::Population;
-use crate::public::PublicState;
-use crate::public::auth::{
-    IdentityProvider, IdentityProviders, ProviderKey, PublicKey, ed25519_jwk, sign_eddsa,
+use crate::read::public::PluggedLogin;
+use crate::read::public::auth::{
+    IdentityProvider, ProviderKey, PublicKey, ed25519_jwk, sign_eddsa,
 };
-use crate::public::errors::ApiError;
-use axum::Json;
+use crate::shared::clock::Clock;
+use crate::shared::errors::ApiError;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use sealpass_core::{Colour, Seconds, mask_name};
 use serde::Deserialize;
 use std::path::Path;
@@ -50,6 +52,7 @@ struct Inner {
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DemoRefused {
     #[error(
         "the demo identity provider runs only on the demo's own SQLite store ({expected}), not on {found}: it would let anyone log in as anyone"
@@ -76,7 +79,7 @@ impl DemoIdentityProvider {
         let expected = dir.store_path();
         let refused = || DemoRefused::NotTheDemoStore {
             expected: expected.display().to_string(),
-            found: crate::public::config::redact_url(store_url),
+            found: crate::store::redact_url(store_url),
         };
         let path = store_url
             .strip_prefix("sqlite://")
@@ -97,22 +100,6 @@ impl DemoIdentityProvider {
         })
     }
 
-    /// `providers` with the demo provider added.
-    pub fn add_to(&self, providers: IdentityProviders) -> IdentityProviders {
-        let mut all = providers.into_vec();
-        all.push(IdentityProvider {
-            issuer: DEMO_ISSUER.into(),
-            audience: DEMO_AUDIENCE.into(),
-            keys: vec![ProviderKey {
-                kid: DEMO_KID.into(),
-                key: PublicKey::Ed25519(self.inner.key.verifying_key()),
-            }],
-            subject_template: "{sub}".into(),
-            skew: Seconds(60),
-        });
-        IdentityProviders::new(all)
-    }
-
     pub fn citizens(&self) -> &[DemoCitizen] {
         &self.inner.citizens
     }
@@ -129,6 +116,40 @@ impl DemoIdentityProvider {
         });
         sign_eddsa(&self.inner.key, DEMO_KID, &claims)
     }
+}
+
+impl PluggedLogin for DemoIdentityProvider {
+    fn provider(&self) -> IdentityProvider {
+        IdentityProvider {
+            issuer: DEMO_ISSUER.into(),
+            audience: DEMO_AUDIENCE.into(),
+            keys: vec![ProviderKey {
+                kid: DEMO_KID.into(),
+                key: PublicKey::Ed25519(self.inner.key.verifying_key()),
+            }],
+            subject_template: "{sub}".into(),
+            skew: Seconds(60),
+        }
+    }
+
+    /// `/demo/idp/citizens`, `/demo/idp/token`, `/demo/idp/jwks.json`.
+    fn routes(&self, clock: Clock) -> Router {
+        Router::new()
+            .route("/demo/idp/citizens", get(citizens))
+            .route("/demo/idp/token", post(token))
+            .route("/demo/idp/jwks.json", get(jwks))
+            .with_state(DemoState {
+                demo: self.clone(),
+                clock,
+            })
+    }
+}
+
+/// What the demo's routes share.
+#[derive(Clone)]
+struct DemoState {
+    demo: DemoIdentityProvider,
+    clock: Clock,
 }
 
 /// A few citizens of the demo population to log in as: the first green,
@@ -158,36 +179,25 @@ pub fn pick_citizens(seed: u64, count: u64) -> Vec<DemoCitizen> {
     picked
 }
 
-fn demo_of(state: &PublicState) -> Result<&DemoIdentityProvider, ApiError> {
-    state.inner.demo.as_ref().ok_or_else(ApiError::not_found)
-}
-
 /// `GET /demo/idp/citizens`
-pub async fn citizens(State(state): State<PublicState>) -> Response {
-    match demo_of(&state) {
-        Ok(demo) => (
-            [(header::CACHE_CONTROL, "no-store")],
-            Json(serde_json::json!({
-                "warning": "DEMO ONLY: development identity provider",
-                "citizens": demo.citizens(),
-            })),
-        )
-            .into_response(),
-        Err(e) => e.into_response(),
-    }
+async fn citizens(State(state): State<DemoState>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(serde_json::json!({
+            "warning": "DEMO ONLY: development identity provider",
+            "citizens": state.demo.citizens(),
+        })),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
-pub struct TokenRequest {
+struct TokenRequest {
     login: String,
 }
 
 /// `POST /demo/idp/token`
-pub async fn token(State(state): State<PublicState>, body: Option<Json<TokenRequest>>) -> Response {
-    let demo = match demo_of(&state) {
-        Ok(demo) => demo,
-        Err(e) => return e.into_response(),
-    };
+async fn token(State(state): State<DemoState>, body: Option<Json<TokenRequest>>) -> Response {
     let Some(Json(request)) = body else {
         return ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -210,11 +220,11 @@ pub async fn token(State(state): State<PublicState>, body: Option<Json<TokenRequ
         )
         .into_response();
     }
-    let now = (state.inner.clock)();
+    let now = (state.clock)();
     (
         [(header::CACHE_CONTROL, "no-store")],
         Json(serde_json::json!({
-            "id_token": demo.token(login, now),
+            "id_token": state.demo.token(login, now),
             "token_type": "Bearer",
             "expires_in": TOKEN_LIFETIME.0,
             "warning": "DEMO ONLY: development identity provider",
@@ -224,12 +234,9 @@ pub async fn token(State(state): State<PublicState>, body: Option<Json<TokenRequ
 }
 
 /// `GET /demo/idp/jwks.json`
-pub async fn jwks(State(state): State<PublicState>) -> Response {
-    match demo_of(&state) {
-        Ok(demo) => Json(serde_json::json!({
-            "keys": [ed25519_jwk(&demo.inner.key.verifying_key(), DEMO_KID)]
-        }))
-        .into_response(),
-        Err(e) => e.into_response(),
-    }
+async fn jwks(State(state): State<DemoState>) -> Response {
+    Json(serde_json::json!({
+        "keys": [ed25519_jwk(&state.demo.inner.key.verifying_key(), DEMO_KID)]
+    }))
+    .into_response()
 }

@@ -10,10 +10,10 @@
 pub mod ceremony;
 pub mod idp;
 
-use crate::ingest::{self, Format, Kind, ReaderSource};
 use crate::population::Population;
-use crate::signer::{PassSigner, SignerConfig};
 use crate::store::{Scope, Store};
+use crate::write::ingest::{self, Format, Kind, ReaderSource};
+use crate::write::signer::{PassSigner, SignerConfig};
 use sealpass_core::Timestamp;
 use sealpass_keys::files::{Mode, write_new};
 use std::path::{Path, PathBuf};
@@ -30,6 +30,7 @@ pub struct DemoDir {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DemoError {
     #[error(
         "{0} exists and was not made by `sealpass-issuer demo` (no {MARKER}); choose another --data-dir"

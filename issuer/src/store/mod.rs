@@ -15,6 +15,7 @@ mod events;
 mod lists;
 pub mod pages;
 mod passes;
+pub mod reads;
 mod subjects;
 mod tokens;
 
@@ -39,6 +40,7 @@ use thiserror::Error;
 /// Why the store could not do what was asked. The text may name tables and
 /// SQL states, never personal data; the API logs it and answers generically.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -125,8 +127,8 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Page size of a new SQLite store (an existing one keeps its own). A
 /// subject's row with its pass is about 500 bytes; with 16 KiB pages rather
 /// than 4 KiB, storing a page of first passes writes fewer WAL frames and
-/// splits fewer B-tree pages (the bulk-signing benchmark: 0.9 µs less CPU a
-/// pass, imports a quarter faster).
+/// splits fewer B-tree pages (less CPU a pass and quicker imports in the
+/// bulk-signing benchmark, `bulk_sign_bench`).
 const SQLITE_PAGE_SIZE: u32 = 16_384;
 
 impl Store {
@@ -297,7 +299,7 @@ fn private_sqlite_files(path: &std::path::Path) -> Result<(), StoreError> {
 /// `(?, ?), (?, ?)` on SQLite. Numbered placeholders would bind the same
 /// way on SQLite, but sqlx asks SQLite for the name of every parameter and
 /// SQLite finds a name by a linear search, so binding n numbered parameters
-/// takes time in n²: 400 rows of 8 columns cost about 50 µs a row.
+/// takes time in n².
 pub(crate) fn values_placeholders(kind: BackendKind, rows: usize, columns: usize) -> String {
     let mut sql = String::with_capacity(rows * columns * 6);
     for row in 0..rows {
@@ -328,6 +330,20 @@ pub(crate) fn placeholders(kind: BackendKind, after: usize, count: usize) -> Str
         }
     }
     sql
+}
+
+/// A store URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.into(),
+            }
+        }
+        _ => url.into(),
+    }
 }
 
 #[cfg(test)]
@@ -390,5 +406,18 @@ pub(crate) mod tests {
             "(?, ?), (?, ?)"
         );
         assert_eq!(placeholders(BackendKind::Postgres, 0, 3), "$1, $2, $3");
+    }
+
+    #[test]
+    fn store_urls_are_shown_without_passwords() {
+        assert_eq!(
+            redact_url("postgres://issuer:s3cret@db/sealpass"),
+            "postgres://issuer:***@db/sealpass"
+        );
+        assert_eq!(
+            redact_url("postgres://issuer@db/sealpass"),
+            "postgres://issuer@db/sealpass"
+        );
+        assert_eq!(redact_url("issuer.db"), "issuer.db");
     }
 }

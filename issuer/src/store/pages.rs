@@ -4,7 +4,7 @@
 //! Why pages and not a column per subject (docs/performance.md, "Issuer:
 //! bulk signing"): re-signing the city rewrites every pass, and a row write
 //! per pass, with its index entries and write-ahead log record, cost
-//! PostgreSQL about 20 µs of CPU a pass, more than the signature itself.
+//! PostgreSQL more CPU than the signature itself.
 //! A page is one row write for 64 passes. A subject's page is its id
 //! divided by [`PAGE_SUBJECTS`], so finding a pass needs no mapping that
 //! would itself have to be written.

@@ -71,6 +71,7 @@ pub struct NewToken {
 }
 
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum TokenError {
     #[error("a token named {0:?} exists already; revoke it or choose another name")]
     NameTaken(String),

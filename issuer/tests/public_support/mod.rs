@@ -17,13 +17,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http_body_util::BodyExt;
 use sealpass_core::testkit::{Ceremony, NOW};
 use sealpass_core::{Seconds, Timestamp};
-use sealpass_issuer::ingest::{self, Format, Kind, ReaderSource};
-use sealpass_issuer::public::auth::{
+use sealpass_issuer::read::public::auth::{
     IdentityProvider, IdentityProviders, ed25519_jwk, parse_jwks, sign_eddsa,
 };
-use sealpass_issuer::public::{PublicSettings, PublicState, app, operator_router};
-use sealpass_issuer::signer::{PassSigner, SignerConfig};
+use sealpass_issuer::read::public::{PublicSettings, PublicState, app, operator_router};
 use sealpass_issuer::store::Store;
+use sealpass_issuer::write::ingest::Kind;
+use sealpass_issuer::write::signer::{PassSigner, SignerConfig};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,12 +35,7 @@ pub const SSO: &str = "https://sso.xian.example";
 pub const SSO_ES: &str = "https://mini-program.example";
 pub const AUDIENCE: &str = "sealpass-xian";
 
-pub const PEOPLE_CSV: &str = "\
-subject,name,id_number,colour,doses,last_dose,test_time,test_result
-XA-001,张三明,610102199001011231,green,3,2022-01-15,1795146000,negative
-XA-002,李四,11010519491231002X,yellow,2,,,
-XA-003,王小红,610113198505050001,green,1,,,
-";
+pub use crate::support::PEOPLE_CSV;
 
 pub fn ed_key() -> ed25519_dalek::SigningKey {
     ed25519_dalek::SigningKey::from_bytes(&[21; 32])
@@ -145,17 +140,7 @@ impl PublicCity {
         guard: StoreGuard,
         adjust: impl FnOnce(&mut PublicSettings),
     ) -> PublicCity {
-        let report = ingest::ingest(
-            &store,
-            Kind::Enrolments,
-            Format::Csv,
-            ReaderSource::new(PEOPLE_CSV.as_bytes()),
-            "test",
-            NOW,
-            &mut |_| {},
-        )
-        .await
-        .unwrap();
+        let report = support::ingest_csv(&store, Kind::Enrolments, PEOPLE_CSV, "test", NOW).await;
         assert_eq!(report.applied, 3, "{report:?}");
         let ceremony = Ceremony::new();
         store
@@ -182,7 +167,7 @@ impl PublicCity {
         settings.limits.max_queue_delay = Duration::ZERO;
         adjust(&mut settings);
         let state = PublicState::new(
-            store.clone(),
+            store.reader(),
             settings,
             Arc::new(move || Timestamp(read.load(Ordering::SeqCst))),
             None,

@@ -9,9 +9,10 @@
 //! with it should the binary die).
 #![allow(dead_code)]
 
-use sealpass_core::testkit;
-use sealpass_issuer::signer::IssuerKey;
+use sealpass_core::{CheckpointPolicy, Colour, Timestamp, testkit};
 use sealpass_issuer::store::Store;
+use sealpass_issuer::write::ingest::{self, Format, Kind, ReaderSource, Report};
+use sealpass_issuer::write::signer::IssuerKey;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -55,6 +56,49 @@ pub fn issuer_key() -> IssuerKey {
     IssuerKey::new(Arc::new(sealpass_core::ExpandedKey::new(&testkit::key(
         "issuer CN-610100 2026",
     ))))
+}
+
+/// Three people of the test city, all enrolled without a refusal (the
+/// first with a vaccination and a test).
+pub const PEOPLE_CSV: &str = "\
+subject,name,id_number,colour,doses,last_dose,test_time,test_result
+XA-001,张三明,610102199001011231,green,3,2022-01-15,1795146000,negative
+XA-002,李四,11010519491231002X,yellow,2,,,
+XA-003,王小红,610113198505050001,green,1,,,
+";
+
+/// `csv` of `kind` ingested straight into `store` (not through the admin
+/// API), in the name of the token `token`, at `now`.
+pub async fn ingest_csv(
+    store: &Store,
+    kind: Kind,
+    csv: &str,
+    token: &str,
+    now: Timestamp,
+) -> Report {
+    ingest::ingest(
+        store,
+        kind,
+        Format::Csv,
+        ReaderSource::new(csv.as_bytes()),
+        token,
+        now,
+        &mut |_| {},
+    )
+    .await
+    .expect("the CSV is ingested")
+}
+
+/// A checkpoint policy that accepts every colour: for tests of a pass's
+/// signature and lists, not of its colour.
+pub fn any_colour() -> CheckpointPolicy {
+    CheckpointPolicy {
+        name: "any colour".into(),
+        colours: Colour::ALL.to_vec(),
+        max_test_age: None,
+        min_doses: None,
+        danger_accept_unchecked_revocation: false,
+    }
 }
 
 /// A throwaway PostgreSQL cluster.
