@@ -8,11 +8,10 @@
 //!
 //! Rounds: 50 here; `SEALPASS_CRASH_ROUNDS` sets more (scripts/issuer-crash-soak).
 
+mod support;
+
 use sealpass_core::testkit;
 use sealpass_issuer::population::Population;
-use sealpass_keys::card::{ISSUER_FORMAT, IssuerCard, KeyStorage};
-use sealpass_keys::keyfile::{KeyRole, SealedKey};
-use sealpass_keys::passphrase::Passphrase;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -43,36 +42,6 @@ fn run_ok(command: &mut Command) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("UTF-8 output")
-}
-
-/// The test city's issuer key as a sealed file (low scrypt cost) and card.
-fn write_issuer_key(dir: &Path) -> std::path::PathBuf {
-    let key = testkit::key("issuer CN-610100 2026");
-    let sealed = SealedKey::seal(
-        &key,
-        KeyRole::Issuer,
-        "CN-610100",
-        &Passphrase::new(PASSPHRASE.into()),
-        1,
-    )
-    .unwrap();
-    std::fs::write(dir.join("issuer.key"), sealed.to_json()).unwrap();
-    let public_key = key.verifying_key().to_bytes();
-    let card = IssuerCard {
-        format: ISSUER_FORMAT.into(),
-        issuer: "CN-610100".into(),
-        public_key: hex::encode(public_key),
-        kid: sealpass_core::Kid::of(&public_key).to_hex(),
-        not_before: 0,
-        not_after: 4_000_000_000,
-        status_list_url: None,
-        storage: KeyStorage::File {
-            path: "issuer.key".into(),
-        },
-    };
-    let path = dir.join("issuer.pub");
-    std::fs::write(&path, card.to_json()).unwrap();
-    path
 }
 
 /// A small deterministic generator for delays and choices.
@@ -165,7 +134,7 @@ fn acknowledged_events_survive_sigkill_exactly_once_and_the_signer_resumes() {
     }
     std::fs::write(&people, csv).unwrap();
     run_ok(issuer(dir).args(["import", "subjects"]).arg(&people));
-    let card = write_issuer_key(dir);
+    let card = support::sealed_issuer_key(dir, PASSPHRASE);
 
     let mut dice = Dice(2026);
     let mut acknowledged: BTreeSet<String> = BTreeSet::new();
