@@ -8,7 +8,7 @@
 //!
 //! Rounds: 50 here; `SEALPASS_CRASH_ROUNDS` sets more (scripts/issuer-crash-soak).
 
-mod support;
+mod sealed_key;
 
 use sealpass_core::testkit;
 use sealpass_issuer::population::Population;
@@ -134,7 +134,7 @@ fn acknowledged_events_survive_sigkill_exactly_once_and_the_signer_resumes() {
     }
     std::fs::write(&people, csv).unwrap();
     run_ok(issuer(dir).args(["import", "subjects"]).arg(&people));
-    let card = support::sealed_issuer_key(dir, PASSPHRASE);
+    let card = sealed_key::sealed_issuer_key(dir, PASSPHRASE);
 
     let mut dice = Dice(2026);
     let mut acknowledged: BTreeSet<String> = BTreeSet::new();

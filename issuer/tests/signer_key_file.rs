@@ -3,7 +3,7 @@
 //! signs nothing when the published trust list does not name the key, or
 //! names it retired or revoked, and says which key and why.
 
-mod support;
+mod sealed_key;
 
 use sealpass_core::testkit::{self, NOW, issuer_entry, sign_list};
 use sealpass_core::{KeyStatus, Seconds, TrustList};
@@ -72,7 +72,7 @@ fn machine_now() -> sealpass_core::Timestamp {
 #[test]
 fn a_key_file_the_trust_list_does_not_let_sign_signs_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let card = support::sealed_issuer_key(dir.path(), PASSPHRASE);
+    let card = sealed_key::sealed_issuer_key(dir.path(), PASSPHRASE);
     let card = card.to_str().unwrap();
     let kid = sealpass_core::Signer::kid(&testkit::Ceremony::new().issuer_key).to_hex();
     let refused = [
