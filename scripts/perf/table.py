@@ -137,15 +137,31 @@ def table(path):
             )
     if rec:
         out.append("")
-        out.append("Recovery run, per second (offered, answered 200, shed, failed, not sent by the generator, p99 of answered):")
-        out.append("")
-        out.append("```text")
-        for s in rec["per_second"]:
-            out.append(
-                f"t={s['t']:>2}s offered {s['offered']:>7} ok {s['ok']:>7} shed {s['shed']:>7} "
-                f"failed {s['failed']:>6} unsent {s.get('unsent', 0):>6} p99 {ms(s['ok_p99_ms'])}"
-            )
-        out.append("```")
+        out.extend(recovery_phases(rec["per_second"]))
+    return "\n".join(out) + "\n"
+
+
+def recovery_phases(per_second):
+    """The recovery run by phase (0.5x, 10x, 0.5x again), as the docs keep
+    it; each second's figures stay in the run's records file (argument 1)."""
+    phases = [("0.5x, before", 0, 10), ("10x", 10, 20), ("0.5x, after", 20, 10**6)]
+    lines = [
+        "Recovery run by phase (answered 200 and shed, summed; the worst second's p99 of answered):",
+        "",
+        "| phase | seconds | offered | answered 200 | shed | not sent | worst p99 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, start, end in phases:
+        rows = [s for s in per_second if start <= s["t"] < end]
+        if not rows:
+            continue
+        total = lambda key: sum(s.get(key, 0) for s in rows)
+        worst = max(s["ok_p99_ms"] for s in rows)
+        lines.append(
+            f"| {name} | {len(rows)} | {total('offered'):,} | {total('ok'):,} | {total('shed'):,} "
+            f"| {total('unsent'):,} | {ms(worst)} |"
+        )
+    return lines
     return "\n".join(out) + "\n"
 
 
