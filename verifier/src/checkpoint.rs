@@ -92,9 +92,8 @@ impl Checkpoint {
 
     /// Decide on one pass text at `now`.
     pub fn decide(&self, text: &str, now: Timestamp) -> Verdict {
-        let status_lists = self.lists.status_lists();
         let result = Verifier::new(self.trust(), &self.policy)
-            .with_status_lists(&status_lists)
+            .with_status_lists(self.lists.status_lists())
             .with_clock_skew(self.clock_skew)
             .verify(text, now);
         Verdict::from_result(result, text, now)

@@ -12,10 +12,10 @@ use sealpass_core::{
 };
 
 /// A status list held for an issuer, with the bytes it was checked from.
-#[derive(Debug, Clone)]
-pub struct HeldStatusList {
-    pub bytes: Vec<u8>,
-    pub list: StatusList,
+#[derive(Debug, Clone, Copy)]
+pub struct HeldStatusList<'a> {
+    pub bytes: &'a [u8],
+    pub list: &'a StatusList,
 }
 
 /// Everything a checkpoint trusts, as it was checked.
@@ -25,7 +25,11 @@ pub struct Lists {
     /// then following each rotation the phone accepted (T4).
     pub pinned: Option<RootSet>,
     pub trust: Option<TrustedList>,
-    pub status_lists: Vec<HeldStatusList>,
+    /// The status lists held, one per issuer, as verification reads them
+    /// (a slice, never copied per pass)...
+    status_lists: Vec<StatusList>,
+    /// ...and the bytes each was checked from, in the same order.
+    status_list_bytes: Vec<Vec<u8>>,
     /// The highest trust-list sequence ever accepted, kept by the page in a
     /// record of its own: no stored or bootstrapped list may be older.
     pub highest_sequence: u64,
@@ -78,6 +82,7 @@ impl Lists {
         }
         self.hold_trust_list(trusted);
         self.status_lists.clear();
+        self.status_list_bytes.clear();
         Ok(())
     }
 
@@ -154,15 +159,17 @@ impl Lists {
                 } else {
                     SyncResult::Bootstrapped
                 };
-                let keep: Vec<HeldStatusList> = std::mem::take(&mut self.status_lists)
-                    .into_iter()
-                    .filter_map(|held| {
-                        let list = check_stored_status_list(&held.bytes, &accepted, now).ok()?;
-                        Some(HeldStatusList { list, ..held })
-                    })
-                    .collect();
+                let (lists, bytes): (Vec<StatusList>, Vec<Vec<u8>>) =
+                    std::mem::take(&mut self.status_list_bytes)
+                        .into_iter()
+                        .filter_map(|bytes| {
+                            let list = check_stored_status_list(&bytes, &accepted, now).ok()?;
+                            Some((list, bytes))
+                        })
+                        .unzip();
                 self.hold_trust_list(accepted);
-                self.status_lists = keep;
+                self.status_lists = lists;
+                self.status_list_bytes = bytes;
             }
             Err((code, reason)) => report = report.refused(code, reason),
         }
@@ -184,9 +191,9 @@ impl Lists {
         let Some(trust) = &self.trust else {
             return report.refused("no_trust_list", "no trust list is held".into());
         };
-        let held = self.held(issuer).cloned();
-        if let Some(held) = &held {
-            report.describe_status(&held.list);
+        let held_issued_at = self.held(issuer).map(|held| held.list.issued_at());
+        if let Some(held) = self.held(issuer) {
+            report.describe_status(held.list);
             if held.bytes == bytes {
                 report.result = SyncResult::Unchanged;
                 return report;
@@ -200,11 +207,10 @@ impl Lists {
             let reason = format!("it is the status list of issuer {}", list.issuer());
             return report.refused("issuer_mismatch", reason);
         }
-        if let Some(held) = held.filter(|h| list.issued_at() < h.list.issued_at()) {
+        if let Some(held) = held_issued_at.filter(|&held| list.issued_at() < held) {
             let reason = format!(
-                "issued {}, before the one held ({}): rollback refused",
-                list.issued_at(),
-                held.list.issued_at()
+                "issued {}, before the one held ({held}): rollback refused",
+                list.issued_at()
             );
             return report.refused("rollback", reason);
         }
@@ -226,19 +232,27 @@ impl Lists {
         let mut report =
             ListReport::new(list, issuer, location).failed(SyncResult::Unavailable, code, reason);
         match issuer.and_then(|issuer| self.held(issuer)) {
-            Some(held) => report.describe_status(&held.list),
+            Some(held) => report.describe_status(held.list),
             None if issuer.is_none() => report.describe_trust(self.trust.as_ref()),
             None => {}
         }
         report
     }
 
-    pub fn held(&self, issuer: &str) -> Option<&HeldStatusList> {
-        self.status_lists.iter().find(|h| h.list.issuer() == issuer)
+    pub fn held(&self, issuer: &str) -> Option<HeldStatusList<'_>> {
+        let at = self
+            .status_lists
+            .iter()
+            .position(|l| l.issuer() == issuer)?;
+        Some(HeldStatusList {
+            bytes: &self.status_list_bytes[at],
+            list: &self.status_lists[at],
+        })
     }
 
-    pub fn status_lists(&self) -> Vec<StatusList> {
-        self.status_lists.iter().map(|h| h.list.clone()).collect()
+    /// The status lists held, for `Verifier::with_status_lists`.
+    pub fn status_lists(&self) -> &[StatusList] {
+        &self.status_lists
     }
 
     /// The issuers whose passes cannot be checked for revocation at `now`:
@@ -261,12 +275,16 @@ impl Lists {
 
     fn hold_status_list(&mut self, bytes: &[u8], list: StatusList) {
         self.not_used.retain(|(issuer, _)| issuer != list.issuer());
-        self.status_lists
-            .retain(|h| h.list.issuer() != list.issuer());
-        self.status_lists.push(HeldStatusList {
-            bytes: bytes.to_vec(),
-            list,
-        });
+        if let Some(at) = self
+            .status_lists
+            .iter()
+            .position(|l| l.issuer() == list.issuer())
+        {
+            self.status_lists.remove(at);
+            self.status_list_bytes.remove(at);
+        }
+        self.status_lists.push(list);
+        self.status_list_bytes.push(bytes.to_vec());
     }
 }
 

@@ -36,7 +36,7 @@ fn restored(city: &City) -> (Lists, Vec<u8>) {
     let held = synced(city);
     let (lists, loaded) = restarted(&held, &stored_trust_list(&held));
     assert_eq!(loaded, Ok(()));
-    (lists, held.held("CN-610100").unwrap().bytes.clone())
+    (lists, held.held("CN-610100").unwrap().bytes.to_vec())
 }
 
 fn error_code(loaded: Loaded) -> &'static str {

@@ -212,7 +212,7 @@ impl Checkpoint {
     pub fn status_list_bytes(&self, issuer: &str) -> Vec<u8> {
         self.lists
             .held(issuer)
-            .map(|h| h.bytes.clone())
+            .map(|h| h.bytes.to_vec())
             .unwrap_or_default()
     }
 
@@ -338,9 +338,8 @@ impl Checkpoint {
             let reason = "no trust list on this phone yet: connect to the network and sync";
             return Verdict::setup("no_trust_list", reason.into());
         };
-        let status_lists = self.lists.status_lists();
         let result = Verifier::new(trust, &self.policy)
-            .with_status_lists(&status_lists)
+            .with_status_lists(self.lists.status_lists())
             .with_clock_skew(self.clock_skew)
             .verify(text, now);
         Verdict::from_result(result, text, now)

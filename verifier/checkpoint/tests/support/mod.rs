@@ -32,9 +32,8 @@ pub fn synced(city: &City) -> Lists {
 pub fn verdict(lists: &Lists, pass: &str, now: Timestamp) -> Verdict {
     let trust = lists.trust.as_ref().expect("a trust list is held");
     let policy = CheckpointPolicy::default();
-    let status_lists = lists.status_lists();
     let result = Verifier::new(trust, &policy)
-        .with_status_lists(&status_lists)
+        .with_status_lists(lists.status_lists())
         .verify(pass, now);
     Verdict::from_result(result, pass, now)
 }
