@@ -6,6 +6,7 @@
 
 mod support;
 
+use sealpass_core::testkit::vectors;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use support::Station;
@@ -15,36 +16,17 @@ fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/vectors")
 }
 
-/// `key: value` lines, as core/tests/vectors/README.md specifies.
+/// A case file's `key: value` lines.
 fn read_case(path: &Path) -> BTreeMap<String, String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .map(|(key, value)| {
-            (
-                key.to_owned(),
-                value.strip_prefix(' ').unwrap_or(value).to_owned(),
-            )
-        })
-        .collect()
+    vectors::case_fields(&std::fs::read_to_string(path).unwrap())
 }
 
 /// A fixture path or inline hex, as bytes.
 fn bytes(value: &str) -> Vec<u8> {
-    let hex: String = if value.starts_with("fixtures/") {
-        std::fs::read_to_string(vectors_dir().join(value))
-            .unwrap()
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .collect()
-    } else {
-        value.to_owned()
-    };
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
+    if !vectors::is_fixture(value) {
+        return vectors::hex_bytes(value);
+    }
+    vectors::hex_bytes(&std::fs::read_to_string(vectors_dir().join(value)).unwrap())
 }
 
 /// The code the binary gives where it says more than the core: a pass

@@ -7,6 +7,7 @@
 //! `expect` as its verdict's `code`. No case is skipped: a case this test
 //! cannot set up fails it.
 
+use sealpass_core::testkit::vectors;
 use sealpass_web::Checkpoint;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -20,34 +21,14 @@ fn json(text: String) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// `key: value` lines (README "Case files").
-fn parse(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .map(|line| {
-            let (key, value) = line.split_once(':').expect("a `key: value` line");
-            (
-                key.to_owned(),
-                value.strip_prefix(' ').unwrap_or(value).to_owned(),
-            )
-        })
-        .collect()
-}
-
-/// The bytes a value names: `fixtures/name.hex` (`#` lines describe it), or hex.
+/// The bytes a value names: a fixture file, or hex.
 fn bytes(value: &str) -> Vec<u8> {
-    let hex: String = if value.starts_with("fixtures/") {
-        std::fs::read_to_string(vectors_dir().join(value))
-            .unwrap_or_else(|e| panic!("{value}: {e}"))
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .collect()
-    } else {
-        value.to_owned()
-    };
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("lowercase hex"))
-        .collect()
+    if !vectors::is_fixture(value) {
+        return vectors::hex_bytes(value);
+    }
+    let text = std::fs::read_to_string(vectors_dir().join(value))
+        .unwrap_or_else(|e| panic!("{value}: {e}"));
+    vectors::hex_bytes(&text)
 }
 
 /// The phone of one case, or why it could not be set up.
@@ -111,7 +92,7 @@ fn every_pass_vector_gives_its_expected_code_through_the_web_checkpoint() {
     let mut failures = Vec::new();
     for path in &paths {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let case = parse(&std::fs::read_to_string(path).unwrap());
+        let case = vectors::case_fields(&std::fs::read_to_string(path).unwrap());
         assert_eq!(case.get("kind").map(String::as_str), Some("pass"), "{name}");
         let now: u64 = case["now"].parse().expect("now: Unix seconds");
         let now_ms = now as f64 * 1000.0;
