@@ -270,6 +270,8 @@ test('a status list that runs out before the next planned sync is warned of; res
     assert.equal(await page.locator('#warnings').evaluate((el) => getComputedStyle(el).color), 'rgb(255, 213, 74)');
     await page.screenshot({ path: join(screenshots, 'web-verifier-sync-warning.png') });
     await page.locator('#lang').click();
+    // The page re-renders the panel after the switch: wait for it.
+    await page.waitForFunction(() => !document.querySelector('#warnings li')?.textContent.startsWith('The '));
     assert.match(await page.locator('#warnings li').textContent(), /^CN-610100 的吊销列表将在 (1 小时 5\d 分钟|2 小时)后过期，早于下次计划同步/);
     await page.locator('#lang').click();
     // The explicit re-pin: behind a confirmation, then the page pins
