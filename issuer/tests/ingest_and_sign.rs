@@ -378,6 +378,35 @@ async fn tokens_and_scopes_guard_every_endpoint() {
 }
 
 #[tokio::test]
+async fn a_body_cut_short_is_answered_with_the_shared_error_body_and_the_line_committed() {
+    for backend in BACKENDS {
+        let city = City::new(backend).await;
+        let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
+            Ok("subject,name,id_number,colour,doses,last_dose,test_time,test_result\n"),
+            Ok("XA-001,张三明,610102199001011231,green,3,2022-01-15,1795146000,negative\n"),
+            Err(std::io::Error::other("the connection dropped")),
+        ];
+        let request = Request::post("/admin/v1/subjects")
+            .header("content-type", "text/csv")
+            .header("authorization", format!("Bearer {}", city.admin))
+            .body(Body::from_stream(futures_util::stream::iter(chunks)))
+            .unwrap();
+        let response = city.app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{backend:?}");
+        let headers = response.headers().clone();
+        assert_eq!(headers["cache-control"], "no-store");
+        assert_eq!(headers["content-type"], "application/json");
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"], "body_incomplete");
+        assert!(
+            body["committed_through_line"].is_u64(),
+            "the answer says how far the batch was stored: {body}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_worse_status_is_a_new_signed_pass_and_revokes_the_old_one() {
     let ceremony = Ceremony::new();
     for backend in BACKENDS {

@@ -1,6 +1,6 @@
-//! Error answers of the public API: a stable code, a sentence a person can
-//! act on, and never internal error text (that is logged once, where it
-//! happened, without personal data).
+//! Error answers of the public and the admin API: a stable code, a
+//! sentence a person can act on, and never internal error text (that is
+//! logged once, where it happened, without personal data).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +12,8 @@ struct ErrorBody<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    committed_through_line: Option<u64>,
 }
 
 /// An error answer.
@@ -22,6 +24,9 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// `WWW-Authenticate` for 401 answers (RFC 6750 §3).
     pub authenticate: Option<&'static str>,
+    /// An import that failed part way: the last input line stored before
+    /// it failed (docs/admin-api.md).
+    pub committed_through_line: Option<u64>,
 }
 
 impl ApiError {
@@ -32,11 +37,17 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             authenticate: None,
+            committed_through_line: None,
         }
     }
 
     pub fn retry_after(mut self, seconds: u64) -> ApiError {
         self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn committed_through_line(mut self, line: Option<u64>) -> ApiError {
+        self.committed_through_line = line;
         self
     }
 
@@ -61,6 +72,7 @@ impl IntoResponse for ApiError {
             error: self.code,
             message: &self.message,
             retry_after_seconds: self.retry_after,
+            committed_through_line: self.committed_through_line,
         })
         .expect("error bodies serialize");
         let mut response = (self.status, body).into_response();

@@ -8,6 +8,7 @@
 //! mounted beside it in the same server.
 
 use crate::shared::clock::Clock;
+use crate::shared::errors::ApiError;
 use crate::store::{ApiToken, Scope, Store};
 use crate::write::ingest::{self, ByteSource, Format, IngestError, Kind, Report};
 use axum::Router;
@@ -17,7 +18,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use futures_util::StreamExt;
-use serde::Serialize;
 
 /// What the admin API needs: the store and a clock.
 #[derive(Clone)]
@@ -86,26 +86,8 @@ async fn import_revocations(
     .await
 }
 
-/// An error answer: a stable code and a sentence for the caller, never the
-/// internal error text.
-#[derive(Serialize)]
-struct ErrorBody {
-    error: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    committed_through_line: Option<u64>,
-}
-
 fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
-    (
-        status,
-        axum::Json(ErrorBody {
-            error: code,
-            message: message.into(),
-            committed_through_line: None,
-        }),
-    )
-        .into_response()
+    ApiError::new(status, code, message).into_response()
 }
 
 async fn authorize(
@@ -148,17 +130,14 @@ async fn authorize(
 }
 
 fn unavailable(committed_through_line: Option<u64>) -> Response {
-    (
+    ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "5")],
-        axum::Json(ErrorBody {
-            error: "store_unavailable",
-            message: "the batch was not completely stored; send the whole batch again (events are idempotent)"
-                .into(),
-            committed_through_line,
-        }),
+        "store_unavailable",
+        "the batch was not completely stored; send the whole batch again (events are idempotent)",
     )
-        .into_response()
+    .retry_after(5)
+    .committed_through_line(committed_through_line)
+    .into_response()
 }
 
 fn format_of(headers: &HeaderMap) -> Option<Format> {
@@ -228,22 +207,13 @@ async fn import(
             committed_through_line,
         }) => {
             tracing::warn!(endpoint, token = %token.name, error = %source, committed_through_line, "request body ended early");
-            let mut response = error(
+            ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "body_incomplete",
                 "the request body could not be read to its end; send the whole batch again",
-            );
-            *response.body_mut() = Body::from(
-                serde_json::to_vec(&ErrorBody {
-                    error: "body_incomplete",
-                    message:
-                        "the request body could not be read to its end; send the whole batch again"
-                            .into(),
-                    committed_through_line: Some(committed_through_line),
-                })
-                .expect("serializes"),
-            );
-            response
+            )
+            .committed_through_line(Some(committed_through_line))
+            .into_response()
         }
         Err(IngestError::Store {
             source,

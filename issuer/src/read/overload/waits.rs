@@ -132,28 +132,44 @@ enum Head {
     Whole,
 }
 
+/// The end of a request head.
+const BLANK_LINE: &[u8; 4] = b"\r\n\r\n";
+
 impl Head {
-    /// The state after `bytes` were read.
+    /// The state after `bytes` were read. Runs on every read of every
+    /// connection: one SIMD search of the new bytes, plus the few bytes
+    /// around the cut between reads.
     fn after(self, bytes: &[u8]) -> Head {
-        let (mut tail, mut len) = match self {
+        let (tail, len) = match self {
             Head::Whole => return Head::Whole,
             Head::Awaited => ([0; 3], 0),
             Head::Reading { tail, len } => (tail, len),
         };
-        let mut window = [0u8; 4];
-        for &b in bytes {
-            window[..len as usize].copy_from_slice(&tail[..len as usize]);
-            window[len as usize] = b;
-            let n = len as usize + 1;
-            if n == 4 && &window == b"\r\n\r\n" {
-                return Head::Whole;
-            }
-            // Keep the last three bytes.
-            let keep = n.min(3);
-            tail[..keep].copy_from_slice(&window[n - keep..n]);
-            len = keep as u8;
+        let held = &tail[..len as usize];
+        // The held bytes and up to three new ones: a blank line cut in two.
+        let mut joint = [0u8; 6];
+        let first = &bytes[..bytes.len().min(3)];
+        joint[..held.len()].copy_from_slice(held);
+        joint[held.len()..held.len() + first.len()].copy_from_slice(first);
+        let joint = &joint[..held.len() + first.len()];
+        if joint.windows(4).any(|w| w == BLANK_LINE)
+            || memchr::memmem::find(bytes, BLANK_LINE).is_some()
+        {
+            return Head::Whole;
         }
-        Head::Reading { tail, len }
+        // Keep the last three bytes read, for the next read's cut.
+        let mut last = [0u8; 3];
+        let keep = joint.len().min(3);
+        let source: &[u8] = if bytes.len() >= 3 {
+            &bytes[bytes.len() - 3..]
+        } else {
+            &joint[joint.len() - keep..]
+        };
+        last[..source.len()].copy_from_slice(source);
+        Head::Reading {
+            tail: last,
+            len: source.len() as u8,
+        }
     }
 }
 
@@ -386,6 +402,29 @@ mod tests {
         assert_eq!(byte_by_byte, Head::Whole);
         assert_ne!(Head::Awaited.after(b"GET / HTTP/1.1\r\n\r"), Head::Whole);
         assert_eq!(Head::Whole.after(b"body"), Head::Whole);
+    }
+
+    #[test]
+    fn a_head_cut_in_three_anywhere_is_whole_exactly_when_its_bytes_hold_a_blank_line() {
+        let samples: [&[u8]; 5] = [
+            b"GET /api/v1/pass HTTP/1.1\r\nauthorization: Bearer x\r\n\r\n",
+            b"GET / HTTP/1.1\r\n\r\r\n\nx",
+            b"\r\n\r\n",
+            b"\r\r\n\n\r\n\r",
+            b"GET / HTTP/1.1\r\nhost: a\r\n\rX\n",
+        ];
+        for bytes in samples {
+            let expected = bytes.windows(4).any(|w| w == BLANK_LINE);
+            for i in 0..=bytes.len() {
+                for j in i..=bytes.len() {
+                    let state = Head::Awaited
+                        .after(&bytes[..i])
+                        .after(&bytes[i..j])
+                        .after(&bytes[j..]);
+                    assert_eq!(state == Head::Whole, expected, "{bytes:?} cut at {i}, {j}");
+                }
+            }
+        }
     }
 
     // Two workers: one parks on the I/O driver and stamps the wake-up
