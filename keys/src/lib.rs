@@ -51,6 +51,7 @@ pub mod ceremony;
 pub mod drafting;
 pub mod explain;
 pub mod files;
+pub mod json;
 pub mod keyfile;
 pub mod passphrase;
 pub mod pkcs11;

@@ -6,6 +6,7 @@ use sealpass_core::{RootSet, SignedTrustList, TrustedList};
 use sealpass_keys::card::{CustodianCard, IssuerCard};
 use sealpass_keys::explain::{describe, describe_roots};
 use sealpass_keys::files;
+use sealpass_keys::json::{list_json, roots_json, sealed_key_json};
 use sealpass_keys::keyfile::SealedKey;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +19,9 @@ pub struct Args {
     /// Also count a list's signatures against this current list's roots.
     #[arg(long, value_name = "LIST")]
     current: Option<PathBuf>,
+    /// Print the facts as JSON (docs/key-ceremony.md, "For scripts").
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args, context: &Context) -> Result<ExitCode> {
@@ -31,16 +35,40 @@ pub fn run(args: Args, context: &Context) -> Result<ExitCode> {
         if let Some(current) = &current {
             against.insert(0, ("the current list's", &current.list().roots));
         }
-        print!("{}", describe(&signed, &against, context.now));
-        println!("SHA-256 of the file: {}", files::sha256_hex(&bytes));
+        if args.json {
+            let mut value = serde_json::to_value(list_json(&signed, &against, context.now))?;
+            value["sha256"] = files::sha256_hex(&bytes).into();
+            print_json(&value)?;
+        } else {
+            print!("{}", describe(&signed, &against, context.now));
+            println!("SHA-256 of the file: {}", files::sha256_hex(&bytes));
+        }
     } else if let Ok(roots) = RootSet::from_cbor(&bytes) {
-        print!("{}", describe_roots(&roots));
+        if args.json {
+            let mut value = serde_json::to_value(roots_json(&roots))?;
+            value["kind"] = "root_set".into();
+            print_json(&value)?;
+        } else {
+            print!("{}", describe_roots(&roots));
+        }
     } else if let Ok(card) = CustodianCard::from_json(&bytes) {
-        print!("{}", card.render());
+        if args.json {
+            print_card("custodian_card", &bytes)?;
+        } else {
+            print!("{}", card.render());
+        }
     } else if let Ok(card) = IssuerCard::from_json(&bytes) {
-        print!("{}", card.render());
+        if args.json {
+            print_card("issuer_card", &bytes)?;
+        } else {
+            print!("{}", card.render());
+        }
     } else if let Ok(sealed) = SealedKey::from_json(&bytes) {
         let public_key = sealed.public_key_bytes()?;
+        if args.json {
+            print_json(&sealed_key_json(&sealed, &public_key))?;
+            return Ok(ExitCode::SUCCESS);
+        }
         println!(
             "sealed {} secret key of {} (scrypt 2^{}); key id {}; fingerprint {}",
             sealed.role.name(),
@@ -62,4 +90,16 @@ pub fn run(args: Args, context: &Context) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `value` as one line of JSON.
+pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
+
+/// A key card (public by nature) as it is on file, with its kind.
+fn print_card(kind: &str, bytes: &[u8]) -> Result<()> {
+    let card: serde_json::Value = serde_json::from_slice(bytes)?;
+    print_json(&serde_json::json!({ "kind": kind, "card": card }))
 }

@@ -5,6 +5,7 @@ use anyhow::{Context as _, Result};
 use sealpass_core::SignedTrustList;
 use sealpass_keys::explain::describe;
 use sealpass_keys::files;
+use sealpass_keys::json::list_json;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,6 +18,10 @@ pub struct Args {
     list: PathBuf,
     #[command(flatten)]
     basis: BasisArgs,
+    /// Print the list and the verdict as JSON (docs/key-ceremony.md, "For
+    /// scripts"); the exit code is the same.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args, context: &Context) -> Result<ExitCode> {
@@ -28,8 +33,22 @@ pub fn run(args: Args, context: &Context) -> Result<ExitCode> {
     if signed.list().roots != *basis.roots() {
         against.push(("the new", &signed.list().roots));
     }
+    let verdict = basis.accept(&bytes, context.now);
+    if args.json {
+        let mut value = serde_json::to_value(list_json(&signed, &against, context.now))?;
+        value["accepted"] = verdict.is_ok().into();
+        value["refusal"] = match &verdict {
+            Ok(_) => serde_json::Value::Null,
+            Err(err) => serde_json::json!({ "code": err.code(), "message": err.to_string() }),
+        };
+        super::show::print_json(&value)?;
+        return Ok(match verdict {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(EXIT_FAILED),
+        });
+    }
     print!("{}", describe(&signed, &against, context.now));
-    match basis.accept(&bytes, context.now) {
+    match verdict {
         Ok(_) => {
             println!("ACCEPTED: verifiers holding the current list will accept this one");
             Ok(ExitCode::SUCCESS)
