@@ -5,6 +5,7 @@
 //! the clock skew. This module only reads and writes the files.
 
 use crate::state::{SetupError, StateDir};
+use crate::zone::Zone;
 use sealpass_checkpoint::Verdict;
 use sealpass_checkpoint::{Lists, issuers};
 use sealpass_core::{
@@ -30,12 +31,13 @@ pub struct Stored {
 
 impl Checkpoint {
     /// Load and re-check what `sync` stored. Without a usable trust list
-    /// nothing can be decided.
+    /// nothing can be decided. Warnings show times in `zone`.
     pub fn load(
         state: &StateDir,
         policy: CheckpointPolicy,
         clock_skew: Seconds,
         now: Timestamp,
+        zone: Zone,
     ) -> Result<Checkpoint, SetupError> {
         let stored = load_stored(state, now)?;
         if let Some(error) = stored.trust_error {
@@ -53,10 +55,12 @@ impl Checkpoint {
         match trust.freshness(now) {
             Freshness::Fresh { .. } => {}
             Freshness::ExpiresSoon { expires_in } => warnings.push(format!(
-                "the trust list expires in {expires_in} ({expires_at}): sync soon, or passes cannot be decided after that"
+                "the trust list expires in {expires_in} ({}): sync soon, or passes cannot be decided after that",
+                zone.show(expires_at)
             )),
             Freshness::Expired { ago } => warnings.push(format!(
-                "the trust list expired {ago} ago ({expires_at}): no pass can be decided until a sync"
+                "the trust list expired {ago} ago ({}): no pass can be decided until a sync",
+                zone.show(expires_at)
             )),
         }
         warnings.extend(stored.warnings);

@@ -22,6 +22,7 @@ mod qr;
 mod source;
 mod state;
 mod verdict;
+mod zone;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
@@ -102,6 +103,11 @@ struct GlobalArgs {
     #[arg(long, global = true)]
     json: bool,
 
+    /// Show times in UTC instead of this machine's time zone (TZ, else
+    /// /etc/localtime); --json always gives Unix seconds
+    #[arg(long, global = true)]
+    utc: bool,
+
     /// How far this device's clock may differ from the issuer's: passes
     /// issued that little in the future are accepted, and a clock that went
     /// back by more than this is refused (e.g. 90s, 5m; at most 1h)
@@ -135,6 +141,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         load_policy(&cli.global.policy)?,
         cli.global.clock_skew,
         cli.global.json,
+        cli.global.utc,
     )?;
     match cli.command {
         Command::Verify(args) => commands::verify::run(&context, args),

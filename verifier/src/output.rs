@@ -2,6 +2,7 @@
 //! elsewhere, and warnings on standard error.
 
 use crate::verdict::Origin;
+use crate::zone::Zone;
 use sealpass_checkpoint::{Outcome, Verdict};
 use sealpass_core::Colour;
 use sealpass_core::unicode::is_invisible;
@@ -9,20 +10,22 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 /// How to show things: colour only on a terminal, and never with `NO_COLOR`
-/// set (<https://no-color.org>).
+/// set (<https://no-color.org>); times in `zone`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
     pub colour: bool,
     pub terminal: bool,
+    pub zone: Zone,
 }
 
 impl Style {
-    pub fn detect() -> Style {
+    pub fn detect(zone: Zone) -> Style {
         let terminal = std::io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Style {
             colour: terminal && !no_color,
             terminal,
+            zone,
         }
     }
 
@@ -84,7 +87,8 @@ pub fn render(verdict: &Verdict, origin: &Origin, style: Style) -> String {
         let _ = writeln!(
             out,
             "  valid    for {}, until {}",
-            pass.valid_for, pass.expires_at
+            pass.valid_for,
+            style.zone.show(pass.expires_at)
         );
         let revocation = if pass.revocation_checked {
             "revocation checked"
@@ -168,6 +172,7 @@ mod tests {
         let plain = Style {
             colour: false,
             terminal: false,
+            zone: Zone::Utc,
         };
         let text = render(&valid(), &Origin::Line(3), plain);
         assert!(!text.contains('\x1b'));
@@ -186,6 +191,7 @@ mod tests {
         let plain = Style {
             colour: false,
             terminal: false,
+            zone: Zone::Utc,
         };
         let text = render(&verdict, &Origin::Argument, plain);
         assert!(!text.contains('\x1b'), "{text:?}");
@@ -213,6 +219,7 @@ mod tests {
         let colour = Style {
             colour: true,
             terminal: true,
+            zone: Zone::Utc,
         };
         let text = render(&valid(), &Origin::Argument, colour);
         assert!(text.starts_with("\x1b[1;30;43m"), "{text:?}");

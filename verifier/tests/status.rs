@@ -33,6 +33,22 @@ fn shows_the_lists_their_age_and_freshness() {
     text.golden("status-synced");
     let json = station.cmd(&["--json", "status"]).run();
     json.golden("status-synced-json");
+
+    // On a checkpoint in Xi'an every time is on its clock face (a POSIX
+    // zone: no time-zone database needed); --utc and --json keep UTC.
+    let local = station.cmd(&["status"]).env("TZ", "CST-8").run();
+    local.golden("status-synced-local");
+    assert!(
+        local
+            .stdout
+            .contains("clock            2026-11-21 07:40:00 UTC+08:00"),
+        "{}",
+        local.stdout
+    );
+    let utc = station.cmd(&["--utc", "status"]).env("TZ", "CST-8").run();
+    assert_eq!(utc.stdout, text.stdout);
+    let json_local = station.cmd(&["--json", "status"]).env("TZ", "CST-8").run();
+    assert_eq!(json_local.stdout, json.stdout);
     let status = json.json_one();
     assert_eq!(status["ready"], true);
     assert_eq!(status["trust_list"]["sequence"], 1);

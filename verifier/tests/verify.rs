@@ -323,3 +323,26 @@ fn colour_only_on_a_terminal() {
     let out = station.cmd(&["verify", &city.valid_pass()]).run();
     assert!(!out.stdout.contains('\x1b'), "pipes get no escape codes");
 }
+
+#[test]
+fn the_verdict_says_until_when_on_this_machines_clock_face() {
+    let city = City::new();
+    let station = synced(&city);
+    let pass = city.named("valid");
+    let local = station.cmd(&["verify", &pass]).env("TZ", "CST-8").run();
+    assert_eq!(local.code, 0);
+    assert!(
+        local.stdout.contains("until 2026-11-22 06:40:00 UTC+08:00"),
+        "{}",
+        local.stdout
+    );
+    let utc = station
+        .cmd(&["--utc", "verify", &pass])
+        .env("TZ", "CST-8")
+        .run();
+    assert!(
+        utc.stdout.contains("until 2026-11-21 22:40:00 UTC"),
+        "{}",
+        utc.stdout
+    );
+}

@@ -99,8 +99,7 @@ impl Lists {
             let state = trust_list_state(trusted, now, next_sync);
             if state.expires_before_next_sync && now < trusted.list().expires_at {
                 warnings.push(format!(
-                    "the trust list expires {}, in {}, before the next planned sync (in {next_sync_in}): sync sooner, or no pass can be decided after that",
-                    trusted.list().expires_at,
+                    "the trust list expires in {}, before the next planned sync (in {next_sync_in}): sync sooner, or no pass can be decided after that",
                     trusted.list().expires_at.since(now)
                 ));
             }
@@ -110,7 +109,7 @@ impl Lists {
         for list in status_lists.iter().filter(|l| l.expires_before_next_sync) {
             let expires = Timestamp(list.expires_at.unwrap_or_default());
             warnings.push(format!(
-                "the status list of {} expires {expires}, in {}, before the next planned sync (in {next_sync_in}): sync sooner, or its passes cannot be decided after that",
+                "the status list of {} expires in {}, before the next planned sync (in {next_sync_in}): sync sooner, or its passes cannot be decided after that",
                 list.issuer,
                 expires.since(now)
             ));

@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::output::{self, Style};
 use crate::state::{SetupError, StateDir};
 use crate::verdict::Origin;
+use crate::zone::Zone;
 use sealpass_checkpoint::{Outcome, Verdict};
 use sealpass_core::{CheckpointPolicy, Seconds, Timestamp};
 use std::io::Write;
@@ -30,6 +31,7 @@ impl Context {
         policy: CheckpointPolicy,
         clock_skew: Seconds,
         json: bool,
+        utc: bool,
     ) -> anyhow::Result<Context> {
         let clock = Clock::from_env()?;
         if let Some(warning) = clock.pinned_warning() {
@@ -41,7 +43,7 @@ impl Context {
             clock,
             clock_skew,
             json,
-            style: Style::detect(),
+            style: Style::detect(if utc || json { Zone::Utc } else { Zone::Local }),
         })
     }
 
@@ -63,7 +65,13 @@ impl Context {
 
     /// Load the stored lists; warnings about stale lists go to standard error.
     pub fn load_checkpoint(&self, now: Timestamp) -> Result<Checkpoint, SetupError> {
-        let loaded = Checkpoint::load(&self.state, self.policy.clone(), self.clock_skew, now);
+        let loaded = Checkpoint::load(
+            &self.state,
+            self.policy.clone(),
+            self.clock_skew,
+            now,
+            self.style.zone,
+        );
         if let Ok(checkpoint) = &loaded {
             checkpoint.warnings.iter().for_each(|w| output::warn(w));
         }

@@ -5,6 +5,7 @@
 use super::Context;
 use crate::checkpoint::load_stored;
 use crate::clock::{Clock, TEST_NOW_VAR};
+use crate::zone::Zone;
 use clap::Args;
 use sealpass_checkpoint::{ListsStatus, RootsState};
 use sealpass_core::{Seconds, Timestamp};
@@ -84,12 +85,12 @@ pub fn run(context: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
     if context.json {
         println!("{}", serde_json::to_string(&status)?);
     } else {
-        print!("{}", render(&status, context.clock));
+        print!("{}", render(&status, context.clock, context.style.zone));
     }
     Ok(ExitCode::from(if status.lists.ready { 0 } else { 2 }))
 }
 
-fn render(status: &Status, clock: Clock) -> String {
+fn render(status: &Status, clock: Clock, zone: Zone) -> String {
     let lists = &status.lists;
     let mut out = String::new();
     let at = |seconds: u64| Timestamp(seconds);
@@ -99,9 +100,9 @@ fn render(status: &Status, clock: Clock) -> String {
         Clock::Pinned(_) => format!(" (pinned by {TEST_NOW_VAR}: tests only)"),
         Clock::System => String::new(),
     };
-    let _ = writeln!(out, "clock            {now}{pinned}");
+    let _ = writeln!(out, "clock            {}{pinned}", zone.show(now));
     if let Some(seen) = status.newest_time_seen {
-        let _ = writeln!(out, "newest time seen {}", at(seen));
+        let _ = writeln!(out, "newest time seen {}", zone.show(at(seen)));
     }
     let _ = writeln!(out, "policy           {}", status.policy);
     match &lists.pinned_roots {
@@ -130,10 +131,11 @@ fn render(status: &Status, clock: Clock) -> String {
             };
             let _ = writeln!(
                 out,
-                "trust list       sequence {}, issued {} ({} ago), expires {expires} ({when}): {freshness}",
+                "trust list       sequence {}, issued {} ({} ago), expires {} ({when}): {freshness}",
                 list.sequence,
-                at(list.issued_at),
+                zone.show(at(list.issued_at)),
                 now.since(at(list.issued_at)),
+                zone.show(expires),
             );
             let _ = writeln!(out, "  roots          {}", describe_roots(&list.roots));
             for key in &list.issuer_keys {
@@ -143,8 +145,8 @@ fn render(status: &Status, clock: Clock) -> String {
                     key.issuer,
                     key.kid,
                     key.status,
-                    at(key.not_before).date(),
-                    at(key.not_after).date(),
+                    zone.date(at(key.not_before)),
+                    zone.date(at(key.not_after)),
                 );
             }
         }
@@ -159,9 +161,10 @@ fn render(status: &Status, clock: Clock) -> String {
                     format!("EXPIRED {} ago: sync", now.since(expires))
                 };
                 format!(
-                    "issued {} ({} ago), expires {expires} ({when}), {entries} entries",
-                    at(issued),
-                    now.since(at(issued))
+                    "issued {} ({} ago), expires {} ({when}), {entries} entries",
+                    zone.show(at(issued)),
+                    now.since(at(issued)),
+                    zone.show(expires),
                 )
             }
             _ => format!(

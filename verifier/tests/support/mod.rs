@@ -110,6 +110,8 @@ impl Cmd {
             command.env_remove(var);
         }
         command.env("COLUMNS", "100");
+        // Goldens in UTC whatever this machine's zone; a test sets TZ to see another.
+        command.env("TZ", "UTC");
         for (key, value) in &self.env {
             command.env(key, value);
         }

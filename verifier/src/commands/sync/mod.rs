@@ -98,7 +98,7 @@ pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
         if context.json {
             println!("{}", serde_json::to_string(report)?);
         } else {
-            print!("{}", report::render(report, now));
+            print!("{}", report::render(report, now, context.style.zone));
         }
     }
     let worst = reports

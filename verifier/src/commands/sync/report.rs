@@ -1,11 +1,12 @@
 //! What `sync` says about each list, for people: the report itself, and its
 //! `--json` line, are `sealpass_checkpoint::ListReport`.
 
+use crate::zone::Zone;
 use sealpass_checkpoint::{ListReport, SyncResult};
 use sealpass_core::Timestamp;
 
 /// Two lines for people: the list and where from, then what happened.
-pub fn render(report: &ListReport, now: Timestamp) -> String {
+pub fn render(report: &ListReport, now: Timestamp, zone: Zone) -> String {
     let name = match &report.issuer {
         Some(issuer) => format!("status list of {issuer}"),
         None => "trust list".to_owned(),
@@ -14,10 +15,10 @@ pub fn render(report: &ListReport, now: Timestamp) -> String {
         (Some(sequence), Some(expires_at)) => {
             format!(
                 "sequence {sequence}, {}",
-                expiry(Timestamp(expires_at), now)
+                expiry(Timestamp(expires_at), now, zone)
             )
         }
-        (None, Some(expires_at)) => expiry(Timestamp(expires_at), now),
+        (None, Some(expires_at)) => expiry(Timestamp(expires_at), now, zone),
         _ => "none".to_owned(),
     };
     let line = match report.result {
@@ -40,10 +41,11 @@ pub fn render(report: &ListReport, now: Timestamp) -> String {
     format!("{name} from {}\n  {line}\n", report.location)
 }
 
-fn expiry(expires_at: Timestamp, now: Timestamp) -> String {
+fn expiry(expires_at: Timestamp, now: Timestamp, zone: Zone) -> String {
+    let at = zone.show(expires_at);
     if now < expires_at {
-        format!("expires {expires_at} (in {})", expires_at.since(now))
+        format!("expires {at} (in {})", expires_at.since(now))
     } else {
-        format!("EXPIRED {expires_at} ({} ago)", now.since(expires_at))
+        format!("EXPIRED {at} ({} ago)", now.since(expires_at))
     }
 }
