@@ -200,7 +200,15 @@ async fn door(listener: std::net::TcpListener, gate: Arc<Gate>) {
         }
     };
     loop {
-        let (stream, addr) = match listener.accept().await {
+        // The server stopped accepting (a graceful shutdown dropped the
+        // Door): close the listening socket at once, so that new
+        // connections are refused and a load balancer sends them elsewhere,
+        // instead of being taken into the kernel's backlog and dropped.
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = gate.handover.closed() => return,
+        };
+        let (stream, addr) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: wait, do not spin.
