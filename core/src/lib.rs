@@ -111,7 +111,9 @@ pub use error::{
     DecodeError, Event, Phase, PolicyError, RevocationError, SignatureError, TrustError,
     ValidityError, VerifyError,
 };
-pub use policy::{BUILTIN_PROFILES, CheckpointPolicy, PolicyParseError, parse_duration};
+pub use policy::{
+    BUILTIN_PROFILES, CheckpointPolicy, PolicyCheck, PolicyParseError, parse_duration,
+};
 pub use signer::{ALG_ED25519, ExpandedKey, Kid, Signer, SignerError};
 pub use status::{LIST_CLOCK_SKEW, StatusBits, StatusList, StatusListError, sign_status_list};
 pub use text::TextError;

@@ -28,6 +28,7 @@
 use crate::claims::{Colour, HealthStatus, TestResult};
 use crate::error::PolicyError;
 use crate::time::{Seconds, Timestamp};
+use std::fmt;
 use std::str::FromStr;
 use thiserror::Error;
 
@@ -44,6 +45,36 @@ pub struct CheckpointPolicy {
     /// revocation check. Never in a built-in profile: a revoked pass would
     /// be admitted. Written `danger-accept-unchecked-revocation = yes`.
     pub danger_accept_unchecked_revocation: bool,
+}
+
+/// One rule a policy checked on an admitted pass, with what the pass
+/// showed ([`CheckpointPolicy::checks`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyCheck {
+    /// The pass's colour, one the policy admits.
+    Colour(Colour),
+    /// A test no older than `max`: taken `age` ago, with this result.
+    Test {
+        max: Seconds,
+        age: Seconds,
+        result: TestResult,
+    },
+    /// At least `min` doses: the pass shows `doses`.
+    Doses { min: u8, doses: u8 },
+}
+
+impl fmt::Display for PolicyCheck {
+    /// `green`, `test ≤ 48 h: 20 h ago, negative`, `doses ≥ 2: 3`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyCheck::Colour(colour) => f.write_str(colour.name()),
+            PolicyCheck::Test { max, age, result } => {
+                write!(f, "test ≤ {max}: {age} ago, {}", result.name())
+            }
+            PolicyCheck::Doses { min, doses } => write!(f, "doses ≥ {min}: {doses}"),
+        }
+    }
 }
 
 /// The names of the built-in profiles, in the order they are documented.
@@ -100,6 +131,28 @@ impl CheckpointPolicy {
             }
         }
         Ok(())
+    }
+
+    /// What this policy checked on `health` when it admits it at `now`
+    /// ([`CheckpointPolicy::check`] passed): each rule with what the pass
+    /// showed, for the worker at the gate, e.g. "green, test ≤ 48 h: 20 h
+    /// ago, negative". From the pass alone: no lookup.
+    pub fn checks(&self, health: &HealthStatus, now: Timestamp) -> Vec<PolicyCheck> {
+        let mut checks = vec![PolicyCheck::Colour(health.colour)];
+        if let (Some(max), Some(test)) = (self.max_test_age, health.last_test) {
+            checks.push(PolicyCheck::Test {
+                max,
+                age: now.since(test.taken_at),
+                result: test.result,
+            });
+        }
+        if let Some(min) = self.min_doses {
+            checks.push(PolicyCheck::Doses {
+                min,
+                doses: health.vaccination.doses,
+            });
+        }
+        checks
     }
 
     /// The policy written down in the format [`FromStr`] reads.
@@ -272,6 +325,27 @@ mod tests {
             }),
         };
         (status, now)
+    }
+
+    #[test]
+    fn an_admitted_pass_says_what_the_policy_checked() {
+        let (pass, now) = health(Colour::Green, Some(20), 3);
+        let said = |name: &str| {
+            let policy = CheckpointPolicy::builtin(name).unwrap();
+            assert_eq!(policy.check(&pass, now), Ok(()));
+            let checks: Vec<String> = policy
+                .checks(&pass, now)
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            checks.join(", ")
+        };
+        assert_eq!(said("subway"), "green");
+        assert_eq!(said("office"), "green, test ≤ 2 d: 20 h ago, negative");
+        assert_eq!(
+            said("hospital"),
+            "green, test ≤ 1 d: 20 h ago, negative, doses ≥ 2: 3"
+        );
     }
 
     #[test]

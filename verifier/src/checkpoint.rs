@@ -100,7 +100,7 @@ impl Checkpoint {
             .with_status_lists(self.lists.status_lists())
             .with_clock_skew(self.clock_skew)
             .verify(text, now);
-        Verdict::from_result(result, text, now)
+        Verdict::from_result(result, text, &self.policy, now)
     }
 }
 

@@ -84,6 +84,11 @@ pub fn render(verdict: &Verdict, origin: &Origin, style: Style) -> String {
         let id = terminal_safe(&pass.masked_id);
         let _ = writeln!(out, "  name     {}", style.paint("1", &name));
         let _ = writeln!(out, "  id       {}", style.paint("1", &id));
+        let _ = writeln!(out, "  vaccine  {}", pass.vaccination_line());
+        let _ = writeln!(out, "  test     {}", pass.test_line());
+        if verdict.outcome == Outcome::Valid {
+            let _ = writeln!(out, "  checked  {}", pass.checked_line());
+        }
         let _ = writeln!(
             out,
             "  valid    for {}, until {}",
@@ -147,7 +152,7 @@ pub fn warn(message: &str) {
 mod tests {
     use super::*;
     use sealpass_checkpoint::PassSummary;
-    use sealpass_core::{Seconds, Timestamp};
+    use sealpass_core::{Date, PolicyCheck, Seconds, Timestamp, Vaccination};
 
     fn valid() -> Verdict {
         Verdict {
@@ -162,6 +167,13 @@ mod tests {
                 expires_at: Timestamp(1_795_304_400),
                 valid_for: Seconds::hours(23),
                 revocation_checked: false,
+                vaccination: Vaccination {
+                    doses: 3,
+                    last_dose: Date::from_ymd(2022, 1, 15),
+                },
+                last_test: None,
+                test_age: None,
+                checked: vec![PolicyCheck::Colour(Colour::Yellow)],
             }),
             reason: None,
         }

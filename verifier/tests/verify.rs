@@ -119,6 +119,10 @@ fn json_fields_are_stable() {
         "expires_at",
         "valid_for_seconds",
         "revocation_checked",
+        "vaccination",
+        "test",
+        "checked",
+        "checked_text",
         "policy",
     ];
     expected.sort();
@@ -129,6 +133,26 @@ fn json_fields_are_stable() {
     assert_eq!(verdict["valid_for_seconds"], Seconds::hours(23).0);
     assert_eq!(verdict["revocation_checked"], true);
     assert_eq!(verdict["source"], "argument");
+    // The lines a worker at the gate reads, from the pass itself.
+    assert_eq!(verdict["vaccination"]["doses"], 3);
+    assert_eq!(verdict["vaccination"]["last_dose"], "2022-01-15");
+    assert_eq!(verdict["test"]["result"], "negative");
+    assert_eq!(verdict["test"]["age_seconds"], Seconds::hours(21).0);
+    assert_eq!(verdict["checked"][0]["rule"], "colour");
+    assert_eq!(verdict["checked_text"], "green");
+    let office = station
+        .cmd(&["--json", "--policy", "office", "verify", &city.valid_pass()])
+        .run()
+        .json_one();
+    assert_eq!(office["checked"][1]["rule"], "test");
+    assert_eq!(
+        office["checked"][1]["max_age_seconds"],
+        Seconds::hours(48).0
+    );
+    assert_eq!(
+        office["checked_text"],
+        "green, test ≤ 2 d: 21 h ago, negative"
+    );
 }
 
 #[test]

@@ -4,7 +4,10 @@
 //! but for where the pass came from (`source`, `line`, `symbol`).
 
 use crate::keyboard;
-use sealpass_core::{Colour, Phase, Seconds, Timestamp, VerifiedPass, VerifyError};
+use sealpass_core::{
+    CheckpointPolicy, Colour, Phase, PolicyCheck, Seconds, TestRecord, Timestamp, Vaccination,
+    VerifiedPass, VerifyError,
+};
 use serde::Serialize;
 
 /// The three answers, ordered from best to worst: several passes exit with
@@ -47,12 +50,20 @@ pub struct PassSummary {
     pub expires_at: Timestamp,
     pub valid_for: Seconds,
     pub revocation_checked: bool,
+    /// The vaccination line: doses and the last dose's date.
+    pub vaccination: Vaccination,
+    /// The test line: result and when, with how long ago at `now`.
+    pub last_test: Option<TestRecord>,
+    pub test_age: Option<Seconds>,
+    /// What the checkpoint's policy checked when it admitted the pass.
+    pub checked: Vec<PolicyCheck>,
 }
 
 impl PassSummary {
-    /// Only a verified pass is ever summarised.
-    fn of(pass: &VerifiedPass, now: Timestamp) -> PassSummary {
+    /// Only a verified pass is ever summarised: all of it from the pass.
+    fn of(pass: &VerifiedPass, policy: &CheckpointPolicy, now: Timestamp) -> PassSummary {
         let claims = pass.claims();
+        let health = &claims.health;
         PassSummary {
             colour: claims.health.colour,
             masked_name: claims.health.masked_name.clone(),
@@ -63,7 +74,37 @@ impl PassSummary {
             expires_at: claims.expires_at,
             valid_for: pass.valid_for(now),
             revocation_checked: pass.revocation_checked(),
+            vaccination: health.vaccination,
+            last_test: health.last_test,
+            test_age: health.last_test.map(|test| now.since(test.taken_at)),
+            checked: policy.checks(health, now),
         }
+    }
+
+    /// `3 doses, last 2022-01-15`.
+    pub fn vaccination_line(&self) -> String {
+        let doses = match self.vaccination.doses {
+            1 => "1 dose".to_owned(),
+            n => format!("{n} doses"),
+        };
+        match self.vaccination.last_dose {
+            Some(date) => format!("{doses}, last {date}"),
+            None => doses,
+        }
+    }
+
+    /// `negative, 20 h ago`, or `none` with no test on the pass.
+    pub fn test_line(&self) -> String {
+        match (self.last_test, self.test_age) {
+            (Some(test), Some(age)) => format!("{}, {age} ago", test.result.name()),
+            _ => "none".to_owned(),
+        }
+    }
+
+    /// `green, test ≤ 2 d: 20 h ago, negative`.
+    pub fn checked_line(&self) -> String {
+        let checks: Vec<String> = self.checked.iter().map(PolicyCheck::to_string).collect();
+        checks.join(", ")
     }
 }
 
@@ -87,15 +128,17 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The verdict on `text`, verified under `policy` at `now`.
     pub fn from_result(
         result: Result<VerifiedPass, VerifyError>,
         text: &str,
+        policy: &CheckpointPolicy,
         now: Timestamp,
     ) -> Verdict {
         match result {
             Ok(pass) => Verdict {
                 outcome: Outcome::Valid,
-                pass: Some(PassSummary::of(&pass, now)),
+                pass: Some(PassSummary::of(&pass, policy, now)),
                 reason: None,
             },
             Err(e) => {
@@ -172,7 +215,77 @@ pub struct JsonVerdict<'a> {
     pub expires_at: Option<u64>,
     pub valid_for_seconds: Option<u64>,
     pub revocation_checked: Option<bool>,
+    pub vaccination: Option<VaccinationJson>,
+    pub test: Option<TestJson>,
+    /// What the policy checked, for a valid pass (else empty).
+    pub checked: Vec<CheckJson>,
+    /// The same in words (English): `green, test ≤ 2 d: 20 h ago, negative`.
+    pub checked_text: Option<String>,
     pub policy: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VaccinationJson {
+    pub doses: u8,
+    /// `YYYY-MM-DD`.
+    pub last_dose: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TestJson {
+    /// `negative` or `positive`.
+    pub result: &'static str,
+    pub taken_at: u64,
+    pub age_seconds: u64,
+}
+
+/// One rule checked: `rule` is `colour`, `test` or `doses`; the other
+/// fields are those of that rule.
+#[derive(Debug, Serialize)]
+pub struct CheckJson {
+    pub rule: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub colour: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_doses: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doses: Option<u8>,
+}
+
+impl CheckJson {
+    fn of(check: &PolicyCheck) -> CheckJson {
+        let mut json = CheckJson {
+            rule: "colour",
+            colour: None,
+            max_age_seconds: None,
+            age_seconds: None,
+            result: None,
+            min_doses: None,
+            doses: None,
+        };
+        match *check {
+            PolicyCheck::Colour(colour) => json.colour = Some(colour.name()),
+            PolicyCheck::Test { max, age, result } => {
+                json.rule = "test";
+                json.max_age_seconds = Some(max.0);
+                json.age_seconds = Some(age.0);
+                json.result = Some(result.name());
+            }
+            PolicyCheck::Doses { min, doses } => {
+                json.rule = "doses";
+                json.min_doses = Some(min);
+                json.doses = Some(doses);
+            }
+            _ => json.rule = "other",
+        }
+        json
+    }
 }
 
 impl Verdict {
@@ -202,6 +315,21 @@ impl Verdict {
             expires_at: pass.map(|p| p.expires_at.0),
             valid_for_seconds: pass.map(|p| p.valid_for.0),
             revocation_checked: pass.map(|p| p.revocation_checked),
+            vaccination: pass.map(|p| VaccinationJson {
+                doses: p.vaccination.doses,
+                last_dose: p.vaccination.last_dose.map(|d| d.to_string()),
+            }),
+            test: pass.and_then(|p| {
+                Some(TestJson {
+                    result: p.last_test?.result.name(),
+                    taken_at: p.last_test?.taken_at.0,
+                    age_seconds: p.test_age?.0,
+                })
+            }),
+            checked: pass
+                .map(|p| p.checked.iter().map(CheckJson::of).collect())
+                .unwrap_or_default(),
+            checked_text: pass.map(PassSummary::checked_line),
             policy,
         }
     }

@@ -35,7 +35,7 @@ pub fn verdict(lists: &Lists, pass: &str, now: Timestamp) -> Verdict {
     let result = Verifier::new(trust, &policy)
         .with_status_lists(lists.status_lists())
         .verify(pass, now);
-    Verdict::from_result(result, pass, now)
+    Verdict::from_result(result, pass, &policy, now)
 }
 
 /// The verdict's code: `valid`, or why not.
