@@ -83,6 +83,7 @@ function showPass(p) {
   $('band-word').textContent = expired ? `${colourWord} · ${t('expired_word')}` : t('band_label', colourWord);
   $('name').textContent = p.masked_name;
   $('id-number').textContent = p.masked_id;
+  showHealthLines(p);
   $('valid-until').textContent = formatTime(p.valid_until);
   $('pass-text').textContent = p.pass;
   const canvas = $('qr');
@@ -91,6 +92,37 @@ function showPass(p) {
   canvas.classList.toggle('faded', expired);
   $('expired').hidden = !expired;
   $('expired').textContent = expired ? t('expired', formatTime(p.valid_until)) : '';
+}
+
+/** The vaccination and test lines, as Xi'an's code showed them: from the
+ * pass (a pass saved before they were served has none), the test's age
+ * counted on this phone's clock. */
+function showHealthLines(p) {
+  const v = p.vaccination;
+  const doses = v ? (v.doses === 1 ? t('one_dose') : t('doses', v.doses)) : '';
+  showKeepingDates($('vaccine'), v && v.last_dose ? t('last_dose', doses, v.last_dose) : doses);
+  $('test').textContent = !v ? '' : p.test
+    ? t('test_ago', t(p.test.result), ago(Date.now() / 1000 - p.test.taken_at))
+    : t('no_test');
+}
+
+/** `text` in `element`, each date (YYYY-MM-DD) kept whole on one line. */
+function showKeepingDates(element, text) {
+  element.replaceChildren(...text.split(/(\d{4}-\d{2}-\d{2})/).map((part, i) => {
+    if (i % 2 === 0) return document.createTextNode(part);
+    const date = document.createElement('span');
+    date.className = 'date';
+    date.textContent = part;
+    return date;
+  }));
+}
+
+/** `20 h`, `45 min`, `3 d`: how long ago, roughly, in the page's language. */
+function ago(seconds) {
+  const s = Math.max(0, seconds);
+  if (s < 3600) return t('minutes', Math.floor(s / 60));
+  if (s < 2 * 86400) return t('hours', Math.floor(s / 3600));
+  return t('days', Math.floor(s / 86400));
 }
 
 function keepPass(p) {
@@ -267,6 +299,7 @@ function tick() {
 
 function showClock() {
   const now = new Date();
+  if (pass && now.getSeconds() === 0) showHealthLines(pass);
   $('clock-time').textContent = new Intl.DateTimeFormat(locale(), { timeStyle: 'medium', hourCycle: 'h23' }).format(now);
   $('clock-date').textContent = new Intl.DateTimeFormat(locale(), { dateStyle: 'full' }).format(now);
   const shownExpired = !$('expired').hidden;

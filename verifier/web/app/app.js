@@ -2,7 +2,7 @@
 // decision is made in the worker by sealpass-core (compiled to wasm), the
 // same code as `sealpass-verifier`; this file only shows and stores.
 
-import { STRINGS, pickLanguage, duration, reasonText } from './i18n.js';
+import { STRINGS, pickLanguage, duration, healthLines, reasonText } from './i18n.js';
 import { store, statusKey } from './store.js';
 
 const $ = (id) => document.getElementById(id);
@@ -388,6 +388,10 @@ function showVerdict(verdict) {
     ? `${word} · ${t[verdict.colour] || verdict.colour}` : word;
   $('verdict-name').textContent = verdict.masked_name || '';
   $('verdict-id').textContent = verdict.masked_id || '';
+  const health = healthLines(t, verdict);
+  showKeepingDates($('verdict-vaccine'), health.vaccine);
+  $('verdict-test').textContent = health.test;
+  $('verdict-checked').textContent = verdict.valid ? health.checked : '';
   const time = verdict.valid ? t.valid_for(duration(t, verdict.valid_for_seconds)) : '';
   $('verdict-time').textContent = time;
   const reason = verdict.valid ? '' : reasonText(lang, verdict);
@@ -408,6 +412,17 @@ function showVerdict(verdict) {
   dismissTimer = setTimeout(dismiss, verdict.valid ? 4000 : 6000);
   globalThis.sealpassLastVerdict = verdict; // for the end-to-end test
   rememberTime();
+}
+
+/** `text` in `element`, each date (YYYY-MM-DD) kept whole on one line. */
+function showKeepingDates(element, text) {
+  element.replaceChildren(...text.split(/(\d{4}-\d{2}-\d{2})/).map((part, i) => {
+    if (i % 2 === 0) return document.createTextNode(part);
+    const date = document.createElement('span');
+    date.className = 'date';
+    date.textContent = part;
+    return date;
+  }));
 }
 
 function dismiss() {

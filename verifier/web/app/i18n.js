@@ -26,6 +26,14 @@ export const STRINGS = {
     yellow: 'yellow',
     red: 'red',
     valid_for: (d) => `valid for ${d}`,
+    vaccine_line: (doses, last) => `Vaccine: ${doses} dose${doses === 1 ? '' : 's'}${last ? `, last ${last}` : ''}`,
+    test_line: (result, ago) => `Test: ${result}, ${ago} ago`,
+    no_test: 'Test: none on the pass',
+    result: { negative: 'negative', positive: 'POSITIVE' },
+    checked: (what) => `Checked: ${what}`,
+    check_colour: (colour) => colour,
+    check_test: (max, ago, result) => `test ≤ ${max}: ${ago} ago, ${result}`,
+    check_doses: (min, doses) => `doses ≥ ${min}: ${doses}`,
     no_camera: 'No camera: allow the camera for this page, or type a pass below.',
     camera_needs_tap: 'Tap "Start the camera" to scan.',
     profiles: {
@@ -99,6 +107,14 @@ export const STRINGS = {
     yellow: '黄码',
     red: '红码',
     valid_for: (d) => `还有 ${d} 有效`,
+    vaccine_line: (doses, last) => `疫苗：${doses} 剂${last ? `，末次 ${last}` : ''}`,
+    test_line: (result, ago) => `核酸：${result}，${ago}前`,
+    no_test: '核酸：通行码上无记录',
+    result: { negative: '阴性', positive: '阳性' },
+    checked: (what) => `已查验：${what}`,
+    check_colour: (colour) => ({ green: '绿码', yellow: '黄码', red: '红码' })[colour] || colour,
+    check_test: (max, ago, result) => `核酸 ≤ ${max}：${ago}前，${result}`,
+    check_doses: (min, doses) => `接种 ≥ ${min} 剂：${doses} 剂`,
     no_camera: '无法使用摄像头：请允许本页面使用摄像头，或在下方输入通行码。',
     camera_needs_tap: '请点击“打开摄像头”开始查验。',
     profiles: {
@@ -187,6 +203,28 @@ export function duration(t, seconds) {
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
   return t.duration(d, d >= 2 ? 0 : h, d ? 0 : m);
+}
+
+/**
+ * The lines the seeds' codes showed, from the verdict (all from the pass):
+ * vaccination, test, and what the policy checked when it admitted the pass.
+ */
+export function healthLines(t, verdict) {
+  const vaccine = verdict.vaccination
+    ? t.vaccine_line(verdict.vaccination.doses, verdict.vaccination.last_dose) : '';
+  const test = !verdict.vaccination ? ''
+    : verdict.test ? t.test_line(t.result[verdict.test.result] || verdict.test.result, duration(t, verdict.test.age_seconds))
+      : t.no_test;
+  const checks = (verdict.checked || []).map((check) => {
+    switch (check.rule) {
+      case 'colour': return t.check_colour(check.colour);
+      case 'test': return t.check_test(duration(t, check.max_age_seconds), duration(t, check.age_seconds),
+        t.result[check.result] || check.result);
+      case 'doses': return t.check_doses(check.min_doses, check.doses);
+      default: return check.rule;
+    }
+  });
+  return { vaccine, test, checked: checks.length ? t.checked(checks.join(t === STRINGS.zh ? '，' : ', ')) : '' };
 }
 
 /** The one plain reason for a refused pass, in the page's language. */

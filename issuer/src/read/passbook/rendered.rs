@@ -65,6 +65,23 @@ struct PassJson<'a> {
     valid_until: u64,
     next_pass_at: i64,
     version: &'a str,
+    vaccination: VaccinationJson,
+    test: Option<TestJson>,
+}
+
+/// The vaccination line of the citizen page, as the pass says it.
+#[derive(Serialize)]
+struct VaccinationJson {
+    doses: u8,
+    /// `YYYY-MM-DD`.
+    last_dose: Option<String>,
+}
+
+/// The test line; the page says how long ago from `taken_at`.
+#[derive(Serialize)]
+struct TestJson {
+    result: &'static str,
+    taken_at: u64,
 }
 
 /// Why no pass can be sent.
@@ -110,6 +127,14 @@ pub(super) fn render_with_text(
         valid_until: claims.expires_at.0,
         next_pass_at: stored.due_at,
         version: &version,
+        vaccination: VaccinationJson {
+            doses: claims.health.vaccination.doses,
+            last_dose: claims.health.vaccination.last_dose.map(|d| d.to_string()),
+        },
+        test: claims.health.last_test.map(|test| TestJson {
+            result: test.result.name(),
+            taken_at: test.taken_at.0,
+        }),
     })
     .expect("pass JSON serializes");
     Ok(RenderedPass {

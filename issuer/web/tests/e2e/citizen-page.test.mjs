@@ -153,6 +153,12 @@ test('log in, the QR appears and verifies, and the pass survives the server goin
   assert.equal(await page.textContent('#id-number'), api.masked_id);
   assert.equal(await page.textContent('#band-word'), 'GREEN');
   assert.match(await page.getAttribute('#band', 'class'), /\bgreen\b/);
+  // The vaccination and test lines, as the pass says them.
+  const doses = api.vaccination.doses === 1 ? '1 dose' : `${api.vaccination.doses} doses`;
+  assert.equal(await page.textContent('#vaccine'),
+    api.vaccination.last_dose ? `${doses}, last ${api.vaccination.last_dose}` : doses);
+  assert.match(await page.textContent('#test'),
+    api.test ? new RegExp(`^${api.test.result === 'negative' ? 'negative' : 'POSITIVE'}, \\d+ (min|h|d) ago$`) : /^none on the pass$/);
   assert.match(await page.getAttribute('#qr', 'aria-label'), /QR code of your GREEN pass/);
   const dark = await darkPixels(page);
   assert.ok(dark > 0.2 && dark < 0.7, `the QR canvas is drawn (${dark} dark)`);
@@ -193,6 +199,8 @@ test('log in, the QR appears and verifies, and the pass survives the server goin
   // In Chinese, offline.
   await page.click('#lang');
   assert.equal(await page.textContent('#band-word'), '绿码');
+  assert.match(await page.textContent('#vaccine'), /^\d 剂/);
+  assert.match(await page.textContent('#test'), /^(阴性|阳性)，\d+ (分钟|小时|天)前$|^通行码上无记录$/);
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
   assert.match(await page.textContent('#status'), /无网络/);
   await page.screenshot({ path: join(screenshots, 'citizen-page-offline-zh.png'), fullPage: true });

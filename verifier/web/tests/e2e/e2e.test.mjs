@@ -158,6 +158,11 @@ test('a valid pass shows the green verdict, with the name, id and time left', as
     assert.equal(shown.name, '张*明');
     assert.equal(await page.locator('#verdict-id').textContent(), '6101**********1234');
     assert.match(await page.locator('#verdict-time').textContent(), /^valid for 2[23] h/);
+    // What the seeds' codes showed, from the pass itself.
+    assert.equal(await page.locator('#verdict-vaccine').textContent(), 'Vaccine: 3 doses, last 2022-01-15');
+    assert.match(await page.locator('#verdict-test').textContent(), /^Test: negative, 2[01] h( \d+ min)? ago$/);
+    assert.equal(await page.locator('#verdict-checked').textContent(), 'Checked: green');
+    assert.deepEqual(verdict.vaccination, { doses: 3, last_dose: '2022-01-15' });
     assert.match(shown.announced, /^Valid, green\. 张\*明/);
     // Back to scanning by a tap; the list status shows how old the lists are.
     await page.locator('#next').click();
