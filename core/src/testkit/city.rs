@@ -95,6 +95,12 @@ impl City {
         numbers.iter().map(|&n| self.custodian(n).clone()).collect()
     }
 
+    /// `impostor 1` to `impostor 3`: no custodians, but they make a root set
+    /// of their own and sign lists with it.
+    pub fn impostors(&self) -> Vec<SigningKey> {
+        (1..=3).map(|i| key(&format!("impostor {i}"))).collect()
+    }
+
     /// Custodians 4-8, threshold 3, named "custodian 4" to "custodian 8".
     pub fn rotated_roots(&self) -> RootSet {
         let mut roots = root_set(&self.custodians, 3);

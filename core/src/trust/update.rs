@@ -317,7 +317,7 @@ fn trusted(signed: &SignedTrustList, bytes: &[u8]) -> TrustedList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{City, NOW, key, root_set, sign_list};
+    use crate::testkit::{City, NOW, root_set, sign_list};
 
     /// Finding 6 of the security review: a stored list was checked only
     /// against its own roots, so a file written by anyone who made their
@@ -325,7 +325,7 @@ mod tests {
     #[test]
     fn a_stored_list_is_restored_only_against_the_pinned_roots() {
         let city = City::new();
-        let impostors: Vec<_> = (1..=3).map(|i| key(&format!("impostor {i}"))).collect();
+        let impostors = city.impostors();
         let forged = TrustList {
             sequence: 99,
             roots: root_set(&impostors, 2),

@@ -9,7 +9,7 @@
 mod support;
 
 use sealpass_checkpoint::{Lists, Outcome, SyncResult};
-use sealpass_core::testkit::{City, NOW, key, root_set, sign_list};
+use sealpass_core::testkit::{City, NOW, root_set, sign_list};
 use sealpass_core::{RootSet, Seconds, TrustList};
 use support::{bootstrapped, code, synced, verdict};
 
@@ -98,7 +98,7 @@ fn a_forged_stored_list_self_signed_by_other_roots_is_refused_at_load() {
     let held = bootstrapped(&city, 1);
     // Whoever can write the phone's storage makes a root set of their own
     // and a list it signs: it meets its own threshold, not the pinned one.
-    let impostors: Vec<_> = (1..=3).map(|i| key(&format!("impostor {i}"))).collect();
+    let impostors = city.impostors();
     let forged = TrustList {
         sequence: 99,
         roots: root_set(&impostors, 2),
