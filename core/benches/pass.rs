@@ -4,14 +4,14 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ed25519_dalek::Signer as _;
-use sealpass_core::testkit::{Ceremony, NOW};
+use sealpass_core::testkit::{City, NOW};
 use sealpass_core::{CheckpointPolicy, ExpandedKey, Verifier, cose, sign_pass, sign_passes};
 use std::hint::black_box;
 
 fn sign(c: &mut Criterion) {
-    let ceremony = Ceremony::new();
-    let claims = ceremony.claims();
-    let key = &ceremony.issuer_key;
+    let city = City::new();
+    let claims = city.claims();
+    let key = &city.active;
     // The exact message the pass signature covers.
     let message = cose::sig_structure1(
         &cose::encode_protected(sealpass_core::ALG_ED25519, sealpass_core::Signer::kid(key)),
@@ -36,14 +36,14 @@ fn sign(c: &mut Criterion) {
 }
 
 fn verify(c: &mut Criterion) {
-    let ceremony = Ceremony::new();
-    let key = &ceremony.issuer_key;
-    let claims = ceremony.claims();
+    let city = City::new();
+    let key = &city.active;
+    let claims = city.claims();
     let text = sign_pass(&claims, key).unwrap();
     let policy = CheckpointPolicy::builtin("office").unwrap();
     // As a checkpoint verifies: with its issuer's status list held.
-    let status_lists = ceremony.status_lists();
-    let verifier = Verifier::new(&ceremony.trusted, &policy).with_status_lists(&status_lists);
+    let status_lists = city.held_status_lists();
+    let verifier = Verifier::new(city.trusted(), &policy).with_status_lists(&status_lists);
     let message = cose::sig_structure1(
         &cose::encode_protected(sealpass_core::ALG_ED25519, sealpass_core::Signer::kid(key)),
         cose::AAD_PASS,

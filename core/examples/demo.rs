@@ -6,15 +6,15 @@
 //!
 //! Every key here is a public test key (testkit): never use them for real.
 
-use sealpass_core::testkit::{Ceremony, NOW};
+use sealpass_core::testkit::{City, NOW};
 use sealpass_core::{
     CheckpointPolicy, Seconds, StatusBits, StatusList, Timestamp, Verifier, sign_pass,
     sign_status_list,
 };
 
 fn main() {
-    let city = Ceremony::new();
-    let list = city.trusted.list();
+    let city = City::new();
+    let list = city.trusted().list();
     println!(
         "trust list #{}: {} of {} custodians must sign; {} issuer key(s); expires {}",
         list.sequence,
@@ -25,14 +25,14 @@ fn main() {
     );
 
     let claims = city.claims();
-    let pass = sign_pass(&claims, &city.issuer_key).expect("test keys sign");
+    let pass = sign_pass(&claims, &city.active).expect("test keys sign");
     println!(
         "\npass ({} characters, shown as a QR code):\n{pass}\n",
         pass.len()
     );
 
     let office = CheckpointPolicy::builtin("office").expect("built in");
-    let checkpoint = Verifier::new(&city.trusted, &office);
+    let checkpoint = Verifier::new(city.trusted(), &office);
     decide(&checkpoint, &pass, NOW, "07:40, office door");
     decide(
         &checkpoint,
@@ -48,10 +48,10 @@ fn main() {
         NOW,
         NOW.plus(Seconds::hours(6)),
         &revoked,
-        &city.issuer_key,
+        &city.active,
     )
     .expect("test keys sign");
-    let status = [StatusList::verify(&status, &city.trusted, NOW).expect("a valid status list")];
+    let status = [StatusList::verify(&status, city.trusted(), NOW).expect("a valid status list")];
     decide(
         &checkpoint.with_status_lists(&status),
         &pass,

@@ -275,8 +275,8 @@ mod tests {
 
     #[test]
     fn a_city_of_13_million_with_3000_revocations_fits_in_kilobytes() {
-        use crate::testkit::{Ceremony, ISSUER, NOW};
-        let city = Ceremony::new();
+        use crate::testkit::{City, ISSUER, NOW};
+        let city = City::new();
         let mut bits = StatusBits::new(13_000_000);
         let mut x: u64 = 1;
         for _ in 0..3000 {
@@ -286,9 +286,9 @@ mod tests {
             bits.revoke(((x >> 33) % 13_000_000) as u32);
         }
         let expires = NOW.plus(crate::Seconds::hours(6));
-        let signed = sign_status_list(ISSUER, NOW, expires, &bits, &city.issuer_key).unwrap();
+        let signed = sign_status_list(ISSUER, NOW, expires, &bits, &city.active).unwrap();
         assert!(signed.len() < 12 * 1024, "{} bytes", signed.len());
-        let list = StatusList::verify(&signed, &city.trusted, NOW).unwrap();
+        let list = StatusList::verify(&signed, city.trusted(), NOW).unwrap();
         assert_eq!(list.len(), 13_000_000);
         let revoked = (0..13_000_000)
             .filter(|&i| list.check(i, NOW).is_err())

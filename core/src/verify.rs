@@ -339,18 +339,18 @@ impl From<KeyCheckError> for crate::status::StatusListError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{Ceremony, NOW};
+    use crate::testkit::{City, NOW};
 
     /// Finding 8 of the security review: a clock skew of 100000 days made
     /// an expired pass valid again.
     #[test]
     fn a_huge_clock_skew_is_capped_and_cannot_revive_an_expired_pass() {
-        let city = Ceremony::new();
+        let city = City::new();
         let policy = CheckpointPolicy::default();
-        let lists = city.status_lists();
-        let text = sign_pass(&city.claims(), &city.issuer_key).unwrap();
+        let lists = city.held_status_lists();
+        let text = sign_pass(&city.claims(), &city.active).unwrap();
         let two_days_later = NOW.plus(Seconds::days(2));
-        let verifier = Verifier::new(&city.trusted, &policy)
+        let verifier = Verifier::new(city.trusted(), &policy)
             .with_status_lists(&lists)
             .with_clock_skew(Seconds::days(100_000));
         assert_eq!(verifier.clock_skew, MAX_CLOCK_SKEW);
@@ -364,10 +364,10 @@ mod tests {
     /// admitted unchecked only under a policy that says so by name.
     #[test]
     fn revocation_fails_closed_unless_the_policy_says_otherwise() {
-        let city = Ceremony::new();
-        let text = sign_pass(&city.claims(), &city.issuer_key).unwrap();
+        let city = City::new();
+        let text = sign_pass(&city.claims(), &city.active).unwrap();
         let strict = CheckpointPolicy::default();
-        let error = Verifier::new(&city.trusted, &strict)
+        let error = Verifier::new(city.trusted(), &strict)
             .verify(&text, NOW)
             .unwrap_err();
         assert!(error.is_undecided());
@@ -376,12 +376,12 @@ mod tests {
             danger_accept_unchecked_revocation: true,
             ..CheckpointPolicy::default()
         };
-        let pass = Verifier::new(&city.trusted, &lax)
+        let pass = Verifier::new(city.trusted(), &lax)
             .verify(&text, NOW)
             .unwrap();
         assert!(!pass.revocation_checked());
-        let lists = city.status_lists();
-        let pass = Verifier::new(&city.trusted, &strict)
+        let lists = city.held_status_lists();
+        let pass = Verifier::new(city.trusted(), &strict)
             .with_status_lists(&lists)
             .verify(&text, NOW)
             .unwrap();

@@ -1,6 +1,6 @@
 //! docs/format.md's worked example is the code's output, byte for byte.
 
-use sealpass_core::testkit::{Ceremony, NOW, sample_claims};
+use sealpass_core::testkit::{City, NOW, sample_claims};
 use sealpass_core::{sign_pass, text};
 
 fn doc() -> String {
@@ -24,7 +24,7 @@ fn annotated_hex(doc: &str) -> String {
 
 #[test]
 fn worked_example_matches_the_encoder() {
-    let text = sign_pass(&sample_claims(NOW), &Ceremony::new().issuer_key).unwrap();
+    let text = sign_pass(&sample_claims(NOW), &City::new().active).unwrap();
     let doc = doc();
     assert!(
         doc.contains(&text),

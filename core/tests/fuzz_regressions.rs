@@ -2,7 +2,7 @@
 //! file each under tests/fuzz-regressions/, named for what they are. Each
 //! test says what went wrong and checks it no longer does.
 
-use sealpass_core::testkit::{Ceremony, NOW};
+use sealpass_core::testkit::{City, NOW};
 use sealpass_core::{SignedTrustList, StatusList, TrustedList, cbor, cose};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -26,14 +26,14 @@ fn input(name: &str) -> Vec<u8> {
 /// this keeps the answer and the reason for it.
 #[test]
 fn the_same_payload_with_other_signatures_is_unchanged_not_a_rollback() {
-    let ceremony = Ceremony::new();
+    let city = City::new();
     let candidate = input("trust-list-same-payload-other-signatures.bin");
-    assert_ne!(candidate, ceremony.trusted.bytes());
+    assert_ne!(candidate, city.trusted().bytes());
     let offered = SignedTrustList::from_bytes(&candidate).unwrap();
-    let held = SignedTrustList::from_bytes(ceremony.trusted.bytes()).unwrap();
+    let held = SignedTrustList::from_bytes(city.trusted().bytes()).unwrap();
     assert_eq!(offered.payload(), held.payload());
     assert!(matches!(
-        ceremony.trusted.update(&candidate, NOW),
+        city.trusted().update(&candidate, NOW),
         Ok(sealpass_core::TrustUpdate::Unchanged)
     ));
 }
@@ -66,8 +66,8 @@ fn allowed(input_len: usize) -> usize {
 fn status_list_nested_array_headers_reserve_no_memory_per_level() {
     let bytes = input("status-list-nested-array-headers.bin");
     assert_nested_array_headers(&bytes, &[0xd2]);
-    let ceremony = Ceremony::new();
-    let (result, peak) = peak_during(|| StatusList::verify(&bytes, &ceremony.trusted, NOW));
+    let city = City::new();
+    let (result, peak) = peak_during(|| StatusList::verify(&bytes, city.trusted(), NOW));
     assert_eq!(
         result.unwrap_err().to_string(),
         "the status list is damaged: not valid CBOR: CBOR nesting deeper than 8 levels"
@@ -95,7 +95,7 @@ fn status_list_nested_array_headers_reserve_no_memory_per_level() {
 fn trust_list_nested_array_headers_reserve_no_memory_per_level() {
     let bytes = input("trust-list-nested-array-headers.bin");
     assert_nested_array_headers(&bytes, &[0xd8, 0x62]);
-    let ceremony = Ceremony::new();
+    let city = City::new();
     let (result, peak) = peak_during(|| SignedTrustList::from_bytes(&bytes).map(|_| ()));
     assert!(result.is_err());
     assert!(
@@ -104,7 +104,7 @@ fn trust_list_nested_array_headers_reserve_no_memory_per_level() {
         bytes.len()
     );
     let (result, peak) =
-        peak_during(|| TrustedList::bootstrap(&ceremony.roots, &bytes, NOW).map(|_| ()));
+        peak_during(|| TrustedList::bootstrap(&city.roots, &bytes, NOW).map(|_| ()));
     assert_eq!(result.unwrap_err().code(), "malformed_trust_list");
     assert!(
         peak <= allowed(bytes.len()),
@@ -127,9 +127,9 @@ fn a_huge_unprotected_header_takes_bounded_memory() {
     bytes.extend(std::iter::repeat_n(0x00, count as usize));
     bytes.extend([0x40, 0x58, 0x40]);
     bytes.extend([0; 64]);
-    let ceremony = Ceremony::new();
+    let city = City::new();
     let (result, peak) =
-        peak_during(|| StatusList::verify(&bytes, &ceremony.trusted, NOW).map(|_| ()));
+        peak_during(|| StatusList::verify(&bytes, city.trusted(), NOW).map(|_| ()));
     assert_eq!(
         result.unwrap_err().to_string(),
         "the status list is damaged: not valid CBOR: more than 65536 CBOR items"

@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "seeds".into()));
-    let ceremony = &FIXTURE.ceremony;
-    let issuer = &ceremony.issuer_key;
+    let city = &FIXTURE.city;
+    let issuer = &city.active;
 
-    let claims = ceremony.claims();
+    let claims = testkit::sample_claims(NOW.minus(Seconds::hours(1)));
     let mut bare = claims.clone();
     bare.health.last_test = None;
     bare.health.vaccination.last_dose = None;
@@ -47,12 +47,12 @@ fn main() {
 
     let next = TrustList {
         sequence: 2,
-        ..ceremony.list.clone()
+        ..city.first_list().clone()
     };
     let mut rotated = next.clone();
-    rotated.roots = testkit::root_set(&ceremony.custodians, 4);
+    rotated.roots = testkit::root_set(&city.custodians(&[1, 2, 3, 4, 5]), 4);
     rotated.issuer_keys.push(testkit::issuer_entry(
-        &testkit::key("issuer 2027"),
+        &city.next,
         KeyStatus::Retired,
     ));
 
@@ -93,7 +93,7 @@ fn main() {
         &[
             ("pass", pass_cose.clone()),
             ("status-list", status.clone()),
-            ("trust-list-cose-sign", ceremony.signed.clone()),
+            ("trust-list-cose-sign", city.signed_first_list().to_vec()),
             (
                 "protected-header",
                 cose::encode_protected(-19, sealpass_core::Signer::kid(issuer)),
@@ -120,10 +120,10 @@ fn main() {
         &out,
         "trust_list",
         &[
-            ("bootstrap-list", with_mode(0x00, &ceremony.signed)),
+            ("bootstrap-list", with_mode(0x00, city.signed_first_list())),
             (
                 "sequence-2",
-                with_mode(0x00, &testkit::sign_list(&next, &ceremony.custodians[..3])),
+                with_mode(0x00, &testkit::sign_list(&next, &city.custodians(&[1, 2, 3]))),
             ),
             (
                 "payload-signed-by-1-2-3",
@@ -139,9 +139,9 @@ fn main() {
             ),
             (
                 "bare-list-payload",
-                with_mode(0x00, &ceremony.list.to_cbor()),
+                with_mode(0x00, &city.first_list().to_cbor()),
             ),
-            ("bare-root-set", with_mode(0x00, &ceremony.roots.to_cbor())),
+            ("bare-root-set", with_mode(0x00, &city.roots.to_cbor())),
         ],
     );
     write(
@@ -152,7 +152,7 @@ fn main() {
             ("payload", with_mode(0x01, &status_payload)),
             (
                 "fixture-sized",
-                with_mode(0x00, &sealpass_fuzz::status_list_bytes(ceremony)),
+                with_mode(0x00, &sealpass_fuzz::status_list_bytes(city)),
             ),
         ],
     );
@@ -171,7 +171,7 @@ fn main() {
         "cbor",
         &[
             ("claims", claims.to_cbor()),
-            ("trust-list-payload", ceremony.list.to_cbor()),
+            ("trust-list-payload", city.first_list().to_cbor()),
             ("status-payload", status_payload),
             ("mixed", rfc.into_bytes()),
         ],

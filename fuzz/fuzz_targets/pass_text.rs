@@ -1,5 +1,5 @@
 //! The checkpoint's whole decision on a scanned text: `text::decode`, then
-//! `Verifier::verify` against the testkit ceremony at `testkit::NOW`.
+//! `Verifier::verify` against the testkit city at `testkit::NOW`.
 //! Arbitrary text must never panic.
 //!
 //! Input: a mode byte, then the body.
@@ -25,11 +25,11 @@ fuzz_target!(|data: &[u8]| {
     let (text, signed_payload) = match mode & 3 {
         0 => (String::from_utf8_lossy(body).into_owned(), None),
         1 => (
-            text::encode(&sign1(body, AAD_PASS, &fixture.ceremony.issuer_key)),
+            text::encode(&sign1(body, AAD_PASS, &fixture.city.active)),
             Some(body),
         ),
         2 => (
-            text::encode_zlib(&sign1(body, AAD_PASS, &fixture.ceremony.issuer_key)),
+            text::encode_zlib(&sign1(body, AAD_PASS, &fixture.city.active)),
             Some(body),
         ),
         _ => (text::encode(body), None),
@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let policy = &fixture.policies[usize::from(mode >> 2) & 3];
-    let mut verifier = Verifier::new(&fixture.ceremony.trusted, policy);
+    let mut verifier = Verifier::new(fixture.city.trusted(), policy);
     if mode & 0x10 != 0 {
         verifier = verifier.with_status_lists(&fixture.status_lists);
     }

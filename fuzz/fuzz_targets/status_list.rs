@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         signed_status_list(body)
     };
-    match StatusList::verify(&candidate, &FIXTURE.ceremony.trusted, NOW) {
+    match StatusList::verify(&candidate, FIXTURE.city.trusted(), NOW) {
         Ok(list) => {
             assert!(NOW < list.expires_at());
             assert!(list.issued_at() <= NOW.plus(sealpass_core::LIST_CLOCK_SKEW));

@@ -19,7 +19,7 @@ use sealpass_fuzz::{FIXTURE, mode, signed_trust_list};
 
 fuzz_target!(|data: &[u8]| {
     let (mode, body) = mode(data);
-    let ceremony = &FIXTURE.ceremony;
+    let city = &FIXTURE.city;
     let candidate = if mode & 1 == 0 {
         let _ = TrustList::from_cbor(body).map_err(|e: TrustListError| e.to_string());
         let _ = RootSet::from_cbor(body).map_err(|e| e.to_string());
@@ -40,11 +40,11 @@ fuzz_target!(|data: &[u8]| {
             Ok(signed.list())
         );
         let _ = signed
-            .count_root_signatures(&ceremony.roots)
+            .count_root_signatures(&city.roots)
             .meets_threshold();
     }
 
-    match TrustedList::bootstrap(&ceremony.roots, &candidate, NOW) {
+    match TrustedList::bootstrap(&city.roots, &candidate, NOW) {
         Ok(trusted) => {
             let signed = parsed.as_ref().expect("an accepted list parses");
             assert_eq!(trusted.list(), signed.list());
@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(trusted.list().issued_at <= NOW.plus(sealpass_core::LIST_CLOCK_SKEW));
             assert!(
                 signed
-                    .count_root_signatures(&ceremony.roots)
+                    .count_root_signatures(&city.roots)
                     .meets_threshold()
             );
             assert!(matches!(
@@ -67,12 +67,12 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    match ceremony.trusted.update(&candidate, NOW) {
-        Ok(TrustUpdate::Replaced(next)) => assert!(next.list().sequence > ceremony.list.sequence),
+    match city.trusted().update(&candidate, NOW) {
+        Ok(TrustUpdate::Replaced(next)) => assert!(next.list().sequence > city.first_list().sequence),
         // T0: the same payload, whatever signatures surround it.
         Ok(TrustUpdate::Unchanged) => {
             let offered = parsed.as_ref().expect("an unchanged list parses");
-            let held = SignedTrustList::from_bytes(ceremony.trusted.bytes()).expect("the held list parses");
+            let held = SignedTrustList::from_bytes(city.trusted().bytes()).expect("the held list parses");
             assert_eq!(offered.payload(), held.payload());
         }
         Err(e) => {
@@ -84,12 +84,12 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(Ok(stored.list()), parsed.as_ref().map(|s| s.list()));
     }
     // A stored list restored against the pinned roots meets their threshold.
-    if let Ok(restored) = TrustedList::restore(&ceremony.roots, &candidate) {
+    if let Ok(restored) = TrustedList::restore(&city.roots, &candidate) {
         let signed = parsed.as_ref().expect("a restored list parses");
         assert_eq!(restored.list(), signed.list());
         assert!(
             signed
-                .count_root_signatures(&ceremony.roots)
+                .count_root_signatures(&city.roots)
                 .meets_threshold()
         );
     }

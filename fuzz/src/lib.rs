@@ -1,4 +1,4 @@
-//! What the fuzz targets share: the testkit ceremony, built once per process,
+//! What the fuzz targets share: the testkit city, built once per process,
 //! and the helpers that sign fuzzed payloads with the testkit keys so that a
 //! target reaches the code behind a signature check, not only the envelope.
 //!
@@ -7,7 +7,7 @@
 //! `fuzz/seeds/` are written by `cargo run --example seeds`.
 
 use sealpass_core::cose::{self, AAD_STATUS_LIST, AAD_TRUST_LIST};
-use sealpass_core::testkit::{self, Ceremony, NOW};
+use sealpass_core::testkit::{self, City, NOW};
 use sealpass_core::{
     ALG_ED25519, BUILTIN_PROFILES, CheckpointPolicy, Seconds, Signer, StatusBits, StatusList,
     sign_status_list,
@@ -22,29 +22,29 @@ pub const STATUS_ENTRIES: u64 = 1 << 21;
 /// The testkit city at [`NOW`], with a status list of its issuer and the
 /// built-in checkpoint policies.
 pub struct Fixture {
-    pub ceremony: Ceremony,
+    pub city: City,
     pub status_lists: Vec<StatusList>,
     pub policies: Vec<CheckpointPolicy>,
 }
 
 pub static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
-    let ceremony = Ceremony::new();
-    let signed = status_list_bytes(&ceremony);
-    let list = StatusList::verify(&signed, &ceremony.trusted, NOW)
+    let city = City::new();
+    let signed = status_list_bytes(&city);
+    let list = StatusList::verify(&signed, city.trusted(), NOW)
         .expect("the fixture status list verifies");
     let policies = BUILTIN_PROFILES
         .iter()
         .map(|name| CheckpointPolicy::builtin(name).expect("built in"))
         .collect();
     Fixture {
-        ceremony,
+        city,
         status_lists: vec![list],
         policies,
     }
 });
 
 /// The fixture's signed status list: entry [`REVOKED_INDEX`] revoked.
-pub fn status_list_bytes(ceremony: &Ceremony) -> Vec<u8> {
+pub fn status_list_bytes(city: &City) -> Vec<u8> {
     let mut bits = StatusBits::new(STATUS_ENTRIES);
     bits.revoke(REVOKED_INDEX);
     sign_status_list(
@@ -52,7 +52,7 @@ pub fn status_list_bytes(ceremony: &Ceremony) -> Vec<u8> {
         NOW.minus(Seconds::hours(1)),
         NOW.plus(Seconds::days(1)),
         &bits,
-        &ceremony.issuer_key,
+        &city.active,
     )
     .expect("in-memory keys sign")
 }
@@ -72,15 +72,15 @@ pub fn sign1(payload: &[u8], aad: &[u8], signer: &dyn Signer) -> Vec<u8> {
 
 /// `payload` as a status list signed by the testkit issuer key.
 pub fn signed_status_list(payload: &[u8]) -> Vec<u8> {
-    sign1(payload, AAD_STATUS_LIST, &FIXTURE.ceremony.issuer_key)
+    sign1(payload, AAD_STATUS_LIST, &FIXTURE.city.active)
 }
 
 /// `payload` as a trust list in a COSE_Sign, signed by the custodians whose
 /// bit is set in `custodian_mask` (bit 0 = custodian 1), in order.
 pub fn signed_trust_list(payload: &[u8], custodian_mask: u8) -> Vec<u8> {
     let signatures: Vec<_> = FIXTURE
-        .ceremony
-        .custodians
+        .city
+        .custodians(&[1, 2, 3, 4, 5])
         .iter()
         .enumerate()
         .filter(|(i, _)| custodian_mask & (1 << i) != 0)

@@ -13,7 +13,7 @@ use std::hint::black_box;
 /// heart (the same text over and over measured faster: docs/performance.md,
 /// "QR rendering").
 fn full_passes() -> Vec<String> {
-    let key = sealpass_core::testkit::key("issuer CN-610100 2026");
+    let key = sealpass_core::testkit::City::new().active;
     (0..PASSES)
         .map(|i| {
             let mut claims = sealpass_core::testkit::sample_claims(sealpass_core::testkit::NOW);

@@ -2,7 +2,7 @@
 //! through the real admin router, idempotent replays, per-row errors,
 //! status changes and revocations turning into new signed passes, renewal
 //! before expiry, all checked with the core's Verifier against the test
-//! city's trust list. Every test pins `now`.
+//! harness's trust list. Every test pins `now`.
 
 mod support;
 
@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use sealpass_core::testkit::{self, Ceremony, NOW};
+use sealpass_core::testkit::{City, NOW};
 use sealpass_core::{Colour, ExpandedKey, Seconds, StatusList, Timestamp, Verifier};
 use sealpass_issuer::store::{Scope, Store};
 use sealpass_issuer::write::admin_api::{AdminState, admin_router};
@@ -38,8 +38,9 @@ XA-006,刘八,610102199001011231,green,3,,1795146000,
     )
 });
 
-/// A test harness: the store, a router whose clock the test sets, tokens.
-struct City {
+/// The admin side of one issuer: the store, the admin router (on a clock
+/// the test sets) and an admin token.
+struct AdminHarness {
     store: Store,
     _guard: support::StoreGuard,
     clock: Arc<AtomicU64>,
@@ -47,8 +48,8 @@ struct City {
     admin: String,
 }
 
-impl City {
-    async fn new(backend: Backend) -> City {
+impl AdminHarness {
+    async fn new(backend: Backend) -> AdminHarness {
         let (store, guard) = support::store(backend).await;
         let clock = Arc::new(AtomicU64::new(NOW.0));
         let read = clock.clone();
@@ -61,7 +62,7 @@ impl City {
             .await
             .unwrap()
             .token;
-        City {
+        AdminHarness {
             store,
             _guard: guard,
             clock,
@@ -99,6 +100,17 @@ impl City {
         )
     }
 
+    /// `post` with the admin's token.
+    async fn as_admin(&self, path: &str, content_type: &str, body: &str) -> (StatusCode, Value) {
+        self.post(path, Some(&self.admin), content_type, body).await
+    }
+
+    /// [`PEOPLE_CSV`] imported by the admin.
+    async fn enrol_people(&self) -> (StatusCode, Value) {
+        self.as_admin("/admin/v1/subjects", "text/csv", &PEOPLE_CSV)
+            .await
+    }
+
     fn signer(&self) -> PassSigner {
         PassSigner::new(
             self.store.clone(),
@@ -112,7 +124,7 @@ impl City {
 /// Verify `text` as a checkpoint holding the store's status list would.
 async fn verify(
     store: &Store,
-    city: &Ceremony,
+    city: &City,
     text: &str,
     now: Timestamp,
 ) -> Result<sealpass_core::VerifiedPass, String> {
@@ -122,9 +134,9 @@ async fn verify(
         .unwrap()
         .expect("a status list");
     let lists =
-        [StatusList::verify(&list.bytes, &city.trusted, now).expect("the status list verifies")];
+        [StatusList::verify(&list.bytes, city.trusted(), now).expect("the status list verifies")];
     let policy = support::any_colour();
-    Verifier::new(&city.trusted, &policy)
+    Verifier::new(city.trusted(), &policy)
         .with_status_lists(&lists)
         .verify(text, now)
         .map_err(|e| e.code().to_owned())
@@ -147,15 +159,8 @@ fn codes(report: &Value) -> Vec<(u64, String)> {
 #[tokio::test]
 async fn import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
     for backend in BACKENDS {
-        let city = City::new(backend).await;
-        let (status, report) = city
-            .post(
-                "/admin/v1/subjects",
-                Some(&city.admin),
-                "text/csv",
-                &PEOPLE_CSV,
-            )
-            .await;
+        let harness = AdminHarness::new(backend).await;
+        let (status, report) = harness.enrol_people().await;
         assert_eq!(status, StatusCode::OK, "{backend:?}: {report}");
         assert_eq!(report["applied"], 3, "{backend:?}: {report}");
         assert_eq!(report["rejected"], 3);
@@ -180,39 +185,27 @@ async fn import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
         );
 
         // Only masked identity is stored.
-        let person = city.store.subject("XA-001").await.unwrap().unwrap();
+        let person = harness.store.subject("XA-001").await.unwrap().unwrap();
         assert_eq!(
             (person.masked_name.as_str(), person.masked_id.as_str()),
             ("张*明", "6101**********1231")
         );
 
         // Sending the same batch again changes nothing.
-        let before = city.store.stats().await.unwrap();
-        let (status, replay) = city
-            .post(
-                "/admin/v1/subjects",
-                Some(&city.admin),
-                "text/csv",
-                &PEOPLE_CSV,
-            )
-            .await;
+        let before = harness.store.stats().await.unwrap();
+        let (status, replay) = harness.enrol_people().await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             (replay["applied"].as_u64(), replay["duplicates"].as_u64()),
             (Some(0), Some(3)),
             "{backend:?}"
         );
-        assert_eq!(city.store.stats().await.unwrap(), before, "{backend:?}");
+        assert_eq!(harness.store.stats().await.unwrap(), before, "{backend:?}");
 
         // The same subject under another key is refused, not silently merged.
         let other = "{\"key\":\"again\",\"subject\":\"XA-002\",\"name\":\"李四\",\"id_number\":\"11010519491231002X\",\"colour\":\"green\"}\n";
-        let (_, report) = city
-            .post(
-                "/admin/v1/subjects",
-                Some(&city.admin),
-                "application/x-ndjson",
-                other,
-            )
+        let (_, report) = harness
+            .as_admin("/admin/v1/subjects", "application/x-ndjson", other)
             .await;
         assert_eq!(
             codes(&report),
@@ -225,14 +218,8 @@ async fn import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
 #[tokio::test]
 async fn status_updates_are_idempotent_and_refusals_name_the_row() {
     for backend in BACKENDS {
-        let city = City::new(backend).await;
-        city.post(
-            "/admin/v1/subjects",
-            Some(&city.admin),
-            "text/csv",
-            &PEOPLE_CSV,
-        )
-        .await;
+        let harness = AdminHarness::new(backend).await;
+        harness.enrol_people().await;
         let batch = "\
 {\"key\":\"lab-1\",\"subject\":\"XA-001\",\"test_time\":1795200000,\"test_result\":\"negative\"}
 {\"key\":\"cdc-1\",\"subject\":\"XA-002\",\"colour\":\"green\"}
@@ -240,13 +227,8 @@ async fn status_updates_are_idempotent_and_refusals_name_the_row() {
 not json
 {\"key\":\"cdc-3\",\"subject\":\"XA-003\",\"colour\":\"blue\"}
 ";
-        let (status, report) = city
-            .post(
-                "/admin/v1/status",
-                Some(&city.admin),
-                "application/x-ndjson",
-                batch,
-            )
+        let (status, report) = harness
+            .as_admin("/admin/v1/status", "application/x-ndjson", batch)
             .await;
         assert_eq!(status, StatusCode::OK, "{report}");
         assert_eq!(report["applied"], 2, "{backend:?}: {report}");
@@ -259,8 +241,8 @@ not json
             ],
             "{backend:?}"
         );
-        let events = city.store.stats().await.unwrap().events;
-        let version = city
+        let events = harness.store.stats().await.unwrap().events;
+        let version = harness
             .store
             .subject("XA-002")
             .await
@@ -268,22 +250,18 @@ not json
             .unwrap()
             .status_version;
 
-        let (_, replay) = city
-            .post(
-                "/admin/v1/status",
-                Some(&city.admin),
-                "application/x-ndjson",
-                batch,
-            )
+        let (_, replay) = harness
+            .as_admin("/admin/v1/status", "application/x-ndjson", batch)
             .await;
         assert_eq!(
             (replay["applied"].as_u64(), replay["duplicates"].as_u64()),
             (Some(0), Some(2)),
             "{backend:?}"
         );
-        assert_eq!(city.store.stats().await.unwrap().events, events);
+        assert_eq!(harness.store.stats().await.unwrap().events, events);
         assert_eq!(
-            city.store
+            harness
+                .store
                 .subject("XA-002")
                 .await
                 .unwrap()
@@ -294,12 +272,13 @@ not json
 
         // A key reused for another event is refused.
         let misuse = "key,subject,colour\ncdc-1,XA-002,red\n";
-        let (_, report) = city
-            .post("/admin/v1/status", Some(&city.admin), "text/csv", misuse)
+        let (_, report) = harness
+            .as_admin("/admin/v1/status", "text/csv", misuse)
             .await;
         assert_eq!(codes(&report), [(2, "key_reused".into())], "{backend:?}");
         assert_eq!(
-            city.store
+            harness
+                .store
                 .subject("XA-002")
                 .await
                 .unwrap()
@@ -310,13 +289,8 @@ not json
         );
 
         // A CSV header naming an unknown column refuses the whole request.
-        let (status, body) = city
-            .post(
-                "/admin/v1/status",
-                Some(&city.admin),
-                "text/csv",
-                "key,subject,shoe\n",
-            )
+        let (status, body) = harness
+            .as_admin("/admin/v1/status", "text/csv", "key,subject,shoe\n")
             .await;
         assert_eq!(
             (status, body["error"].as_str()),
@@ -328,31 +302,33 @@ not json
 #[tokio::test]
 async fn tokens_and_scopes_guard_every_endpoint() {
     for backend in BACKENDS {
-        let city = City::new(backend).await;
-        let lab = city
+        let harness = AdminHarness::new(backend).await;
+        let lab = harness
             .store
             .create_token("lab-7", &[Scope::StatusWrite], NOW)
             .await
             .unwrap()
             .token;
         let row = "key,subject,colour\nk1,XA-001,red\n";
-        let (status, body) = city.post("/admin/v1/status", None, "text/csv", row).await;
+        let (status, body) = harness
+            .post("/admin/v1/status", None, "text/csv", row)
+            .await;
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::UNAUTHORIZED, Some("unauthorized"))
         );
-        let (status, _) = city
+        let (status, _) = harness
             .post("/admin/v1/status", Some("spa_0000"), "text/csv", row)
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        let (status, body) = city
+        let (status, body) = harness
             .post("/admin/v1/subjects", Some(&lab), "text/csv", &PEOPLE_CSV)
             .await;
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::FORBIDDEN, Some("forbidden"))
         );
-        let (status, _) = city
+        let (status, _) = harness
             .post(
                 "/admin/v1/revocations",
                 Some(&lab),
@@ -361,16 +337,16 @@ async fn tokens_and_scopes_guard_every_endpoint() {
             )
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let (status, _) = city
+        let (status, _) = harness
             .post("/admin/v1/status", Some(&lab), "text/plain", row)
             .await;
         assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        let (status, _) = city
+        let (status, _) = harness
             .post("/admin/v1/status", Some(&lab), "text/csv", row)
             .await;
         assert_eq!(status, StatusCode::OK);
-        assert!(city.store.revoke_token("lab-7", NOW).await.unwrap());
-        let (status, _) = city
+        assert!(harness.store.revoke_token("lab-7", NOW).await.unwrap());
+        let (status, _) = harness
             .post("/admin/v1/status", Some(&lab), "text/csv", row)
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend:?}");
@@ -380,7 +356,7 @@ async fn tokens_and_scopes_guard_every_endpoint() {
 #[tokio::test]
 async fn a_body_cut_short_is_answered_with_the_shared_error_body_and_the_line_committed() {
     for backend in BACKENDS {
-        let city = City::new(backend).await;
+        let harness = AdminHarness::new(backend).await;
         let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
             Ok("subject,name,id_number,colour,doses,last_dose,test_time,test_result\n"),
             Ok("XA-001,张三明,610102199001011231,green,3,2022-01-15,1795146000,negative\n"),
@@ -388,10 +364,10 @@ async fn a_body_cut_short_is_answered_with_the_shared_error_body_and_the_line_co
         ];
         let request = Request::post("/admin/v1/subjects")
             .header("content-type", "text/csv")
-            .header("authorization", format!("Bearer {}", city.admin))
+            .header("authorization", format!("Bearer {}", harness.admin))
             .body(Body::from_stream(futures_util::stream::iter(chunks)))
             .unwrap();
-        let response = city.app.clone().oneshot(request).await.unwrap();
+        let response = harness.app.clone().oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{backend:?}");
         let headers = response.headers().clone();
         assert_eq!(headers["cache-control"], "no-store");
@@ -408,26 +384,20 @@ async fn a_body_cut_short_is_answered_with_the_shared_error_body_and_the_line_co
 
 #[tokio::test]
 async fn a_worse_status_is_a_new_signed_pass_and_revokes_the_old_one() {
-    let ceremony = Ceremony::new();
+    let city = City::new();
     for backend in BACKENDS {
-        let city = City::new(backend).await;
-        city.post(
-            "/admin/v1/subjects",
-            Some(&city.admin),
-            "text/csv",
-            &PEOPLE_CSV,
-        )
-        .await;
-        let signer = city.signer();
+        let harness = AdminHarness::new(backend).await;
+        harness.enrol_people().await;
+        let signer = harness.signer();
         let round = signer.round(NOW, &|_| {}).await.unwrap();
         assert_eq!(
             (round.stored, round.status_list_signed),
             (3, true),
             "{backend:?}"
         );
-        let first = city.store.subject("XA-001").await.unwrap().unwrap();
+        let first = harness.store.subject("XA-001").await.unwrap().unwrap();
         let first_text = first.pass_text.clone().unwrap();
-        let pass = verify(&city.store, &ceremony, &first_text, NOW)
+        let pass = verify(&harness.store, &city, &first_text, NOW)
             .await
             .unwrap();
         assert_eq!(pass.health().colour, Colour::Green);
@@ -443,11 +413,10 @@ async fn a_worse_status_is_a_new_signed_pass_and_revokes_the_old_one() {
 
         // The CDC turns XA-001 red; the next round signs a red pass, and the
         // green one is revoked in the status list.
-        city.set_now(later);
-        let (_, report) = city
-            .post(
+        harness.set_now(later);
+        let (_, report) = harness
+            .as_admin(
                 "/admin/v1/status",
-                Some(&city.admin),
                 "text/csv",
                 "key,subject,colour\ncdc-red-1,XA-001,red\n",
             )
@@ -459,13 +428,13 @@ async fn a_worse_status_is_a_new_signed_pass_and_revokes_the_old_one() {
             (1, true),
             "{backend:?}"
         );
-        let second = city.store.subject("XA-001").await.unwrap().unwrap();
+        let second = harness.store.subject("XA-001").await.unwrap().unwrap();
         assert_ne!(second.pass_index, first.pass_index);
         assert_eq!(second.pass_version, Some(second.status_version));
         let check = later.plus(Seconds(3));
         let red = verify(
-            &city.store,
-            &ceremony,
+            &harness.store,
+            &city,
             second.pass_text.as_ref().unwrap(),
             check,
         )
@@ -473,18 +442,18 @@ async fn a_worse_status_is_a_new_signed_pass_and_revokes_the_old_one() {
         .unwrap();
         assert_eq!(red.health().colour, Colour::Red);
         assert_eq!(
-            verify(&city.store, &ceremony, &first_text, check)
+            verify(&harness.store, &city, &first_text, check)
                 .await
                 .unwrap_err(),
             "pass_revoked",
             "{backend:?}"
         );
         // Others are untouched.
-        let other = city.store.subject("XA-002").await.unwrap().unwrap();
+        let other = harness.store.subject("XA-002").await.unwrap().unwrap();
         assert!(
             verify(
-                &city.store,
-                &ceremony,
+                &harness.store,
+                &city,
                 other.pass_text.as_ref().unwrap(),
                 check
             )
@@ -496,45 +465,43 @@ async fn a_worse_status_is_a_new_signed_pass_and_revokes_the_old_one() {
 
 #[tokio::test]
 async fn revocation_kills_the_live_passes_and_the_next_pass_gets_a_clean_index() {
-    let ceremony = Ceremony::new();
+    let city = City::new();
     for backend in BACKENDS {
-        let city = City::new(backend).await;
-        city.post(
-            "/admin/v1/subjects",
-            Some(&city.admin),
-            "text/csv",
-            &PEOPLE_CSV,
-        )
-        .await;
-        let signer = city.signer();
+        let harness = AdminHarness::new(backend).await;
+        harness.enrol_people().await;
+        let signer = harness.signer();
         signer.round(NOW, &|_| {}).await.unwrap();
-        let old = city.store.subject("XA-002").await.unwrap().unwrap();
+        let old = harness.store.subject("XA-002").await.unwrap().unwrap();
 
         let body = "key,subject,reason\nrevoke-1,XA-002,phone lost\nrevoke-2,XA-404,phone lost\n";
-        let (status, report) = city
-            .post("/admin/v1/revocations", Some(&city.admin), "text/csv", body)
+        let (status, report) = harness
+            .as_admin("/admin/v1/revocations", "text/csv", body)
             .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(report["applied"], 1);
         assert_eq!(codes(&report), [(3, "unknown_subject".into())]);
-        let (_, replay) = city
-            .post("/admin/v1/revocations", Some(&city.admin), "text/csv", body)
+        let (_, replay) = harness
+            .as_admin("/admin/v1/revocations", "text/csv", body)
             .await;
         assert_eq!(replay["duplicates"], 1);
-        assert_eq!(city.store.stats().await.unwrap().revoked, 1, "{backend:?}");
+        assert_eq!(
+            harness.store.stats().await.unwrap().revoked,
+            1,
+            "{backend:?}"
+        );
 
         let at = NOW.plus(Seconds(5));
         let round = signer.round(at, &|_| {}).await.unwrap();
         assert_eq!((round.stored, round.status_list_signed), (1, true));
-        let new = city.store.subject("XA-002").await.unwrap().unwrap();
+        let new = harness.store.subject("XA-002").await.unwrap().unwrap();
         assert_ne!(new.pass_index, old.pass_index);
         assert_eq!(
-            verify(&city.store, &ceremony, old.pass_text.as_ref().unwrap(), at)
+            verify(&harness.store, &city, old.pass_text.as_ref().unwrap(), at)
                 .await
                 .unwrap_err(),
             "pass_revoked"
         );
-        let fresh = verify(&city.store, &ceremony, new.pass_text.as_ref().unwrap(), at)
+        let fresh = verify(&harness.store, &city, new.pass_text.as_ref().unwrap(), at)
             .await
             .unwrap();
         assert_eq!(fresh.health().masked_id, "1101**********002X");
@@ -543,21 +510,21 @@ async fn revocation_kills_the_live_passes_and_the_next_pass_gets_a_clean_index()
 
 #[tokio::test]
 async fn passes_are_renewed_before_they_expire_with_jittered_expiry() {
-    let ceremony = Ceremony::new();
+    let city = City::new();
     for backend in BACKENDS {
-        let city = City::new(backend).await;
+        let harness = AdminHarness::new(backend).await;
         let people: String =
             std::iter::once(sealpass_issuer::population::Population::CSV_HEADER.to_owned())
                 .chain(sealpass_issuer::population::Population::new(4, 300, NOW).map(|p| p.csv()))
                 .map(|l| l + "\n")
                 .collect();
-        let (_, report) = city
-            .post("/admin/v1/subjects", Some(&city.admin), "text/csv", &people)
+        let (_, report) = harness
+            .as_admin("/admin/v1/subjects", "text/csv", &people)
             .await;
         assert_eq!(report["applied"], 300, "{report}");
-        let signer = city.signer();
+        let signer = harness.signer();
         assert_eq!(signer.round(NOW, &|_| {}).await.unwrap().stored, 300);
-        let first = city
+        let first = harness
             .store
             .subject("SYN-".to_owned().as_str())
             .await
@@ -567,7 +534,7 @@ async fn passes_are_renewed_before_they_expire_with_jittered_expiry() {
         let person = sealpass_issuer::population::Population::new(4, 300, NOW)
             .person(17)
             .subject;
-        let before = city.store.subject(&person).await.unwrap().unwrap();
+        let before = harness.store.subject(&person).await.unwrap().unwrap();
         let expires = Timestamp(before.pass_expires_at.unwrap() as u64);
         assert!(expires > NOW.plus(Seconds::hours(20)) && expires <= NOW.plus(Seconds::hours(24)));
 
@@ -578,7 +545,8 @@ async fn passes_are_renewed_before_they_expire_with_jittered_expiry() {
                 .person(n)
                 .subject;
             expiries.insert(
-                city.store
+                harness
+                    .store
                     .subject(&s)
                     .await
                     .unwrap()
@@ -605,13 +573,13 @@ async fn passes_are_renewed_before_they_expire_with_jittered_expiry() {
             300,
             "{backend:?}"
         );
-        let after = city.store.subject(&person).await.unwrap().unwrap();
+        let after = harness.store.subject(&person).await.unwrap().unwrap();
         assert!(after.pass_expires_at > before.pass_expires_at);
         assert_ne!(after.pass_index, before.pass_index);
         assert!(
             verify(
-                &city.store,
-                &ceremony,
+                &harness.store,
+                &city,
                 before.pass_text.as_ref().unwrap(),
                 renewal
             )
@@ -620,15 +588,15 @@ async fn passes_are_renewed_before_they_expire_with_jittered_expiry() {
         );
         assert!(
             verify(
-                &city.store,
-                &ceremony,
+                &harness.store,
+                &city,
                 after.pass_text.as_ref().unwrap(),
                 renewal
             )
             .await
             .is_ok()
         );
-        let stats = city.store.stats().await.unwrap();
+        let stats = harness.store.stats().await.unwrap();
         assert_eq!((stats.signed, stats.current, stats.revoked), (300, 300, 0));
     }
 }
@@ -636,39 +604,33 @@ async fn passes_are_renewed_before_they_expire_with_jittered_expiry() {
 #[tokio::test]
 async fn the_status_list_drops_revocations_once_their_passes_expired() {
     for backend in BACKENDS {
-        let city = City::new(backend).await;
-        city.post(
-            "/admin/v1/subjects",
-            Some(&city.admin),
-            "text/csv",
-            &PEOPLE_CSV,
-        )
-        .await;
-        let signer = city.signer();
+        let harness = AdminHarness::new(backend).await;
+        harness.enrol_people().await;
+        let signer = harness.signer();
         signer.round(NOW, &|_| {}).await.unwrap();
-        let old = city.store.subject("XA-003").await.unwrap().unwrap();
-        city.post(
-            "/admin/v1/revocations",
-            Some(&city.admin),
-            "text/csv",
-            "key,subject\nr-3,XA-003\n",
-        )
-        .await;
+        let old = harness.store.subject("XA-003").await.unwrap().unwrap();
+        harness
+            .as_admin(
+                "/admin/v1/revocations",
+                "text/csv",
+                "key,subject\nr-3,XA-003\n",
+            )
+            .await;
         signer.round(NOW.plus(Seconds(1)), &|_| {}).await.unwrap();
         let index = old.pass_index.unwrap() as u32;
-        let ceremony = Ceremony::new();
-        let list = city.store.status_list(ISSUER).await.unwrap().unwrap();
+        let city = City::new();
+        let list = harness.store.status_list(ISSUER).await.unwrap().unwrap();
         let at = NOW.plus(Seconds(2));
-        let held = StatusList::verify(&list.bytes, &ceremony.trusted, at).unwrap();
+        let held = StatusList::verify(&list.bytes, city.trusted(), at).unwrap();
         assert!(held.check(index, at).is_err());
 
         // Two days on, the revoked pass has long expired: the list re-signed
         // then no longer carries its bit (the index may be reused).
         let later = NOW.plus(Seconds::days(2));
         signer.round(later, &|_| {}).await.unwrap();
-        let list = city.store.status_list(ISSUER).await.unwrap().unwrap();
+        let list = harness.store.status_list(ISSUER).await.unwrap().unwrap();
         assert!(list.sequence >= 3, "{backend:?}");
-        let held = StatusList::verify(&list.bytes, &ceremony.trusted, later).unwrap();
+        let held = StatusList::verify(&list.bytes, city.trusted(), later).unwrap();
         assert!(held.check(index, later).is_ok(), "{backend:?}");
     }
 }
@@ -676,25 +638,30 @@ async fn the_status_list_drops_revocations_once_their_passes_expired() {
 #[tokio::test]
 async fn the_signer_checks_its_key_against_the_stored_trust_list() {
     for backend in BACKENDS {
-        let city = City::new(backend).await;
+        let harness = AdminHarness::new(backend).await;
         // No list stored yet: nothing to check against.
-        assert_eq!(city.signer().check_standing(NOW).await.unwrap(), None);
+        assert_eq!(harness.signer().check_standing(NOW).await.unwrap(), None);
 
-        let ceremony = Ceremony::new();
-        city.store
-            .publish_trust_list(ceremony.trusted.list().sequence, &ceremony.signed, NOW)
+        let city = City::new();
+        harness
+            .store
+            .publish_trust_list(
+                city.trusted().list().sequence,
+                city.signed_first_list(),
+                NOW,
+            )
             .await
             .unwrap();
         assert_eq!(
-            city.signer().check_standing(NOW).await.unwrap(),
-            Some(ceremony.trusted.list().sequence),
+            harness.signer().check_standing(NOW).await.unwrap(),
+            Some(city.trusted().list().sequence),
             "{backend:?}"
         );
 
         // A key the list never named is refused by name.
         let stranger = PassSigner::new(
-            city.store.clone(),
-            IssuerKey::new(Arc::new(ExpandedKey::new(&testkit::key("a stranger")))),
+            harness.store.clone(),
+            IssuerKey::new(Arc::new(ExpandedKey::new(&city.rogue))),
             SignerConfig::new(ISSUER),
         )
         .unwrap();
@@ -718,19 +685,19 @@ async fn status_batches_and_the_signer_side_by_side_neither_fail_nor_lose_a_chan
     use sealpass_issuer::population::Population;
     const PEOPLE: usize = 640;
     for backend in BACKENDS {
-        let city = City::new(backend).await;
+        let harness = AdminHarness::new(backend).await;
         let people: String = std::iter::once(Population::CSV_HEADER.to_owned())
             .chain(Population::new(9, PEOPLE as u64, NOW).map(|p| p.csv()))
             .map(|l| l + "\n")
             .collect();
-        let (_, report) = city
-            .post("/admin/v1/subjects", Some(&city.admin), "text/csv", &people)
+        let (_, report) = harness
+            .as_admin("/admin/v1/subjects", "text/csv", &people)
             .await;
         assert_eq!(report["applied"], PEOPLE, "{report}");
         let subjects: Vec<String> = Population::new(9, PEOPLE as u64, NOW)
             .map(|p| p.subject)
             .collect();
-        let signer = city.signer();
+        let signer = harness.signer();
         signer.round(NOW, &|_| {}).await.unwrap();
 
         let colours = ["red", "yellow", "green"];
@@ -750,13 +717,8 @@ async fn status_batches_and_the_signer_side_by_side_neither_fail_nor_lose_a_chan
                         )
                     })
                     .collect();
-                let (status, report) = city
-                    .post(
-                        "/admin/v1/status",
-                        Some(&city.admin),
-                        "application/x-ndjson",
-                        &lines,
-                    )
+                let (status, report) = harness
+                    .as_admin("/admin/v1/status", "application/x-ndjson", &lines)
                     .await;
                 assert_eq!(status, StatusCode::OK, "{backend:?}: {report}");
             }
@@ -772,7 +734,7 @@ async fn status_batches_and_the_signer_side_by_side_neither_fail_nor_lose_a_chan
         tokio::join!(changes, rounds);
         signer.round(NOW.plus(Seconds(60)), &|_| {}).await.unwrap();
 
-        let stats = city.store.stats().await.unwrap();
+        let stats = harness.store.stats().await.unwrap();
         assert_eq!(
             (stats.signed, stats.current),
             (PEOPLE as i64, PEOPLE as i64),
@@ -780,7 +742,7 @@ async fn status_batches_and_the_signer_side_by_side_neither_fail_nor_lose_a_chan
         );
         for (i, subject) in subjects.iter().enumerate() {
             let last = (0..12).rev().find(|batch| (i + batch) % 16 == 0);
-            let view = city.store.subject(subject).await.unwrap().unwrap();
+            let view = harness.store.subject(subject).await.unwrap().unwrap();
             if let Some(batch) = last {
                 assert_eq!(
                     view.health.colour.name(),
@@ -806,7 +768,7 @@ async fn status_batches_and_the_signer_side_by_side_neither_fail_nor_lose_a_chan
 /// The signer refuses to sign, in every round and not only when its
 /// command starts, once the newest stored trust list no longer lets its
 /// key sign: the key absent from the list, retired or revoked. A `sign
-/// daemon` running when the ceremony publishes such a list stops signing
+/// daemon` running when the city publishes such a list stops signing
 /// at its next round (issue 15). The check is by the key's kid, so it
 /// holds for a key from a file and from a PKCS#11 token alike.
 #[tokio::test]
@@ -815,51 +777,44 @@ async fn a_signer_whose_key_the_trust_list_no_longer_lets_sign_signs_nothing() {
     use sealpass_core::testkit::{issuer_entry, sign_list};
     for backend in BACKENDS {
         for standing in ["absent", "retired", "revoked"] {
-            let city = City::new(backend).await;
-            city.post(
-                "/admin/v1/subjects",
-                Some(&city.admin),
-                "text/csv",
-                &PEOPLE_CSV,
-            )
-            .await;
-            let ceremony = Ceremony::new();
-            city.store
-                .publish_trust_list(1, &ceremony.signed, NOW)
+            let harness = AdminHarness::new(backend).await;
+            harness.enrol_people().await;
+            let city = City::new();
+            harness
+                .store
+                .publish_trust_list(1, city.signed_first_list(), NOW)
                 .await
                 .unwrap();
-            let signer = city.signer();
+            let signer = harness.signer();
             assert_eq!(signer.round(NOW, &|_| {}).await.unwrap().stored, 3);
 
-            // The ceremony publishes list 2 without the key, or with it
+            // The city publishes list 2 without the key, or with it
             // retired or revoked.
-            let mut list = ceremony.list.clone();
+            let mut list = city.first_list().clone();
             list.sequence = 2;
             list.issuer_keys = match standing {
-                "absent" => vec![issuer_entry(
-                    &testkit::key("the next key"),
-                    KeyStatus::Active,
-                )],
-                "retired" => vec![issuer_entry(&ceremony.issuer_key, KeyStatus::Retired)],
-                _ => vec![issuer_entry(&ceremony.issuer_key, KeyStatus::Revoked)],
+                "absent" => vec![issuer_entry(&city.next, KeyStatus::Active)],
+                "retired" => vec![issuer_entry(&city.active, KeyStatus::Retired)],
+                _ => vec![issuer_entry(&city.active, KeyStatus::Revoked)],
             };
-            let signed = sign_list(&list, &ceremony.custodians[..3]);
-            city.store
+            let signed = sign_list(&list, &city.custodians(&[1, 2, 3]));
+            harness
+                .store
                 .publish_trust_list(2, &signed, NOW)
                 .await
                 .unwrap();
 
             // A status change makes XA-001 due; the round signs nothing.
             let later = NOW.plus(Seconds(60));
-            city.set_now(later);
-            city.post(
-                "/admin/v1/status",
-                Some(&city.admin),
-                "application/x-ndjson",
-                "{\"key\":\"k-1\",\"subject\":\"XA-001\",\"colour\":\"red\"}\n",
-            )
-            .await;
-            let before = city.store.subject("XA-001").await.unwrap().unwrap();
+            harness.set_now(later);
+            harness
+                .as_admin(
+                    "/admin/v1/status",
+                    "application/x-ndjson",
+                    "{\"key\":\"k-1\",\"subject\":\"XA-001\",\"colour\":\"red\"}\n",
+                )
+                .await;
+            let before = harness.store.subject("XA-001").await.unwrap().unwrap();
             let refused = signer.round(later, &|_| {}).await.unwrap_err();
             let kid = signer.kid();
             match (&refused, standing) {
@@ -884,7 +839,7 @@ async fn a_signer_whose_key_the_trust_list_no_longer_lets_sign_signs_nothing() {
             }
             let message = refused.to_string();
             assert!(message.contains(&kid.to_string()), "{message}");
-            let after = city.store.subject("XA-001").await.unwrap().unwrap();
+            let after = harness.store.subject("XA-001").await.unwrap().unwrap();
             assert_eq!(after.pass_text, before.pass_text, "{backend:?} {standing}");
             assert_eq!(after.pass_version, before.pass_version);
         }

@@ -24,10 +24,10 @@ use support::{BACKENDS, Backend};
 #[tokio::test]
 async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
     for backend in BACKENDS {
-        let city = PublicCity::new(backend).await;
+        let harness = PublicHarness::new(backend).await;
 
         // The SSO's EdDSA token for "001" is subject XA-001.
-        let answer = city.pass(&token("001")).await;
+        let answer = harness.pass(&token("001")).await;
         assert_eq!(answer.status, StatusCode::OK, "{backend:?}");
         assert_eq!(answer.header("content-type"), Some("application/json"));
         assert_eq!(answer.header("cache-control"), Some("private, no-cache"));
@@ -50,7 +50,7 @@ async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
             danger_accept_unchecked_revocation: true,
             ..support::any_colour()
         };
-        let verified = Verifier::new(&city.ceremony.trusted, &policy)
+        let verified = Verifier::new(harness.city.trusted(), &policy)
             .verify(pass["pass"].as_str().unwrap(), NOW)
             .expect("the served pass verifies");
         assert_eq!(verified.health().masked_name, "张*明");
@@ -61,7 +61,7 @@ async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
 
         // The same pass again: 304, no body.
         let bearer = format!("Bearer {}", token("001"));
-        let again = city
+        let again = harness
             .get(
                 "/api/v1/pass",
                 &[("authorization", &bearer), ("if-none-match", &etag)],
@@ -77,7 +77,7 @@ async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
             "mp-1",
             &json!({"iss": SSO_ES, "aud": [AUDIENCE, "other"], "sub": "XA-002", "exp": NOW.0 + 600}),
         );
-        let yellow = city.pass(&es).await;
+        let yellow = harness.pass(&es).await;
         assert_eq!(
             yellow.status,
             StatusCode::OK,
@@ -87,7 +87,7 @@ async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
         assert_eq!(yellow.json()["colour"], "yellow");
 
         // PNG and SVG of the same pass.
-        let png = city
+        let png = harness
             .get("/api/v1/pass.png", &[("authorization", &bearer)])
             .await;
         assert_eq!(png.status, StatusCode::OK);
@@ -95,12 +95,12 @@ async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
         assert_eq!(&png.body[1..4], b"PNG");
         let png_etag = png.header("etag").unwrap().to_owned();
         assert_ne!(png_etag, etag);
-        let svg = city
+        let svg = harness
             .get("/api/v1/pass.svg", &[("authorization", &bearer)])
             .await;
         assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
         assert!(svg.body.starts_with(b"<svg"));
-        let png_again = city
+        let png_again = harness
             .get(
                 "/api/v1/pass.png",
                 &[("authorization", &bearer), ("if-none-match", &png_etag)],
@@ -112,12 +112,12 @@ async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
         // longer matches and the phone gets the new one.
         let update = "key,subject,colour\ncdc-7,XA-001,yellow\n";
         let report =
-            support::ingest_csv(&city.store, Kind::StatusUpdates, update, "cdc", NOW).await;
+            support::ingest_csv(&harness.store, Kind::StatusUpdates, update, "cdc", NOW).await;
         assert_eq!(report.applied, 1);
         let later = NOW.plus(Seconds(30));
-        city.set_now(later);
-        city.signer.round(later, &|_| {}).await.unwrap();
-        let fresh = city
+        harness.set_now(later);
+        harness.signer.round(later, &|_| {}).await.unwrap();
+        let fresh = harness
             .get(
                 "/api/v1/pass",
                 &[("authorization", &bearer), ("if-none-match", &etag)],
@@ -133,7 +133,7 @@ async fn passes_in_three_forms_with_etags_and_new_passes_on_both_backends() {
 /// from inside (no SQL, no key ids, no subject, no token, no Rust types).
 #[tokio::test]
 async fn authentication_failures_are_clear_and_leak_nothing() {
-    let city = PublicCity::new(Backend::Sqlite).await;
+    let harness = PublicHarness::new(Backend::Sqlite).await;
     let good = token("001");
     let mut tampered: Vec<&str> = good.split('.').collect();
     let forged_payload = URL_SAFE_NO_PAD.encode(claims("002").to_string());
@@ -233,8 +233,8 @@ async fn authentication_failures_are_clear_and_leak_nothing() {
     ];
     for (what, token, status, code, says) in cases {
         let answer = match &token {
-            Some(token) => city.pass(token).await,
-            None => city.get("/api/v1/pass", &[]).await,
+            Some(token) => harness.pass(token).await,
+            None => harness.get("/api/v1/pass", &[]).await,
         };
         assert_eq!(answer.status, status, "{what}");
         let body = answer.json();
@@ -272,11 +272,11 @@ async fn authentication_failures_are_clear_and_leak_nothing() {
 
 #[tokio::test]
 async fn a_subject_without_a_pass_yet_is_told_to_retry() {
-    let city = PublicCity::new(Backend::Sqlite).await;
+    let harness = PublicHarness::new(Backend::Sqlite).await;
     let newcomer =
         "subject,name,id_number,colour,doses\nXA-004,赵六明,610102199001011231,green,3\n";
-    support::ingest_csv(&city.store, Kind::Enrolments, newcomer, "test", NOW).await;
-    let answer = city.pass(&token("004")).await;
+    support::ingest_csv(&harness.store, Kind::Enrolments, newcomer, "test", NOW).await;
+    let answer = harness.pass(&token("004")).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(answer.json()["error"], "pass_not_ready");
     assert_eq!(answer.header("retry-after"), Some("60"));
@@ -285,31 +285,31 @@ async fn a_subject_without_a_pass_yet_is_told_to_retry() {
 #[tokio::test]
 async fn lists_are_served_exactly_as_signed_and_cacheable_on_both_backends() {
     for backend in BACKENDS {
-        let city = PublicCity::new(backend).await;
-        let trust = city.get("/trust-list.cbor", &[]).await;
+        let harness = PublicHarness::new(backend).await;
+        let trust = harness.get("/trust-list.cbor", &[]).await;
         assert_eq!(trust.status, StatusCode::OK);
-        assert_eq!(trust.body, city.ceremony.signed, "{backend:?}");
+        assert_eq!(trust.body, harness.city.signed_first_list(), "{backend:?}");
         assert_eq!(trust.header("cache-control"), Some("public, max-age=300"));
         assert_eq!(trust.header("access-control-allow-origin"), Some("*"));
         let etag = trust.header("etag").unwrap().to_owned();
-        let again = city
+        let again = harness
             .get("/trust-list.cbor", &[("if-none-match", &etag)])
             .await;
         assert_eq!(again.status, StatusCode::NOT_MODIFIED);
 
-        let status = city.get(&format!("/status/{ISSUER}.cbor"), &[]).await;
+        let status = harness.get(&format!("/status/{ISSUER}.cbor"), &[]).await;
         assert_eq!(status.status, StatusCode::OK, "{backend:?}");
         assert_eq!(status.header("cache-control"), Some("public, max-age=60"));
-        let stored = city.store.status_list(ISSUER).await.unwrap().unwrap();
+        let stored = harness.store.status_list(ISSUER).await.unwrap().unwrap();
         assert_eq!(status.body, stored.bytes);
-        StatusList::verify(&status.body, &city.ceremony.trusted, NOW)
+        StatusList::verify(&status.body, harness.city.trusted(), NOW)
             .expect("the served status list verifies");
 
-        let none = city.get("/status/CN-999999.cbor", &[]).await;
+        let none = harness.get("/status/CN-999999.cbor", &[]).await;
         assert_eq!(none.status, StatusCode::NOT_FOUND);
         assert_eq!(none.json()["error"], "no_status_list");
         assert_eq!(
-            city.get("/status/CN-610100.json", &[]).await.status,
+            harness.get("/status/CN-610100.json", &[]).await.status,
             StatusCode::NOT_FOUND
         );
     }
@@ -337,26 +337,26 @@ async fn no_trust_list_yet_is_a_clear_404() {
 
 #[tokio::test]
 async fn a_held_pass_is_served_through_a_store_outage_and_readyz_says_so() {
-    let city = PublicCity::new(Backend::Sqlite).await;
-    let first = city.pass(&token("001")).await;
+    let harness = PublicHarness::new(Backend::Sqlite).await;
+    let first = harness.pass(&token("001")).await;
     assert_eq!(first.status, StatusCode::OK);
-    assert_eq!(city.get("/readyz", &[]).await.status, StatusCode::OK);
+    assert_eq!(harness.get("/readyz", &[]).await.status, StatusCode::OK);
 
-    city.store.close().await;
-    let held = city.pass(&token("001")).await;
+    harness.store.close().await;
+    let held = harness.pass(&token("001")).await;
     assert_eq!(held.status, StatusCode::OK, "served from memory");
     assert_eq!(held.body, first.body);
     // Nobody else's pass was held: an honest 503 with Retry-After.
-    let other = city.pass(&token("003")).await;
+    let other = harness.pass(&token("003")).await;
     assert_eq!(other.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(other.json()["error"], "unavailable");
     assert!(other.header("retry-after").is_some());
     // The trust list read before is held too.
-    let ready = city.get("/readyz", &[]).await;
+    let ready = harness.get("/readyz", &[]).await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(ready.json()["store"], "unreachable");
-    assert_eq!(city.get("/healthz", &[]).await.status, StatusCode::OK);
-    let metrics = String::from_utf8(city.operator("/metrics").await.body).unwrap();
+    assert_eq!(harness.get("/healthz", &[]).await.status, StatusCode::OK);
+    let metrics = String::from_utf8(harness.operator("/metrics").await.body).unwrap();
     assert!(
         metrics.contains("sealpass_public_passes_held_during_outage_total 1"),
         "{metrics}"
@@ -365,11 +365,11 @@ async fn a_held_pass_is_served_through_a_store_outage_and_readyz_says_so() {
 
 #[tokio::test]
 async fn metrics_count_requests_latencies_and_pass_age() {
-    let city = PublicCity::new(Backend::Sqlite).await;
-    city.set_now(NOW.plus(Seconds(90)));
-    city.pass(&token("001")).await;
-    city.get("/api/v1/pass", &[]).await;
-    let answer = city.operator("/metrics").await;
+    let harness = PublicHarness::new(Backend::Sqlite).await;
+    harness.set_now(NOW.plus(Seconds(90)));
+    harness.pass(&token("001")).await;
+    harness.get("/api/v1/pass", &[]).await;
+    let answer = harness.operator("/metrics").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(
         answer
@@ -401,8 +401,8 @@ fn example_path(route: &str) -> String {
 
 #[tokio::test]
 async fn every_route_is_in_the_openapi_document_and_answers() {
-    let city = PublicCity::new(Backend::Sqlite).await;
-    let answer = city.get("/openapi.json", &[]).await;
+    let harness = PublicHarness::new(Backend::Sqlite).await;
+    let answer = harness.get("/openapi.json", &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
     let document = answer.json();
     assert_eq!(document, openapi(false));
@@ -425,7 +425,7 @@ async fn every_route_is_in_the_openapi_document_and_answers() {
             .header("authorization", &bearer)
             .body(Body::empty())
             .unwrap();
-        let answer = city.request(request).await;
+        let answer = harness.request(request).await;
         let expected_missing = matches!(endpoint.id, Id::VerifyIndex | Id::VerifyFile);
         if expected_missing {
             // No web verifier in this test: its routes say so.
@@ -448,7 +448,7 @@ async fn every_route_is_in_the_openapi_document_and_answers() {
     assert_eq!(documented, mounted.len());
     // The demo's routes are neither mounted nor documented here.
     assert!(!paths.contains_key("/demo/idp/token"));
-    let demo = city
+    let demo = harness
         .request(
             Request::post("/demo/idp/token")
                 .header("content-type", "application/json")
@@ -458,15 +458,15 @@ async fn every_route_is_in_the_openapi_document_and_answers() {
         .await;
     assert_eq!(demo.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        city.get("/no/such/thing", &[]).await.json()["error"],
+        harness.get("/no/such/thing", &[]).await.json()["error"],
         "not_found"
     );
 }
 
 #[tokio::test]
 async fn the_citizen_page_is_served_with_a_strict_policy() {
-    let city = PublicCity::new(Backend::Sqlite).await;
-    let page = city.get("/", &[]).await;
+    let harness = PublicHarness::new(Backend::Sqlite).await;
+    let page = harness.get("/", &[]).await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(
         page.header("content-type"),
@@ -483,7 +483,7 @@ async fn the_citizen_page_is_served_with_a_strict_policy() {
     );
     let etag = page.header("etag").unwrap().to_owned();
     assert_eq!(
-        city.get("/", &[("if-none-match", &etag)]).await.status,
+        harness.get("/", &[("if-none-match", &etag)]).await.status,
         StatusCode::NOT_MODIFIED
     );
     for (path, content_type) in [
@@ -492,13 +492,13 @@ async fn the_citizen_page_is_served_with_a_strict_policy() {
         ("/vendor/qrcode.mjs", "text/javascript; charset=utf-8"),
         ("/manifest.webmanifest", "application/manifest+json"),
     ] {
-        let answer = city.get(path, &[]).await;
+        let answer = harness.get(path, &[]).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}");
         assert_eq!(answer.header("content-type"), Some(content_type), "{path}");
     }
-    let options = city.get("/api/v1/login-options", &[]).await.json();
+    let options = harness.get("/api/v1/login-options", &[]).await.json();
     assert_eq!(options, json!({"demo": false, "login_url": null}));
-    let redirect = city.get("/verify", &[]).await;
+    let redirect = harness.get("/verify", &[]).await;
     assert_eq!(redirect.status, StatusCode::PERMANENT_REDIRECT);
     assert_eq!(redirect.header("location"), Some("/verify/"));
 }

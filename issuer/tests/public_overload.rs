@@ -10,7 +10,7 @@ mod support;
 use axum::Router;
 use axum::routing::{get, post};
 use public_support::http::{Reply, get_request, loopback, send};
-use public_support::{PublicCity, token};
+use public_support::{PublicHarness, token};
 use sealpass_issuer::read::overload::{
     Admission, ClientAddr, Door, InService, Limits, QueueDelay, delay::SHED_AT_MOST_ONE_IN, protect,
 };
@@ -48,9 +48,9 @@ fn generous(max_in_flight: usize) -> Limits {
 /// a time: every answer is the pass or an immediate "busy, retry".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_far_above_the_limit_is_shed_and_the_admitted_succeed() {
-    let city = PublicCity::with(Backend::Sqlite, |s| s.limits = generous(2)).await;
-    let expected = city.pass(&token("001")).await.json();
-    let addr = serve(city.app.clone()).await;
+    let harness = PublicHarness::with(Backend::Sqlite, |s| s.limits = generous(2)).await;
+    let expected = harness.pass(&token("001")).await.json();
+    let addr = serve(harness.app.clone()).await;
     let bearer = token("001");
     let started = Instant::now();
     let replies = futures_util::future::join_all((0..300).map(|i| {
@@ -93,7 +93,7 @@ async fn a_burst_far_above_the_limit_is_shed_and_the_admitted_succeed() {
     assert!(admitted >= 2, "{admitted}");
     assert!(shed > 0, "a burst of 300 over 2 slots must shed some");
     assert!(burst < Duration::from_secs(30), "{burst:?}");
-    let metrics = String::from_utf8(city.operator("/metrics").await.body).unwrap();
+    let metrics = String::from_utf8(harness.operator("/metrics").await.body).unwrap();
     assert!(
         metrics.contains(&format!("sealpass_public_shed_total {shed}\n")),
         "{metrics}"
@@ -198,12 +198,12 @@ async fn a_shed_kept_alive_connection_is_closed_after_the_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_client_over_its_rate_gets_429_and_others_do_not() {
-    let city = PublicCity::with(Backend::Sqlite, |s| {
+    let harness = PublicHarness::with(Backend::Sqlite, |s| {
         s.limits.per_client_burst = 5;
         s.limits.per_client_rate = 0.5;
     })
     .await;
-    let addr = serve(city.app.clone()).await;
+    let addr = serve(harness.app.clone()).await;
     let bearer = token("001");
     let mut statuses = Vec::new();
     for _ in 0..8 {
@@ -238,7 +238,7 @@ async fn one_client_over_its_rate_gets_429_and_others_do_not() {
             .status,
         200
     );
-    let metrics = String::from_utf8(city.operator("/metrics").await.body).unwrap();
+    let metrics = String::from_utf8(harness.operator("/metrics").await.body).unwrap();
     assert!(
         metrics.contains("sealpass_public_rate_limited_total 3"),
         "{metrics}"

@@ -16,10 +16,10 @@ use sealpass_issuer::write::ingest::Kind;
 use std::time::{Duration, Instant};
 use support::BACKENDS;
 
-/// A city whose pass book reads the events every 100 ms and never
+/// A harness whose pass book reads the events every 100 ms and never
 /// compares an unchanged pass (so only the event feed can bring news).
-async fn following_city(backend: support::Backend) -> PublicCity {
-    PublicCity::with(backend, |settings| {
+async fn following_harness(backend: support::Backend) -> PublicHarness {
+    PublicHarness::with(backend, |settings| {
         settings.pass_recheck = Duration::from_millis(100);
         settings.pass_recheck_unchanged = Duration::from_secs(3600);
         // The test asks again every 50 ms from one address.
@@ -29,20 +29,20 @@ async fn following_city(backend: support::Backend) -> PublicCity {
     .await
 }
 
-async fn import(city: &PublicCity, kind: Kind, csv: &str) {
-    let report = support::ingest_csv(&city.store, kind, csv, "cdc", NOW).await;
+async fn import(harness: &PublicHarness, kind: Kind, csv: &str) {
+    let report = support::ingest_csv(&harness.store, kind, csv, "cdc", NOW).await;
     assert_eq!(report.applied, 1, "{report:?}");
 }
 
 /// The pass served for `token` until `done` holds, for at most 5 s.
 async fn pass_until(
-    city: &PublicCity,
+    harness: &PublicHarness,
     token: &str,
     done: impl Fn(&serde_json::Value) -> bool,
 ) -> serde_json::Value {
     let started = Instant::now();
     loop {
-        let answer = city.pass(token).await;
+        let answer = harness.pass(token).await;
         assert_eq!(answer.status, StatusCode::OK);
         let json = answer.json();
         if done(&json) || started.elapsed() > Duration::from_secs(5) {
@@ -55,38 +55,38 @@ async fn pass_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_change_and_a_revocation_reach_the_phone_through_the_event_feed() {
     for backend in BACKENDS {
-        let city = following_city(backend).await;
+        let harness = following_harness(backend).await;
         let token = token("001");
-        let first = city.pass(&token).await.json();
+        let first = harness.pass(&token).await.json();
         assert_eq!(first["colour"], "green");
 
         // A status change; the signer makes the new pass.
         import(
-            &city,
+            &harness,
             Kind::StatusUpdates,
             "key,subject,colour\ncdc-1,XA-001,yellow\n",
         )
         .await;
         let later = NOW.plus(Seconds(30));
-        city.set_now(later);
-        city.signer.round(later, &|_| {}).await.unwrap();
-        let changed = pass_until(&city, &token, |p| p["colour"] == "yellow").await;
+        harness.set_now(later);
+        harness.signer.round(later, &|_| {}).await.unwrap();
+        let changed = pass_until(&harness, &token, |p| p["colour"] == "yellow").await;
         assert_eq!(changed["colour"], "yellow", "{backend:?}");
 
         // A revocation (a lost phone); the signer signs a replacement.
         import(
-            &city,
+            &harness,
             Kind::Revocations,
             "key,subject,reason\nrevoke-1,XA-001,phone lost\n",
         )
         .await;
         let later = NOW.plus(Seconds(60));
-        city.set_now(later);
-        city.signer.round(later, &|_| {}).await.unwrap();
-        let replaced = pass_until(&city, &token, |p| p["version"] != changed["version"]).await;
+        harness.set_now(later);
+        harness.signer.round(later, &|_| {}).await.unwrap();
+        let replaced = pass_until(&harness, &token, |p| p["version"] != changed["version"]).await;
         assert_ne!(replaced["version"], changed["version"], "{backend:?}");
         assert_eq!(replaced["pass"], {
-            let stored = city.store.subject("XA-001").await.unwrap().unwrap();
+            let stored = harness.store.subject("XA-001").await.unwrap().unwrap();
             serde_json::Value::from(stored.pass_text.unwrap())
         });
     }
@@ -94,20 +94,20 @@ async fn a_status_change_and_a_revocation_reach_the_phone_through_the_event_feed
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unchanged_pass_is_served_from_memory_without_reading_the_store() {
-    let city = following_city(support::Backend::Sqlite).await;
+    let harness = following_harness(support::Backend::Sqlite).await;
     let token = token("001");
-    assert_eq!(city.pass(&token).await.status, StatusCode::OK);
+    assert_eq!(harness.pass(&token).await.status, StatusCode::OK);
     // Once the feed follows the events (a pass loaded before it started is
     // compared once more), take the store away: a pass no event named and
     // not due is still served as current, not "held during an outage"
     // (which would mean the store was asked).
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(city.pass(&token).await.status, StatusCode::OK);
+    assert_eq!(harness.pass(&token).await.status, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    city.store.close().await;
-    let answer = city.pass(&token).await;
+    harness.store.close().await;
+    let answer = harness.pass(&token).await;
     assert_eq!(answer.status, StatusCode::OK);
-    let metrics = city.operator("/metrics").await;
+    let metrics = harness.operator("/metrics").await;
     let text = String::from_utf8_lossy(&metrics.body);
     assert!(
         text.contains("sealpass_public_passes_held_during_outage_total 0"),
@@ -117,17 +117,17 @@ async fn an_unchanged_pass_is_served_from_memory_without_reading_the_store() {
 
 #[tokio::test]
 async fn a_remembered_identity_token_is_still_refused_once_expired() {
-    let city = PublicCity::new(support::Backend::Sqlite).await;
+    let harness = PublicHarness::new(support::Backend::Sqlite).await;
     let token = token("001"); // exp NOW + 3600, skew 60 s
-    assert_eq!(city.pass(&token).await.status, StatusCode::OK);
-    assert_eq!(city.pass(&token).await.status, StatusCode::OK);
-    city.set_now(NOW.plus(Seconds(3600 + 60)));
-    let answer = city.pass(&token).await;
+    assert_eq!(harness.pass(&token).await.status, StatusCode::OK);
+    assert_eq!(harness.pass(&token).await.status, StatusCode::OK);
+    harness.set_now(NOW.plus(Seconds(3600 + 60)));
+    let answer = harness.pass(&token).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert_eq!(answer.json()["error"], "token_expired");
     // Another person's token is another entry: its own subject.
-    city.set_now(NOW);
-    let other = city.pass(&public_support::token("003")).await.json();
+    harness.set_now(NOW);
+    let other = harness.pass(&public_support::token("003")).await.json();
     assert_eq!(other["masked_id"], "6101**********0001");
 }
 
@@ -147,7 +147,7 @@ async fn at_most_a_few_safety_net_reads_run_at_once_and_none_is_waited_for() {
     let url = support::postgres().fresh_database().await;
     let store = Store::open(&url).await.unwrap();
     store.migrate().await.unwrap();
-    let city = PublicCity::over(store, support::StoreGuard::None, |settings| {
+    let harness = PublicHarness::over(store, support::StoreGuard::None, |settings| {
         // The feed answers every 500 ms (and is trusted for 2.5 s after):
         // only the safety net, after 1 s, compares an unchanged pass.
         settings.pass_recheck = Duration::from_millis(500);
@@ -164,15 +164,15 @@ async fn at_most_a_few_safety_net_reads_run_at_once_and_none_is_waited_for() {
         .collect();
     let csv =
         format!("subject,name,id_number,colour,doses,last_dose,test_time,test_result\n{people}");
-    let report = support::ingest_csv(&city.store, Kind::Enrolments, &csv, "test", NOW).await;
+    let report = support::ingest_csv(&harness.store, Kind::Enrolments, &csv, "test", NOW).await;
     assert_eq!(report.applied, 24, "{report:?}");
-    city.signer.round(NOW, &|_| {}).await.unwrap();
+    harness.signer.round(NOW, &|_| {}).await.unwrap();
     let tokens: Vec<String> = (100..124).map(|n| token(&n.to_string())).collect();
 
     // Loaded once the feed follows; then all come due together.
     tokio::time::sleep(Duration::from_millis(700)).await;
     for token in &tokens {
-        assert_eq!(city.pass(token).await.status, StatusCode::OK);
+        assert_eq!(harness.pass(token).await.status, StatusCode::OK);
     }
     tokio::time::sleep(Duration::from_millis(1200)).await;
 
@@ -192,12 +192,12 @@ async fn at_most_a_few_safety_net_reads_run_at_once_and_none_is_waited_for() {
     };
     for round in 0..2 {
         for token in &tokens {
-            let answer = tokio::time::timeout(Duration::from_secs(10), city.pass(token))
+            let answer = tokio::time::timeout(Duration::from_secs(10), harness.pass(token))
                 .await
                 .expect("a held pass is sent without waiting on the store");
             assert_eq!(answer.status, StatusCode::OK);
         }
-        let metrics = String::from_utf8(city.operator("/metrics").await.body).unwrap();
+        let metrics = String::from_utf8(harness.operator("/metrics").await.body).unwrap();
         assert_eq!(
             safety_net_reads(&metrics),
             SAFETY_NET_READS,
@@ -211,9 +211,9 @@ async fn at_most_a_few_safety_net_reads_run_at_once_and_none_is_waited_for() {
     let mut reads = SAFETY_NET_READS;
     for _ in 0..200 {
         for token in &tokens {
-            assert_eq!(city.pass(token).await.status, StatusCode::OK);
+            assert_eq!(harness.pass(token).await.status, StatusCode::OK);
         }
-        let metrics = String::from_utf8(city.operator("/metrics").await.body).unwrap();
+        let metrics = String::from_utf8(harness.operator("/metrics").await.body).unwrap();
         reads = safety_net_reads(&metrics);
         if reads > SAFETY_NET_READS {
             break;

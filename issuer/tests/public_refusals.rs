@@ -38,8 +38,8 @@ fn token_with_payload(payload: &str) -> String {
 
 #[tokio::test]
 async fn an_exp_that_is_a_float_or_beyond_2_63_or_too_far_ahead_is_refused() {
-    let city = PublicCity::new(Backend::Sqlite).await;
-    assert_eq!(city.pass(&token("001")).await.status, StatusCode::OK);
+    let harness = PublicHarness::new(Backend::Sqlite).await;
+    assert_eq!(harness.pass(&token("001")).await.status, StatusCode::OK);
     let base = format!(
         r#""iss": "{SSO}", "aud": "{AUDIENCE}", "sub": "001", "iat": {}"#,
         NOW.0 - 60
@@ -61,20 +61,20 @@ async fn an_exp_that_is_a_float_or_beyond_2_63_or_too_far_ahead_is_refused() {
         ),
     ];
     for (what, payload) in cases {
-        let answer = city.pass(&token_with_payload(&payload)).await;
+        let answer = harness.pass(&token_with_payload(&payload)).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{what}");
         assert_eq!(answer.json()["error"], "invalid_token", "{what}");
     }
     // Issued long ago with a far expiry: the lifetime is too long even
     // though little of it is left.
-    let answer = city
+    let answer = harness
         .pass(&token_with(
             json!({"iat": NOW.0 - 30 * 86_400, "exp": NOW.0 + 3600}),
         ))
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     // 12 hours, as the demo's and the load tests' tokens: accepted.
-    let answer = city
+    let answer = harness
         .pass(&token_with(json!({"iat": NOW.0, "exp": NOW.0 + 12 * 3600})))
         .await;
     assert_eq!(answer.status, StatusCode::OK);
@@ -96,7 +96,7 @@ impl std::io::Write for Captured {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_refused_tokens_alg_never_reaches_the_log() {
-    let city = PublicCity::new(Backend::Sqlite).await;
+    let harness = PublicHarness::new(Backend::Sqlite).await;
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -108,7 +108,7 @@ async fn a_refused_tokens_alg_never_reaches_the_log() {
     let header = URL_SAFE_NO_PAD
         .encode(json!({"alg": "EVIL\u{1b}[2J\nforged log line", "kid": "sso-2026"}).to_string());
     let payload = URL_SAFE_NO_PAD.encode(claims("001").to_string());
-    let answer = city.pass(&format!("{header}.{payload}.AAAA")).await;
+    let answer = harness.pass(&format!("{header}.{payload}.AAAA")).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("identity token refused"), "{log}");
@@ -119,15 +119,15 @@ async fn a_refused_tokens_alg_never_reaches_the_log() {
 
 #[tokio::test]
 async fn metrics_are_not_served_on_the_public_router() {
-    let city = PublicCity::new(Backend::Sqlite).await;
-    let answer = city.get("/metrics", &[]).await;
+    let harness = PublicHarness::new(Backend::Sqlite).await;
+    let answer = harness.get("/metrics", &[]).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert!(
         !String::from_utf8_lossy(&answer.body).contains("sealpass_public_"),
         "no metric is served to the public"
     );
     // They are on the operators' router.
-    let metrics = String::from_utf8(city.metrics().await).unwrap();
+    let metrics = String::from_utf8(harness.metrics().await).unwrap();
     assert!(
         metrics.contains("sealpass_public_passes_in_memory"),
         "{metrics}"

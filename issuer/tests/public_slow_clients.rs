@@ -65,12 +65,12 @@ async fn pass_status(addr: SocketAddr) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_head_that_never_ends_is_closed_within_the_header_timeout() {
-    let city = PublicCity::with(Backend::Sqlite, |s| {
+    let harness = PublicHarness::with(Backend::Sqlite, |s| {
         s.limits.header_read_timeout = Duration::from_millis(800);
         s.limits.max_connections_per_client = 0;
     })
     .await;
-    let addr = serve(city.state.clone()).await;
+    let addr = serve(harness.state.clone()).await;
     let mut partial = Vec::new();
     for _ in 0..20 {
         let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -112,12 +112,12 @@ async fn a_request_head_that_never_ends_is_closed_within_the_header_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_that_sends_nothing_is_closed_within_the_first_request_timeout() {
-    let city = PublicCity::with(Backend::Sqlite, |s| {
+    let harness = PublicHarness::with(Backend::Sqlite, |s| {
         s.limits.first_request_timeout = Duration::from_millis(800);
         s.limits.max_connections_per_client = 0;
     })
     .await;
-    let addr = serve(city.state.clone()).await;
+    let addr = serve(harness.state.clone()).await;
     let mut silent = Vec::new();
     for _ in 0..20 {
         silent.push(TcpStream::connect(addr).await.unwrap());
@@ -134,11 +134,11 @@ async fn a_connection_that_sends_nothing_is_closed_within_the_first_request_time
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_may_hold_only_so_many_connections() {
-    let city = PublicCity::with(Backend::Sqlite, |s| {
+    let harness = PublicHarness::with(Backend::Sqlite, |s| {
         s.limits.max_connections_per_client = 8;
     })
     .await;
-    let addr = serve(city.state.clone()).await;
+    let addr = serve(harness.state.clone()).await;
     let mut held = Vec::new();
     for _ in 0..8 {
         let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -168,7 +168,7 @@ async fn one_address_may_hold_only_so_many_connections() {
 
     // Behind a trusted proxy the cap is off: every connection is the
     // proxy's.
-    let proxied = PublicCity::with(Backend::Sqlite, |s| {
+    let proxied = PublicHarness::with(Backend::Sqlite, |s| {
         s.limits.max_connections_per_client = 8;
         s.limits.client_ip_header = Some("x-forwarded-for".into());
     })

@@ -27,14 +27,14 @@ fn issuer(dir: &Path, args: &[&str]) -> Output {
 /// A trust list naming the key file's key (if `status` is given) beside
 /// another active key, issued now and signed by the test custodians.
 fn publish_list(dir: &Path, sequence: u64, status: Option<KeyStatus>) {
-    let city = testkit::Ceremony::new();
+    let city = testkit::City::new();
     let now = machine_now();
-    let mut other = issuer_entry(&testkit::key("another issuer key"), KeyStatus::Active);
+    let mut other = issuer_entry(&city.next, KeyStatus::Active);
     other.not_before = now.minus(Seconds::days(30));
     other.not_after = now.plus(Seconds::days(30));
     let mut keys = vec![other];
     if let Some(status) = status {
-        let mut ours = issuer_entry(&city.issuer_key, status);
+        let mut ours = issuer_entry(&city.active, status);
         ours.not_before = now.minus(Seconds::days(30));
         ours.not_after = now.plus(Seconds::days(30));
         keys.push(ours);
@@ -47,7 +47,7 @@ fn publish_list(dir: &Path, sequence: u64, status: Option<KeyStatus>) {
         issuer_keys: keys,
     };
     let path = dir.join(format!("trust-list-{sequence}.cose"));
-    std::fs::write(&path, sign_list(&list, &city.custodians[..3])).unwrap();
+    std::fs::write(&path, sign_list(&list, &city.custodians(&[1, 2, 3]))).unwrap();
     let published = issuer(dir, &["trust", "publish", path.to_str().unwrap()]);
     assert!(
         published.status.success(),
@@ -74,7 +74,7 @@ fn a_key_file_the_trust_list_does_not_let_sign_signs_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let card = sealed_key::sealed_issuer_key(dir.path(), PASSPHRASE);
     let card = card.to_str().unwrap();
-    let kid = sealpass_core::Signer::kid(&testkit::Ceremony::new().issuer_key).to_hex();
+    let kid = sealpass_core::Signer::kid(&testkit::City::new().active).to_hex();
     let refused = [
         (None, "does not name"),
         (Some(KeyStatus::Retired), "retired"),

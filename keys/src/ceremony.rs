@@ -306,28 +306,28 @@ fn keep_signatures(draft: &[u8], keep: &[bool]) -> Result<Vec<u8>, EnvelopeError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sealpass_core::testkit::{self, Ceremony, NOW};
+    use sealpass_core::testkit::{City, NOW};
     use sealpass_core::{Seconds, TrustList};
 
-    fn draft(ceremony: &Ceremony) -> (TrustList, Vec<u8>) {
-        let mut list = ceremony.list.clone();
+    fn draft(city: &City) -> (TrustList, Vec<u8>) {
+        let mut list = city.first_list().clone();
         list.sequence = 2;
         (list.clone(), SignedTrustList::draft(list).to_bytes())
     }
 
-    fn sign_by(ceremony: &Ceremony, mut draft: Vec<u8>, who: &[usize]) -> Vec<u8> {
+    fn sign_by(city: &City, mut draft: Vec<u8>, who: &[usize]) -> Vec<u8> {
         for &i in who {
-            draft = sign_draft(&draft, None, &ceremony.custodians[i], "c").unwrap();
+            draft = sign_draft(&draft, None, city.custodian(i + 1), "c").unwrap();
         }
         draft
     }
 
     #[test]
     fn three_of_five_finalizes_and_the_core_accepts_it() {
-        let ceremony = Ceremony::new();
-        let (_, unsigned) = draft(&ceremony);
-        let signed = sign_by(&ceremony, unsigned, &[0, 3, 4]);
-        let basis = Basis::current(&ceremony.signed).unwrap();
+        let city = City::new();
+        let (_, unsigned) = draft(&city);
+        let signed = sign_by(&city, unsigned, &[0, 3, 4]);
+        let basis = Basis::current(city.signed_first_list()).unwrap();
         let done = finalize(&signed, &basis, NOW).unwrap();
         assert!(done.dropped.is_empty());
         assert_eq!(done.accepted.list().sequence, 2);
@@ -335,10 +335,10 @@ mod tests {
 
     #[test]
     fn two_of_five_is_below_threshold_and_says_who_is_missing() {
-        let ceremony = Ceremony::new();
-        let (_, unsigned) = draft(&ceremony);
-        let signed = sign_by(&ceremony, unsigned, &[0, 1]);
-        let basis = Basis::current(&ceremony.signed).unwrap();
+        let city = City::new();
+        let (_, unsigned) = draft(&city);
+        let signed = sign_by(&city, unsigned, &[0, 1]);
+        let basis = Basis::current(city.signed_first_list()).unwrap();
         let err = finalize(&signed, &basis, NOW).unwrap_err().to_string();
         assert!(err.contains("signed by 2 distinct custodians"), "{err}");
         assert!(
@@ -349,24 +349,23 @@ mod tests {
 
     #[test]
     fn a_second_signature_and_an_outsider_are_refused_when_signing() {
-        let ceremony = Ceremony::new();
-        let (_, unsigned) = draft(&ceremony);
-        let once = sign_by(&ceremony, unsigned, &[0]);
-        let twice = sign_draft(&once, None, &ceremony.custodians[0], "custodian 1").unwrap_err();
+        let city = City::new();
+        let (_, unsigned) = draft(&city);
+        let once = sign_by(&city, unsigned, &[0]);
+        let twice = sign_draft(&once, None, city.custodian(1), "custodian 1").unwrap_err();
         assert!(matches!(
             twice,
             SignError::AlreadySigned { position: 1, .. }
         ));
-        let outsider = testkit::key("mallory");
-        let err = sign_draft(&once, None, &outsider, "mallory").unwrap_err();
+        let err = sign_draft(&once, None, &city.outsider, "mallory").unwrap_err();
         assert!(matches!(err, SignError::NotACustodian { .. }));
     }
 
     #[test]
     fn a_tampered_draft_is_refused_by_signing_and_finalizing() {
-        let ceremony = Ceremony::new();
-        let (mut list, unsigned) = draft(&ceremony);
-        let signed = sign_by(&ceremony, unsigned, &[0, 1, 2]);
+        let city = City::new();
+        let (mut list, unsigned) = draft(&city);
+        let signed = sign_by(&city, unsigned, &[0, 1, 2]);
         // Re-wrap the same signatures around a list with an extra day of life.
         list.expires_at = list.expires_at.plus(Seconds::days(1));
         let parsed = cose::parse_sign(&signed).unwrap();
@@ -376,23 +375,23 @@ mod tests {
             .map(|s| (s.protected.bytes.to_vec(), s.signature))
             .collect();
         let tampered = cose::encode_sign(&list.to_cbor(), &signatures);
-        let basis = Basis::current(&ceremony.signed).unwrap();
+        let basis = Basis::current(city.signed_first_list()).unwrap();
         assert!(matches!(
             finalize(&tampered, &basis, NOW),
             Err(FinalizeError::Tampered(_))
         ));
         assert!(matches!(
-            sign_draft(&tampered, None, &ceremony.custodians[3], "custodian 4"),
+            sign_draft(&tampered, None, city.custodian(4), "custodian 4"),
             Err(SignError::Tampered(_))
         ));
     }
 
     #[test]
     fn an_equal_sequence_is_a_rollback() {
-        let ceremony = Ceremony::new();
-        let unsigned = SignedTrustList::draft(ceremony.list.clone()).to_bytes();
-        let signed = sign_by(&ceremony, unsigned, &[0, 1, 2]);
-        let basis = Basis::current(&ceremony.signed).unwrap();
+        let city = City::new();
+        let unsigned = SignedTrustList::draft(city.first_list().clone()).to_bytes();
+        let signed = sign_by(&city, unsigned, &[0, 1, 2]);
+        let basis = Basis::current(city.signed_first_list()).unwrap();
         assert!(matches!(
             finalize(&signed, &basis, NOW),
             Err(FinalizeError::Rollback {
@@ -404,15 +403,15 @@ mod tests {
 
     #[test]
     fn signatures_that_count_for_nothing_are_dropped() {
-        let ceremony = Ceremony::new();
-        let (list, _) = draft(&ceremony);
+        let city = City::new();
+        let (list, _) = draft(&city);
         let mut draft = SignedTrustList::draft(list);
-        for key in [&ceremony.custodians[0], &testkit::key("mallory")] {
+        for key in [city.custodian(1), &city.outsider] {
             draft.add_signature(key).unwrap();
         }
         let mut bytes = draft.to_bytes();
-        bytes = sign_by(&ceremony, bytes, &[1, 2]);
-        let basis = Basis::current(&ceremony.signed).unwrap();
+        bytes = sign_by(&city, bytes, &[1, 2]);
+        let basis = Basis::current(city.signed_first_list()).unwrap();
         let done = finalize(&bytes, &basis, NOW).unwrap();
         assert_eq!(done.dropped.len(), 1);
         assert!(done.dropped[0].starts_with("signature 2 by key"));

@@ -208,7 +208,7 @@ fn issuer_key(list: &mut TrustList, kid: Kid) -> Result<&mut IssuerKey, DraftErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sealpass_core::testkit::{self, Ceremony, NOW};
+    use sealpass_core::testkit::{self, City, NOW};
     use sealpass_core::{Seconds, Signer};
 
     fn later() -> (Timestamp, Timestamp) {
@@ -217,13 +217,13 @@ mod tests {
 
     #[test]
     fn next_list_raises_the_sequence_and_applies_edits() {
-        let ceremony = Ceremony::new();
-        let old_issuer = ceremony.list.issuer_keys[0].kid();
-        let new_issuer = testkit::issuer_entry(&testkit::key("issuer 2027"), KeyStatus::Active);
-        let replaced = ceremony.roots.keys[4].kid();
+        let city = City::new();
+        let old_issuer = city.first_list().issuer_keys[0].kid();
+        let new_issuer = testkit::issuer_entry(&city.next, KeyStatus::Active);
+        let replaced = city.roots.keys[4].kid();
         let newcomer = RootKey {
             custodian: "custodian 6".into(),
-            public_key: testkit::key("custodian 6").public_key(),
+            public_key: city.custodian(6).public_key(),
         };
         let edits = Edits {
             replace_custodians: vec![(replaced, newcomer.clone())],
@@ -232,7 +232,7 @@ mod tests {
             ..Edits::default()
         };
         let (issued, expires) = later();
-        let next = next_list(&ceremony.list, &edits, issued, expires).unwrap();
+        let next = next_list(city.first_list(), &edits, issued, expires).unwrap();
         assert_eq!(next.sequence, 2);
         assert_eq!(next.roots.keys[4], newcomer);
         assert_eq!(next.roots.threshold, 3);
@@ -242,14 +242,14 @@ mod tests {
 
     #[test]
     fn retiring_closes_the_window_at_the_new_list() {
-        let ceremony = Ceremony::new();
-        let kid = ceremony.list.issuer_keys[0].kid();
+        let city = City::new();
+        let kid = city.first_list().issuer_keys[0].kid();
         let edits = Edits {
             retire: vec![kid],
             ..Edits::default()
         };
         let (issued, expires) = later();
-        let next = next_list(&ceremony.list, &edits, issued, expires).unwrap();
+        let next = next_list(city.first_list(), &edits, issued, expires).unwrap();
         assert_eq!(next.issuer_keys[0].status, KeyStatus::Retired);
         assert_eq!(next.issuer_keys[0].not_after, issued);
         let again = next_list(&next, &edits, issued, expires).unwrap_err();
@@ -258,14 +258,14 @@ mod tests {
 
     #[test]
     fn impossible_edits_are_refused() {
-        let ceremony = Ceremony::new();
+        let city = City::new();
         let (issued, expires) = later();
         let too_high = Edits {
             threshold: Some(6),
             ..Edits::default()
         };
         assert_eq!(
-            next_list(&ceremony.list, &too_high, issued, expires).unwrap_err(),
+            next_list(city.first_list(), &too_high, issued, expires).unwrap_err(),
             DraftError::BadThreshold {
                 threshold: 6,
                 roots: 5
@@ -276,7 +276,7 @@ mod tests {
             ..Edits::default()
         };
         assert_eq!(
-            next_list(&ceremony.list, &alone, issued, expires).unwrap_err(),
+            next_list(city.first_list(), &alone, issued, expires).unwrap_err(),
             DraftError::SingleCustodian
         );
         let unknown = Edits {
@@ -284,15 +284,15 @@ mod tests {
             ..Edits::default()
         };
         assert!(matches!(
-            next_list(&ceremony.list, &unknown, issued, expires),
+            next_list(city.first_list(), &unknown, issued, expires),
             Err(DraftError::NoSuchIssuerKey(..))
         ));
         let duplicate = Edits {
-            add_custodians: vec![ceremony.roots.keys[0].clone()],
+            add_custodians: vec![city.roots.keys[0].clone()],
             ..Edits::default()
         };
         assert!(matches!(
-            next_list(&ceremony.list, &duplicate, issued, expires),
+            next_list(city.first_list(), &duplicate, issued, expires),
             Err(DraftError::CustodianExists(_))
         ));
     }
@@ -301,9 +301,9 @@ mod tests {
     /// version 2 only, every key with a maximum pass lifetime.
     #[test]
     fn a_list_without_pass_lifetimes_is_not_drafted() {
-        let ceremony = Ceremony::new();
+        let city = City::new();
         let (issued, expires) = later();
-        let mut new_key = testkit::issuer_entry(&testkit::key("issuer 2027"), KeyStatus::Active);
+        let mut new_key = testkit::issuer_entry(&city.next, KeyStatus::Active);
         new_key.max_pass_lifetime = None;
         let kid = new_key.kid();
         let without = Edits {
@@ -311,14 +311,14 @@ mod tests {
             ..Edits::default()
         };
         assert_eq!(
-            next_list(&ceremony.list, &without, issued, expires).unwrap_err(),
+            next_list(city.first_list(), &without, issued, expires).unwrap_err(),
             DraftError::NoPassLifetime(kid)
         );
         let with = Edits {
             max_pass_lifetime: Some(Seconds::days(2)),
             ..without
         };
-        let next = next_list(&ceremony.list, &with, issued, expires).unwrap();
+        let next = next_list(city.first_list(), &with, issued, expires).unwrap();
         assert!(
             next.issuer_keys
                 .iter()
@@ -330,16 +330,16 @@ mod tests {
     /// Finding 8: a custodian's root key is never also an issuer key.
     #[test]
     fn a_root_key_is_not_drafted_as_an_issuer_key() {
-        let ceremony = Ceremony::new();
+        let city = City::new();
         let (issued, expires) = later();
-        let mut root_as_issuer = testkit::issuer_entry(&ceremony.custodians[0], KeyStatus::Active);
+        let mut root_as_issuer = testkit::issuer_entry(city.custodian(1), KeyStatus::Active);
         root_as_issuer.issuer = "CN-610100".into();
         let edits = Edits {
             add_issuer_keys: vec![root_as_issuer],
             ..Edits::default()
         };
         assert!(matches!(
-            next_list(&ceremony.list, &edits, issued, expires),
+            next_list(city.first_list(), &edits, issued, expires),
             Err(DraftError::Inconsistent(
                 TrustListError::RootKeyAsIssuerKey(_)
             ))

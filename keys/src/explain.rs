@@ -198,12 +198,12 @@ fn relative(at: Timestamp, now: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sealpass_core::testkit::{Ceremony, NOW};
+    use sealpass_core::testkit::{City, NOW};
 
     #[test]
     fn describes_signatures_and_threshold() {
-        let ceremony = Ceremony::new();
-        let signed = SignedTrustList::from_bytes(&ceremony.signed).unwrap();
+        let city = City::new();
+        let signed = SignedTrustList::from_bytes(city.signed_first_list()).unwrap();
         let text = describe(&signed, &[], NOW);
         assert!(text.contains("trust list, sequence 1"), "{text}");
         assert!(text.contains("any 3 of these 5 custodians"), "{text}");

@@ -6,7 +6,6 @@
 mod support;
 
 use sealpass_core::testkit::REVOKED_INDEX;
-use sealpass_core::testkit::key;
 use sealpass_core::{PassClaims, RootKey, RootSet, Seconds, TrustList};
 use support::server::Server;
 use support::{City, NOW, Station};
@@ -151,7 +150,7 @@ fn a_stored_trust_list_is_checked_against_the_pinned_roots() {
             .code,
         0
     );
-    let impostors: Vec<_> = (1..=3).map(|i| key(&format!("impostor {i}"))).collect();
+    let impostors = city.impostors();
     let forged = TrustList {
         sequence: 9,
         roots: RootSet {

@@ -76,7 +76,7 @@ fn first_sync_bootstraps_from_the_root_set_file_then_updates() {
     // A newer list, signed by other custodians of the same set.
     server.put(
         "/sealpass/trust-list.cbor",
-        &city.sign(&city.list(2), &[1, 3, 4]),
+        &city.sign(&city.list(2), &[2, 4, 5]),
     );
     server.put(
         "/sealpass/status/CN-610100.cbor",
@@ -132,9 +132,9 @@ fn refuses_a_rolled_back_list() {
 fn refuses_a_list_below_threshold() {
     let city = City::new();
     // Two custodians of a 3-of-5 set (T3); a third signing twice does not count.
-    let two = city.sign(&city.list(3), &[0, 1]);
+    let two = city.sign(&city.list(3), &[1, 2]);
     refused_keeping_the_previous("below-threshold", two, "below_threshold");
-    let repeated = city.sign(&city.list(3), &[0, 1, 1]);
+    let repeated = city.sign(&city.list(3), &[1, 2, 2]);
     refused_keeping_the_previous("repeated-signer", repeated, "below_threshold");
 }
 
@@ -143,10 +143,10 @@ fn refuses_a_tampered_list() {
     let city = City::new();
     let mut list = city.list(3);
     list.issuer_keys[1].status = KeyStatus::Active;
-    let signed = city.sign(&list, &[0, 1, 2]);
+    let signed = city.sign(&list, &[1, 2, 3]);
     // Re-enable the leaked key after signing: flip the status byte in the
     // signed payload (the signatures cover the original).
-    let genuine = city.sign(&city.list(3), &[0, 1, 2]);
+    let genuine = city.sign(&city.list(3), &[1, 2, 3]);
     assert_eq!(signed.len(), genuine.len());
     let diff: Vec<usize> = (0..genuine.len())
         .filter(|&i| genuine[i] != signed[i])
@@ -169,7 +169,7 @@ fn refuses_an_expired_list_and_status_lists_that_do_not_verify() {
     let mut old = city.list(3);
     old.issued_at = NOW.minus(Seconds::days(40));
     old.expires_at = NOW.minus(Seconds::days(10));
-    refused_keeping_the_previous("expired", city.sign(&old, &[0, 1, 2]), "trust_list_expired");
+    refused_keeping_the_previous("expired", city.sign(&old, &[1, 2, 3]), "trust_list_expired");
 
     let station = Station::new();
     let server = serve(&city, &city.trust_list(1));
@@ -183,7 +183,7 @@ fn refuses_an_expired_list_and_status_lists_that_do_not_verify() {
         NOW,
         NOW.plus(Seconds::hours(24)),
         &sealpass_core::StatusBits::new(4096),
-        &city.stranger,
+        &city.rogue,
     )
     .unwrap();
     server.put("/sealpass/status/CN-610100.cbor", &forged);
@@ -232,7 +232,7 @@ fn fetches_a_status_list_from_the_url_its_key_names() {
     let server = Server::start();
     let mut list = city.list(1);
     list.issuer_keys[0].status_list_url = Some(format!("{}/revocations/xian", server.url()));
-    server.put("/trust-list.cbor", &city.sign(&list, &[0, 1, 2]));
+    server.put("/trust-list.cbor", &city.sign(&list, &[1, 2, 3]));
     server.put("/revocations/xian", &city.current_status_list());
     let roots = roots_file(&city, &station);
     let out = station

@@ -317,19 +317,19 @@ fn trusted(signed: &SignedTrustList, bytes: &[u8]) -> TrustedList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{Ceremony, NOW, key, root_set, sign_list};
+    use crate::testkit::{City, NOW, root_set, sign_list};
 
     /// Finding 6 of the security review: a stored list was checked only
     /// against its own roots, so a file written by anyone who made their
     /// own root set loaded as trusted.
     #[test]
     fn a_stored_list_is_restored_only_against_the_pinned_roots() {
-        let city = Ceremony::new();
-        let impostors: Vec<_> = (1..=3).map(|i| key(&format!("impostor {i}"))).collect();
+        let city = City::new();
+        let impostors = city.impostors();
         let forged = TrustList {
             sequence: 99,
             roots: root_set(&impostors, 2),
-            ..city.list.clone()
+            ..city.first_list().clone()
         };
         let forged = sign_list(&forged, &impostors[..2]);
         assert!(TrustedList::from_stored(&forged).is_ok());
@@ -340,21 +340,21 @@ mod tests {
                 ..
             })
         ));
-        let restored = TrustedList::restore(&city.roots, &city.signed).unwrap();
+        let restored = TrustedList::restore(&city.roots, city.signed_first_list()).unwrap();
         assert_eq!(restored.list().sequence, 1);
     }
 
     #[test]
     fn a_rotated_list_restores_against_the_roots_it_replaced_or_its_own() {
-        let city = Ceremony::new();
-        let new_custodians: Vec<_> = (6..=8).map(|i| key(&format!("custodian {i}"))).collect();
+        let city = City::new();
+        let new_custodians = city.custodians(&[6, 7, 8]);
         let new_roots = root_set(&new_custodians, 2);
         let rotated = TrustList {
             sequence: 2,
             roots: new_roots.clone(),
-            ..city.list.clone()
+            ..city.first_list().clone()
         };
-        let mut signers = city.custodians[..3].to_vec();
+        let mut signers = city.custodians(&[1, 2, 3]);
         signers.extend(new_custodians[..2].iter().cloned());
         let rotated = sign_list(&rotated, &signers);
         // Stored before the pin followed the rotation, and after.
@@ -365,9 +365,9 @@ mod tests {
             &TrustList {
                 sequence: 2,
                 roots: new_roots,
-                ..city.list.clone()
+                ..city.first_list().clone()
             },
-            &city.custodians[..3],
+            &city.custodians(&[1, 2, 3]),
         );
         assert!(TrustedList::restore(&city.roots, &old_only).is_err());
     }
@@ -376,10 +376,13 @@ mod tests {
     /// was damaged must not accept a lower sequence than ever accepted.
     #[test]
     fn bootstrapping_again_never_goes_below_the_highest_sequence_accepted() {
-        let city = Ceremony::new();
-        assert!(TrustedList::bootstrap_at_least(&city.roots, &city.signed, NOW, 1).is_ok());
+        let city = City::new();
+        assert!(
+            TrustedList::bootstrap_at_least(&city.roots, city.signed_first_list(), NOW, 1).is_ok()
+        );
         let refused =
-            TrustedList::bootstrap_at_least(&city.roots, &city.signed, NOW, 2).unwrap_err();
+            TrustedList::bootstrap_at_least(&city.roots, city.signed_first_list(), NOW, 2)
+                .unwrap_err();
         assert_eq!(
             refused,
             TrustUpdateError::BelowHighestAccepted {
@@ -393,19 +396,19 @@ mod tests {
     /// Finding 3: a list issued in the future is refused (T7).
     #[test]
     fn a_list_issued_in_the_future_is_refused() {
-        let city = Ceremony::new();
+        let city = City::new();
         let ahead = TrustList {
             sequence: 2,
             issued_at: NOW.plus(Seconds::minutes(6)),
-            ..city.list.clone()
+            ..city.first_list().clone()
         };
-        let ahead = sign_list(&ahead, &city.custodians[..3]);
+        let ahead = sign_list(&ahead, &city.custodians(&[1, 2, 3]));
         assert_eq!(
-            city.trusted.update(&ahead, NOW).unwrap_err().code(),
+            city.trusted().update(&ahead, NOW).unwrap_err().code(),
             "trust_list_issued_in_future"
         );
         assert!(matches!(
-            city.trusted.update(&ahead, NOW.plus(Seconds::minutes(1))),
+            city.trusted().update(&ahead, NOW.plus(Seconds::minutes(1))),
             Ok(TrustUpdate::Replaced(_))
         ));
     }

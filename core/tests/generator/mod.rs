@@ -32,7 +32,7 @@ pub fn generate() -> Vec<VectorFile> {
         status_cases::cases(&city),
         trust_cases::cases(&city),
     ];
-    let mut files: Vec<VectorFile> = city.fixtures().iter().map(Fixture::render).collect();
+    let mut files: Vec<VectorFile> = city::fixtures(&city).iter().map(Fixture::render).collect();
     files.extend(cases.iter().flatten().map(Case::render));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut paths = BTreeSet::new();

@@ -2,7 +2,10 @@
 //! trusts a list now (`trusted:`) or holds only the pinned root set from the
 //! ceremony (`pinned-roots:`). Rules T0-T7 of docs/trust.md.
 
-use super::city::{City, ROOTS, TRUST_LIST, TRUST_LIST_ROTATED, TRUST_LIST_SEQ2, claims};
+use super::city::{
+    City, ROOTS, TRUST_LIST, TRUST_LIST_ROTATED, TRUST_LIST_SEQ2, claims, list, list_v1,
+    rotated_list, trust_list,
+};
 use super::raw::{RawSign1, cbor, root_signature, signed_list, signed_list_with_body_header};
 use super::{Case, Kind, hex};
 use sealpass_core::cose::encode_sign;
@@ -40,7 +43,7 @@ pub fn cases(city: &City) -> Vec<Case> {
 }
 
 fn accepted(city: &City) -> Vec<Case> {
-    let more_signatures = hex(&sign_list(&city.list(1), &city.custodians(&[1, 2, 3, 4])));
+    let more_signatures = hex(&sign_list(&list(city, 1), &city.custodians(&[1, 2, 3, 4])));
     vec![
         update(
             "valid-same-content-more-signatures",
@@ -80,7 +83,7 @@ fn accepted(city: &City) -> Vec<Case> {
 }
 
 fn refused_signatures(city: &City) -> Vec<Case> {
-    let seq2 = city.list(2);
+    let seq2 = list(city, 2);
     let signed_by = |list: &TrustList, custodians: &[usize]| {
         hex(&sign_list(list, &city.custodians(custodians)))
     };
@@ -103,7 +106,7 @@ fn refused_signatures(city: &City) -> Vec<Case> {
         .map(|key| root_signature(&payload, key, ALG_ED25519))
         .collect();
     let tampered = encode_sign(&swapped.to_cbor(), &signatures);
-    let rotated = city.rotated_list();
+    let rotated = rotated_list(city);
     let seq3_rotated = TrustList {
         sequence: 3,
         ..rotated.clone()
@@ -228,31 +231,31 @@ fn refused_contents(city: &City) -> Vec<Case> {
     let signed_by = |list: &TrustList, custodians: &[usize]| {
         hex(&sign_list(list, &city.custodians(custodians)))
     };
-    let mut same_sequence = city.list(1);
+    let mut same_sequence = list(city, 1);
     same_sequence.issuer_keys[0].status = KeyStatus::Retired;
     let expired = TrustList {
         issued_at: NOW.minus(Seconds::days(31)),
         expires_at: NOW.minus(Seconds::hours(1)),
-        ..city.list(2)
+        ..list(city, 2)
     };
     let impossible = TrustList {
         roots: root_set(&city.custodians(&[1, 2, 3, 4, 5]), 6),
-        ..city.list(2)
+        ..list(city, 2)
     };
-    let mut duplicate_key = city.list(2);
+    let mut duplicate_key = list(city, 2);
     duplicate_key
         .issuer_keys
         .push(duplicate_key.issuer_keys[0].clone());
     let future = TrustList {
         issued_at: NOW.plus(Seconds::days(10)),
         expires_at: NOW.plus(Seconds::days(40)),
-        ..city.list(2)
+        ..list(city, 2)
     };
-    let mut root_as_issuer = city.list(2);
+    let mut root_as_issuer = list(city, 2);
     root_as_issuer.issuer_keys[0].public_key = city.custodian(4).verifying_key().to_bytes();
-    let mut missing_lifetime = city.list(2);
+    let mut missing_lifetime = list(city, 2);
     missing_lifetime.issuer_keys[1].max_pass_lifetime = None;
-    let trusted = city.trust_list();
+    let trusted = trust_list(city);
     vec![
         update(
             "candidate-issued-in-future",
@@ -280,7 +283,7 @@ fn refused_contents(city: &City) -> Vec<Case> {
             "valid",
             "sequence 2 in format version 1 (no pass lifetimes) is still read; its keys' passes get the 7-day cap",
             TRUST_LIST,
-            &signed_by(&city.list_v1(2), &[1, 2, 3]),
+            &signed_by(&list_v1(city, 2), &[1, 2, 3]),
         ),
         update(
             "rollback",

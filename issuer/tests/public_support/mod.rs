@@ -1,7 +1,7 @@
-//! A test city for the public API: a real store (SQLite or PostgreSQL,
-//! through the issue-4 harness in `tests/support`), three people enrolled
-//! through the real ingestion code, their passes signed by the real signer
-//! with the test city's issuer key, the test ceremony's trust list
+//! The public API's harness: a real store (SQLite or PostgreSQL, through
+//! the issue-4 harness in `tests/support`), three people enrolled through
+//! the real ingestion code, their passes signed by the real signer with the
+//! test city's issuer key (`testkit::City`), the city's first trust list
 //! published, and two identity providers (EdDSA and ES256) whose tokens
 //! the tests make. The clock is pinned.
 #![allow(dead_code)]
@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http_body_util::BodyExt;
-use sealpass_core::testkit::{Ceremony, NOW};
+use sealpass_core::testkit::{City, NOW};
 use sealpass_core::{Seconds, Timestamp};
 use sealpass_issuer::read::public::auth::{
     IdentityProvider, IdentityProviders, ed25519_jwk, parse_jwks, sign_eddsa,
@@ -97,13 +97,13 @@ pub fn token(sub: &str) -> String {
     sign_eddsa(&ed_key(), "sso-2026", &claims(sub))
 }
 
-pub struct PublicCity {
+pub struct PublicHarness {
     pub store: Store,
     pub guard: StoreGuard,
     pub clock: Arc<AtomicU64>,
     pub state: PublicState,
     pub app: Router,
-    pub ceremony: Ceremony,
+    pub city: City,
     pub signer: PassSigner,
 }
 
@@ -124,27 +124,27 @@ impl Answer {
     }
 }
 
-impl PublicCity {
-    pub async fn new(backend: Backend) -> PublicCity {
-        PublicCity::with(backend, |_| {}).await
+impl PublicHarness {
+    pub async fn new(backend: Backend) -> PublicHarness {
+        PublicHarness::with(backend, |_| {}).await
     }
 
-    pub async fn with(backend: Backend, adjust: impl FnOnce(&mut PublicSettings)) -> PublicCity {
+    pub async fn with(backend: Backend, adjust: impl FnOnce(&mut PublicSettings)) -> PublicHarness {
         let (store, guard) = support::store(backend).await;
-        PublicCity::over(store, guard, adjust).await
+        PublicHarness::over(store, guard, adjust).await
     }
 
-    /// The test city over `store` (migrated, empty), kept alive by `guard`.
+    /// The harness over `store` (migrated, empty), kept alive by `guard`.
     pub async fn over(
         store: Store,
         guard: StoreGuard,
         adjust: impl FnOnce(&mut PublicSettings),
-    ) -> PublicCity {
+    ) -> PublicHarness {
         let report = support::ingest_csv(&store, Kind::Enrolments, PEOPLE_CSV, "test", NOW).await;
         assert_eq!(report.applied, 3, "{report:?}");
-        let ceremony = Ceremony::new();
+        let city = City::new();
         store
-            .publish_trust_list(1, &ceremony.signed, NOW)
+            .publish_trust_list(1, city.signed_first_list(), NOW)
             .await
             .unwrap();
         let signer = PassSigner::new(
@@ -172,13 +172,13 @@ impl PublicCity {
             Arc::new(move || Timestamp(read.load(Ordering::SeqCst))),
             None,
         );
-        PublicCity {
+        PublicHarness {
             app: app(state.clone()),
             store,
             guard,
             clock,
             state,
-            ceremony,
+            city,
             signer,
         }
     }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// scrypt cost) and its card (`issuer.key`, `issuer.pub` in `dir`): what
 /// `sign --key-card` reads on a real machine. Returns the card's path.
 pub fn sealed_issuer_key(dir: &Path, passphrase: &str) -> PathBuf {
-    let key = testkit::key("issuer CN-610100 2026");
+    let key = testkit::City::new().active;
     let sealed = SealedKey::seal(
         &key,
         KeyRole::Issuer,

@@ -53,9 +53,9 @@ pub enum StoreGuard {
 
 /// The test city's issuer key (testkit: public, never for real use).
 pub fn issuer_key() -> IssuerKey {
-    IssuerKey::new(Arc::new(sealpass_core::ExpandedKey::new(&testkit::key(
-        "issuer CN-610100 2026",
-    ))))
+    IssuerKey::new(Arc::new(sealpass_core::ExpandedKey::new(
+        &testkit::City::new().active,
+    )))
 }
 
 /// Three people of the test city, all enrolled without a refusal (the

@@ -39,7 +39,7 @@ struct RawSigning {
 }
 
 fn raw_signing(threads: usize, duration: Duration) -> RawSigning {
-    let key = testkit::key("issuer CN-610100 2026");
+    let key = testkit::City::new().active;
     let message = testkit::sample_claims(NOW).to_cbor();
     let mut sig_structure = b"\x84\x6aSignature1\x4d\xa2\x01\x32\x04\x48\x1f\x51\xfa\x5b\x85\x3a\x9f\x0d\x50sealpass pass v1\x58\x5b".to_vec();
     sig_structure.extend_from_slice(&message);
@@ -243,7 +243,7 @@ async fn bench(name: &str, store: Store, subjects: u64, postmaster: Option<u32>)
         let person = Population::new(2026, subjects, NOW).person(subjects / 2);
         let stored = store.subject(&person.subject).await.unwrap().unwrap();
         assert_eq!(stored.pass_issued_at, Some(now.0 as i64));
-        let city = testkit::Ceremony::new();
+        let city = testkit::City::new();
         let policy = sealpass_core::CheckpointPolicy {
             name: "any".into(),
             colours: sealpass_core::Colour::ALL.to_vec(),
@@ -252,7 +252,7 @@ async fn bench(name: &str, store: Store, subjects: u64, postmaster: Option<u32>)
             // The signature is what is checked here, not revocation.
             danger_accept_unchecked_revocation: true,
         };
-        sealpass_core::Verifier::new(&city.trusted, &policy)
+        sealpass_core::Verifier::new(city.trusted(), &policy)
             .verify(stored.pass_text.as_deref().unwrap(), now)
             .expect("a stored pass verifies");
     }

@@ -78,7 +78,7 @@ async fn main() {
 
     let mut config = SignerConfig::new(testkit::ISSUER);
     config.threads = 2;
-    let key = IssuerKey::new(Arc::new(testkit::key("issuer CN-610100 2026")));
+    let key = IssuerKey::new(Arc::new(testkit::City::new().active));
     let signer = PassSigner::new(store.clone(), key, config).expect("a signer");
     let started = Instant::now();
     let round = signer.round(now, &|_| {}).await.expect("the bulk round");

@@ -5,14 +5,14 @@
 //!
 //! ```
 //! use sealpass_checkpoint::{Lists, SyncResult};
-//! use sealpass_core::testkit::{Ceremony, NOW};
+//! use sealpass_core::testkit::{City, NOW};
 //!
-//! let city = Ceremony::new();
+//! let city = City::new();
 //! let mut lists = Lists::default();
 //! lists.pin_roots(&city.roots.to_cbor()).unwrap();
-//! let report = lists.offer_trust_list("trust-list.cbor", &city.signed, NOW);
+//! let report = lists.offer_trust_list("trust-list.cbor", city.signed_first_list(), NOW);
 //! assert_eq!(report.result, SyncResult::Bootstrapped);
-//! let status = city.signed_status_list(&[]);
+//! let status = city.large_status_list(&[]);
 //! let report = lists.offer_status_list("CN-610100", "status/CN-610100.cbor", &status, NOW);
 //! assert_eq!(report.result, SyncResult::Accepted);
 //! assert!(lists.unchecked_issuers(NOW).is_empty());

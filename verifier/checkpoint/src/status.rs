@@ -223,18 +223,18 @@ fn trust_list_state(trusted: &TrustedList, now: Timestamp, next_sync: Timestamp)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sealpass_core::testkit::{Ceremony, NOW};
+    use sealpass_core::testkit::{City, NOW};
 
-    fn synced(city: &Ceremony) -> Lists {
+    fn synced(city: &City) -> Lists {
         let mut lists = Lists::default();
         lists.pin_roots(&city.roots.to_cbor()).unwrap();
-        lists.offer_trust_list("trust-list.cbor", &city.signed, NOW);
+        lists.offer_trust_list("trust-list.cbor", city.signed_first_list(), NOW);
         lists
     }
 
     #[test]
     fn not_ready_without_a_current_status_list_of_every_issuer() {
-        let city = Ceremony::new();
+        let city = City::new();
         let mut lists = synced(&city);
         let policy = CheckpointPolicy::default();
         let status = lists.status(NOW, Seconds::hours(24), &policy);
@@ -253,7 +253,7 @@ mod tests {
         };
         assert!(lists.status(NOW, Seconds::hours(24), &lax).ready);
 
-        lists.offer_status_list("CN-610100", "s", &city.signed_status_list(&[]), NOW);
+        lists.offer_status_list("CN-610100", "s", &city.large_status_list(&[]), NOW);
         let status = lists.status(NOW, Seconds::hours(24), &policy);
         assert!(status.ready, "{status:?}");
         assert_eq!(status.status_lists[0].state, "current");

@@ -39,7 +39,7 @@ fn refused_lists_leave_the_held_ones_deciding() {
     let city = City::at(NOW);
     let mut lists = synced(&city);
     // T3: two custodians are not enough.
-    let two = city.sign(&city.list(2), &[0, 1]);
+    let two = city.sign(&city.list(2), &[1, 2]);
     let report = lists.offer_trust_list("t", &two, NOW);
     assert_eq!(report.result, SyncResult::Refused);
     assert_eq!(report.code, Some("below_threshold"));
@@ -58,7 +58,7 @@ fn refused_lists_leave_the_held_ones_deciding() {
     let mut old = city.list(4);
     old.expires_at = NOW.minus(Seconds::hours(1));
     old.issued_at = NOW.minus(Seconds::days(2));
-    let report = lists.offer_trust_list("t", &city.sign(&old, &[0, 1, 2]), NOW);
+    let report = lists.offer_trust_list("t", &city.sign(&old, &[1, 2, 3]), NOW);
     assert_eq!(report.code, Some("trust_list_expired"));
     // Tampered bytes.
     let mut tampered = city.trust_list(5);

@@ -9,7 +9,7 @@
 mod support;
 
 use sealpass_checkpoint::{Lists, Outcome, SyncResult};
-use sealpass_core::testkit::{City, NOW, key, root_set, sign_list};
+use sealpass_core::testkit::{City, NOW, root_set, sign_list};
 use sealpass_core::{RootSet, Seconds, TrustList};
 use support::{bootstrapped, code, synced, verdict};
 
@@ -98,7 +98,7 @@ fn a_forged_stored_list_self_signed_by_other_roots_is_refused_at_load() {
     let held = bootstrapped(&city, 1);
     // Whoever can write the phone's storage makes a root set of their own
     // and a list it signs: it meets its own threshold, not the pinned one.
-    let impostors: Vec<_> = (1..=3).map(|i| key(&format!("impostor {i}"))).collect();
+    let impostors = city.impostors();
     let forged = TrustList {
         sequence: 99,
         roots: root_set(&impostors, 2),
@@ -155,14 +155,14 @@ fn a_stored_list_older_than_the_highest_sequence_accepted_is_refused_at_load() {
 fn the_pinned_roots_follow_a_rotation_the_checkpoint_accepted() {
     let city = City::at(NOW);
     let mut held = bootstrapped(&city, 1);
-    let new_custodians: Vec<_> = (6..=8).map(|i| key(&format!("custodian {i}"))).collect();
+    let new_custodians = city.custodians(&[6, 7, 8]);
     let new_roots: RootSet = root_set(&new_custodians, 2);
     let rotated = TrustList {
         sequence: 2,
         roots: new_roots.clone(),
         ..city.list(2)
     };
-    let mut signers = city.custodians[..3].to_vec();
+    let mut signers = city.custodians(&[1, 2, 3]);
     signers.extend(new_custodians[..2].iter().cloned());
     let rotated = sign_list(&rotated, &signers);
     let report = held.offer_trust_list("t", &rotated, NOW);
@@ -183,7 +183,7 @@ fn the_pinned_roots_follow_a_rotation_the_checkpoint_accepted() {
 
     // After the rotation the old custodians alone no longer govern: a list
     // they sign is refused at load.
-    let old_only = sign_list(&city.list(5), &city.custodians[..3]);
+    let old_only = sign_list(&city.list(5), &city.custodians(&[1, 2, 3]));
     let (_, loaded) = restarted(&held, &old_only);
     assert_eq!(error_code(loaded), "trust_list_damaged");
 }

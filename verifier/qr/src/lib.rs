@@ -129,7 +129,7 @@ mod tests {
     use super::*;
     use qrcode::{EcLevel, QrCode};
     use sealpass_core::sign_pass;
-    use sealpass_core::testkit::{Ceremony, NOW, key, sample_claims};
+    use sealpass_core::testkit::{City, NOW, sample_claims};
 
     /// A pass at `module` pixels a module, centred on a grey `w` x `h` frame.
     fn frame_with_pass(text: &str, module: u32, w: u32, h: u32) -> Frame {
@@ -153,13 +153,13 @@ mod tests {
 
     #[test]
     fn every_look_reads_a_pass_in_a_camera_frame() {
-        let city = Ceremony::new();
-        let text = sign_pass(&sample_claims(NOW), &city.issuer_key).unwrap();
+        let city = City::new();
+        let text = sign_pass(&sample_claims(NOW), &city.active).unwrap();
         let frame = frame_with_pass(&text, 5, 640, 480);
         for look in [Look::Multi, Look::Generic, Look::MultiGlobal] {
             assert_eq!(read(&frame, look), std::slice::from_ref(&text), "{look:?}");
         }
-        let other = sign_pass(&sample_claims(NOW), &key("another issuer")).unwrap();
+        let other = sign_pass(&sample_claims(NOW), &city.rogue).unwrap();
         assert_ne!(
             read(&frame_with_pass(&other, 4, 640, 480), Look::Multi),
             [text]

@@ -8,19 +8,19 @@
 //! JSON for structures), so the same API is tested natively:
 //!
 //! ```
-//! use sealpass_core::testkit::{Ceremony, NOW};
+//! use sealpass_core::testkit::{City, NOW};
 //! use sealpass_web::Checkpoint;
 //!
-//! let city = Ceremony::new();
+//! let city = City::new();
 //! let now_ms = NOW.0 as f64 * 1000.0; // what Date.now() gives
 //! let mut checkpoint = Checkpoint::new();
 //! checkpoint.pin_roots(&city.roots.to_cbor());
-//! checkpoint.offer_trust_list("trust-list.cbor", &city.signed, now_ms);
-//! let pass = sealpass_core::sign_pass(&city.claims(), &city.issuer_key).unwrap();
+//! checkpoint.offer_trust_list("trust-list.cbor", city.signed_first_list(), now_ms);
+//! let pass = sealpass_core::sign_pass(&city.claims(), &city.active).unwrap();
 //! // Without its issuer's status list, revocation cannot be checked.
 //! let verdict = checkpoint.verify_text(&pass, now_ms);
 //! assert!(verdict.contains(r#""code":"revocation_not_checked""#));
-//! let status_list = city.signed_status_list(&[]);
+//! let status_list = city.large_status_list(&[]);
 //! checkpoint.offer_status_list("CN-610100", "status/CN-610100.cbor", &status_list, now_ms);
 //! let verdict = checkpoint.verify_text(&pass, now_ms);
 //! assert!(verdict.contains(r#""verdict":"valid""#));

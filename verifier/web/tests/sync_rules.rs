@@ -69,7 +69,7 @@ fn offers_answer_with_the_sync_json_fields() {
         "issued_at": list.issued_at.0, "expires_at": list.expires_at.0,
     });
     assert_eq!(report, bootstrapped);
-    let two = city.sign(&city.list(2), &[0, 1]);
+    let two = city.sign(&city.list(2), &[1, 2]);
     let report = json(checkpoint.offer_trust_list("t", &two, ms(NOW)));
     assert_eq!(report["result"], "refused");
     assert_eq!(report["code"], "below_threshold");

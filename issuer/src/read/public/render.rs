@@ -133,11 +133,11 @@ fn push_number(out: &mut String, n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sealpass_core::testkit::{NOW, key, sample_claims};
+    use sealpass_core::testkit::{City, NOW, sample_claims};
     use sealpass_core::{HealthStatus, PassClaims, Seconds, Vaccination, sign_pass};
 
     fn full_pass() -> String {
-        sign_pass(&sample_claims(NOW), &key("issuer CN-610100 2026")).unwrap()
+        sign_pass(&sample_claims(NOW), &City::new().active).unwrap()
     }
 
     /// The fewest claims a pass can have: no vaccination, no test.
@@ -159,7 +159,7 @@ mod tests {
                 last_test: None,
             },
         };
-        sign_pass(&claims, &key("issuer CN-610100 2026")).unwrap()
+        sign_pass(&claims, &City::new().active).unwrap()
     }
 
     /// Pass-like texts, `SP1:` and Base45 characters, from version 1 to 40.

@@ -96,7 +96,7 @@ pub fn key_standing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sealpass_core::testkit::{Ceremony, ISSUER, NOW};
+    use sealpass_core::testkit::{City, ISSUER, NOW};
     use sealpass_core::{Seconds, Signer};
 
     const DAY: Seconds = Seconds::hours(24);
@@ -106,9 +106,9 @@ mod tests {
     /// every checkpoint refuses.
     #[test]
     fn a_key_stands_only_for_passes_within_its_lifetime_bound() {
-        let ceremony = Ceremony::new();
-        let list = ceremony.trusted.list().clone();
-        let kid = ceremony.issuer_key.kid();
+        let city = City::new();
+        let list = city.trusted().list().clone();
+        let kid = city.active.kid();
         assert_eq!(
             key_standing(&list, kid, ISSUER, NOW, Seconds::days(2)),
             Ok(())
@@ -121,9 +121,9 @@ mod tests {
 
     #[test]
     fn only_an_active_listed_key_of_this_issuer_inside_its_window_stands() {
-        let ceremony = Ceremony::new();
-        let mut list = ceremony.trusted.list().clone();
-        let kid = ceremony.issuer_key.kid();
+        let city = City::new();
+        let mut list = city.trusted().list().clone();
+        let kid = city.active.kid();
         assert_eq!(key_standing(&list, kid, ISSUER, NOW, DAY), Ok(()));
 
         let stranger = Kid::of(&[7; 32]);
