@@ -54,7 +54,7 @@ pub fn build(workspace: &Workspace) -> Result<()> {
     let stamp = target.join("dist-inputs.sha256");
     let built = BUILT.iter().all(|file| dist.join(file).is_file());
     if built && fs::read_to_string(&stamp).is_ok_and(|held| held.trim() == inputs) {
-        println!("web verifier up to date in {}", dist.display());
+        eprintln!("web verifier up to date in {}", dist.display());
         return Ok(());
     }
 
@@ -79,7 +79,8 @@ pub fn build(workspace: &Workspace) -> Result<()> {
         .with_context(|| format!("cannot write {}", stamp.display()))?;
 
     let wasm_bytes = fs::read(dist.join("pkg/sealpass_web_bg.wasm"))?;
-    println!(
+    // On stderr with cargo's own messages: stdout is the demo's banner.
+    eprintln!(
         "built {}: sealpass_web_bg.wasm {} bytes ({} gzipped), service worker cache {version} ({:.0} s)",
         dist.display(),
         wasm_bytes.len(),
