@@ -16,7 +16,6 @@
 mod demo;
 mod web;
 
-use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,15 +45,18 @@ enum Task {
     Demo(demo::DemoArgs),
 }
 
-fn main() -> Result<ExitCode> {
+fn main() -> ExitCode {
+    let task = Cli::parse().task;
     let workspace = Workspace::locate();
-    match Cli::parse().task {
-        Task::Web => {
-            web::build(&workspace)?;
-            Ok(ExitCode::SUCCESS)
-        }
+    let done = match task {
+        Task::Web => web::build(&workspace).map(|()| ExitCode::SUCCESS),
         Task::Demo(args) => demo::run(&workspace, args),
-    }
+    };
+    // What went wrong and what to do, without a backtrace.
+    done.unwrap_or_else(|error| {
+        eprintln!("error: {error:#}");
+        ExitCode::FAILURE
+    })
 }
 
 /// Where the source tree and cargo's target directory are.

@@ -95,7 +95,7 @@ fn ensure_wasm_target() -> Result<()> {
     if wasm_target_installed() {
         return Ok(());
     }
-    eprintln!("adding Rust's {WASM_TARGET} target: rustup target add {WASM_TARGET}");
+    eprintln!("Rust's {WASM_TARGET} target is missing: rustup target add {WASM_TARGET}");
     match Command::new("rustup")
         .args(["target", "add", WASM_TARGET])
         .status()
@@ -234,4 +234,35 @@ fn gzipped_size(bytes: &[u8]) -> Result<usize> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cache version is what verifier/web/build.sh (now gone) computed:
+    /// `find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum
+    /// | sha256sum | cut -c1-16`, run on this tree.
+    #[test]
+    fn the_service_worker_version_is_the_sha256sum_listing_hash() {
+        let dist = std::env::temp_dir().join(format!("xtask-sw-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dist);
+        fs::create_dir_all(dist.join("pkg")).unwrap();
+        for (path, bytes) in [
+            ("index.html", &b"<!doctype html>\n"[..]),
+            ("pkg/sealpass_web.js", b"export {};\n"),
+            ("pkg/sealpass_web_bg.wasm", b"\0asm"),
+            ("style.css", b"body{}\n"),
+            ("sw.js", b"const VERSION = 'c-__BUILD__';\n"),
+        ] {
+            fs::write(dist.join(path), bytes).unwrap();
+        }
+
+        let version = stamp_service_worker(&dist).unwrap();
+
+        assert_eq!(version, "bd70d24395b07bd1");
+        let script = fs::read_to_string(dist.join("sw.js")).unwrap();
+        assert_eq!(script, "const VERSION = 'c-bd70d24395b07bd1';\n");
+        fs::remove_dir_all(&dist).unwrap();
+    }
 }
