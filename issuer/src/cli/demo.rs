@@ -41,7 +41,8 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 3000)]
     citizens: u64,
     /// The web verifier's built files [default: verifier/web/dist of this
-    /// source tree, if built]
+    /// source tree, which `cargo xtask demo` builds before it starts the
+    /// demo, as `cargo xtask web` does]
     #[arg(long, value_name = "DIR")]
     verifier_app: Option<PathBuf>,
     #[command(flatten)]

@@ -2,8 +2,8 @@
 // shell and the wasm is cached at install and served from the cache, so
 // the page opens and decides with no network at all. The lists are not
 // cached here: the page fetches them on a sync and keeps them itself.
-// build.sh replaces the version with a hash of the built files, so a new
-// build installs a new cache and drops the old one.
+// `cargo xtask web` replaces the version with a hash of the built files, so
+// a new build installs a new cache and drops the old one.
 
 const VERSION = 'sealpass-checkpoint-__BUILD__';
 const SHELL = [

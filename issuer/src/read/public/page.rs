@@ -154,7 +154,7 @@ pub struct VerifierApp {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AppError {
-    #[error("{0} has no index.html: build the web verifier first (verifier/web/build.sh)")]
+    #[error("{0} has no index.html: build the web verifier first (cargo xtask web)")]
     NotBuilt(String),
     #[error("cannot read {path}: {source}")]
     Read {
@@ -265,6 +265,6 @@ impl VerifierApp {
 const NOT_INSTALLED: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width\"><title>sealpass verifier</title>\
 <main><h1>The offline web verifier is not installed here</h1>\
-<p>Build it with <code>verifier/web/build.sh</code> and start the issuer with \
+<p>Build it with <code>cargo xtask web</code> and start the issuer with \
 <code>--verifier-app verifier/web/dist</code> (docs/web-verifier.md). \
 The command-line verifier works meanwhile: <code>sealpass-verifier sync --from THIS-SERVER</code>.</p></main></html>\n";

@@ -1,10 +1,12 @@
-// End to end: the citizen page of the real `sealpass-issuer demo` in
-// Debian's Chromium on a small phone's screen. A demo citizen logs in; the
-// QR code is drawn from the pass text; a screenshot of it is read back by
-// `sealpass-verifier scan` against the lists the demo serves (synced from
-// the demo's root-set file) and decides VALID; the clock ticks; then the
-// server is stopped and a reload still shows the last pass. Screenshots go
-// to docs/screenshots/citizen-page*.png.
+// End to end: the citizen page of the real demo, started with the README's
+// run command (`cargo xtask demo`), in Debian's Chromium on a small phone's
+// screen. A demo citizen logs in; the QR code is drawn from the pass text; a
+// screenshot of it is read back by `sealpass-verifier scan` against the
+// lists the demo serves (synced from the demo's root-set file) and decides
+// VALID; the web verifier the same command serves at /verify/ syncs and
+// decides VALID on the pass text too; the clock ticks; then the server is
+// stopped and a reload still shows the last pass. Screenshots go to
+// docs/screenshots/citizen-page*.png.
 //
 //   (cd issuer/web/tests/e2e && npm ci && npm test)
 //
@@ -26,7 +28,6 @@ const screenshots = join(repo, 'docs/screenshots');
 const out = join(here, 'out');
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const targetDir = process.env.CARGO_TARGET_DIR || join(repo, 'target');
-const issuerBin = join(targetDir, 'debug/sealpass-issuer');
 const verifierBin = join(targetDir, 'debug/sealpass-verifier');
 
 let work;
@@ -36,23 +37,30 @@ let roots;
 let context;
 const serverLog = [];
 
-/** Start `sealpass-issuer demo` on free ports; resolve once its banner is printed. */
+/**
+ * Start the demo with the README's run command on free ports; resolve once
+ * its banner is printed. `cargo xtask demo` becomes the demo's own process
+ * (exec), so the child's SIGTERM reaches it.
+ */
 function startDemo(dataDir) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(issuerBin, [
-      'demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--citizens', '300',
-    ], { env: { ...process.env, SEALPASS_LOG: process.env.E2E_SERVER_LOG || 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('cargo', [
+      'xtask', 'demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--citizens', '300',
+    ], { cwd: repo, env: { ...process.env, SEALPASS_LOG: process.env.E2E_SERVER_LOG || 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = [];
     // The server's log, shown if the test fails.
     createInterface({ input: child.stderr }).on('line', (line) => serverLog.push(line));
-    const timeout = setTimeout(() => reject(new Error(`the demo did not start: ${lines.join('\n')}`)), 180_000);
+    // Bounded, and long enough to build the web verifier if it is not built yet.
+    const timeout = setTimeout(() => reject(new Error(`the demo did not start: ${lines.join('\n')}\n${serverLog.slice(-20).join('\n')}`)), 600_000);
     child.on('exit', (code) => reject(new Error(`the demo exited with ${code}: ${lines.join('\n')}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
       if (line.startsWith('Ctrl-C stops')) {
         clearTimeout(timeout);
         const field = (name) => lines.map((l) => l.trim()).find((l) => l.startsWith(name)).slice(name.length).trim();
-        resolvePromise({ child, lines, base: field('citizen page'), roots: field('roots').split(/\s+/)[0] });
+        resolvePromise({
+          child, lines, base: field('citizen page'), verifierPage: field('web verifier'), roots: field('roots').split(/\s+/)[0],
+        });
       }
     });
   });
@@ -73,10 +81,10 @@ function verifier(...args) {
 
 before(async () => {
   assert.ok(existsSync(executablePath), `Chromium is missing at ${executablePath}: run scripts/install-test-deps (Debian package chromium)`);
-  execFileSync('cargo', ['build', '--locked', '--quiet', '-p', 'sealpass-issuer', '-p', 'sealpass-verifier'], {
-    cwd: repo,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  // Each as `cargo run` builds it, so that starting the demo compiles nothing.
+  for (const pkg of ['sealpass-issuer', 'sealpass-verifier']) {
+    execFileSync('cargo', ['build', '--locked', '--quiet', '-p', pkg], { cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   mkdirSync(screenshots, { recursive: true });
@@ -95,6 +103,8 @@ before(async () => {
     args: [
       '--no-sandbox', '--headless', '--disable-gpu', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // The web verifier at /verify/ asks for a camera: a fake one, allowed.
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
     ],
   });
 });
@@ -179,6 +189,22 @@ test('log in, the QR appears and verifies, and the pass survives the server goin
   assert.equal(verdict.verdict, 'valid', JSON.stringify(verdict));
   assert.equal(verdict.masked_name, api.masked_name);
   assert.equal(verdict.revocation_checked, true);
+
+  // The web verifier the same command serves at /verify/ syncs the demo's
+  // lists (pinning its roots.cbor) and decides VALID on the pass text.
+  assert.equal(demo.verifierPage, `${base}verify/`, 'the banner says the web verifier is served');
+  const checkpoint = await context.newPage();
+  checkpoint.on('pageerror', (error) => errors.push(`/verify/: ${error.message}`));
+  await checkpoint.goto(demo.verifierPage);
+  await step('the web verifier is ready', checkpoint.locator('body[data-ready="true"]').waitFor({ timeout: 60_000 }));
+  await checkpoint.locator('summary', { hasText: 'Type or paste a pass' }).click();
+  await checkpoint.locator('#pass-text').fill(text);
+  await checkpoint.locator('#typed button[type="submit"]').click();
+  await step('the web verifier\'s verdict', checkpoint.locator('#verdict:not([hidden])').waitFor({ timeout: 30_000 }));
+  const seen = await checkpoint.evaluate(() => globalThis.sealpassLastVerdict);
+  assert.equal(seen.code, 'valid', JSON.stringify(seen));
+  assert.equal(seen.masked_name, api.masked_name);
+  await checkpoint.close();
 
   // The service worker keeps the page; make sure it controls it.
   await step('the service worker', page.waitForFunction(() => navigator.serviceWorker.ready.then(() => true)));

@@ -1,4 +1,4 @@
-// End-to-end: the built web verifier (verifier/web/dist, from build.sh) in
+// End-to-end: the built web verifier (verifier/web/dist, from `cargo xtask web`) in
 // Debian's Chromium, with a fake camera filming QR codes of passes signed
 // by the test city's issuer key (the e2e_fixtures example). A valid pass
 // shows green; an expired, a tampered and a revoked pass show red with the
@@ -9,7 +9,7 @@
 // warned of; markup in a pass is shown as text (security review, issue 15). Screenshots of each verdict go to
 // docs/screenshots/, decode times to out/performance.json.
 //
-//   verifier/web/build.sh && (cd verifier/web/tests/e2e && npm ci && npm test)
+//   cargo xtask web && (cd verifier/web/tests/e2e && npm ci && npm test)
 //
 // Chromium is /usr/bin/chromium (or $CHROMIUM); without it the test fails.
 
@@ -76,7 +76,7 @@ function serve(roots, { notFound } = {}) {
 
 before(async () => {
   assert.ok(existsSync(executablePath), `Chromium is missing at ${executablePath}: run scripts/install-test-deps (Debian package chromium)`);
-  assert.ok(existsSync(join(dist, 'pkg/sealpass_web_bg.wasm')), `no build in ${dist}: run verifier/web/build.sh first`);
+  assert.ok(existsSync(join(dist, 'pkg/sealpass_web_bg.wasm')), `no build in ${dist}: run cargo xtask web first`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   mkdirSync(screenshots, { recursive: true });
