@@ -109,10 +109,11 @@ def writer(admin_a, admin_b, token_file, subjects_file, out_dir):
 
 
 def timeline(log, load_json, load_started, killed_at, node_a, node_b, samples):
-    """Per second of the kill run: what the load generator (open_loop's JSON)
-    offered and got back, with its p99, beside nginx's log of who answered:
-    node A, node B, or A after nginx's try on B failed (retried). Seconds
-    count from the start of the load; B is killed during second KILL."""
+    """The kill run by phase (before, during and after the kill's second):
+    what the load generator (open_loop's JSON) offered and got back, with
+    the worst second's p99, beside nginx's log of who answered: node A,
+    node B, or A after nginx's try on B failed (retried). Seconds count
+    from the start of the load."""
     load = json.load(open(load_json))
     start = float(load_started)
     kill = float(killed_at) - start
@@ -141,23 +142,35 @@ def timeline(log, load_json, load_started, killed_at, node_a, node_b, samples):
             used, span = cpu_a.get(second, (0.0, 0.0))
             cpu_a[second] = (used + public + admin - previous[1], span + t - previous[0])
         previous = (t, public + admin)
-    print(f"Node B killed {kill:.2f} s into the load (the second marked kill).\n")
-    print("| second | offered | 200 | refused or failed | p99 of 200s | answered by A | by B | B failed, retried on A | node A CPU |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    total = {"offered": 0, "ok": 0, "bad": 0, "A": 0, "B": 0, "retried": 0}
-    for s in load["per_second"]:
-        t = s["t"]
-        n = nodes.get(t, {"A": 0, "B": 0, "retried": 0})
-        bad = s["shed"] + s["failed"]
-        for k, v in (("offered", s["offered"]), ("ok", s["ok"]), ("bad", bad), ("A", n["A"]),
-                     ("B", n["B"]), ("retried", n["retried"])):
-            total[k] += v
-        mark = " (kill)" if int(kill) == t else ""
-        used, span = cpu_a.get(t, (0.0, 0.0))
-        print(f"| {t}{mark} | {s['offered']:,} | {s['ok']:,} | {bad:,} | {s['ok_p99_ms']} ms"
-              f" | {n['A']:,} | {n['B']:,} | {n['retried']:,} | {used / span if span else 0:.2f} |")
-    print(f"| all | {total['offered']:,} | {total['ok']:,} | {total['bad']:,} | "
-          f"{load['phases'][0]['ok_p99_ms']} ms | {total['A']:,} | {total['B']:,} | {total['retried']:,} | |")
+    print(f"Node B killed {kill:.2f} s into the load. Each second is in the run's files (KEEP=1);")
+    print("by phase (summed; the worst second's p99; node A's mean CPU):\n")
+    print("| phase | seconds | offered | 200 | refused or failed | worst p99 of 200s | answered by A | by B | B failed, retried on A | node A CPU |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    phases = [("before the kill", lambda t: t < int(kill)), ("the kill's second", lambda t: t == int(kill)),
+              ("after the kill", lambda t: t > int(kill))]
+    keys = ("seconds", "offered", "ok", "bad", "A", "B", "retried")
+    total = dict.fromkeys(keys, 0)
+    for name, within in phases:
+        sums = dict.fromkeys(keys, 0)
+        worst, used, span = 0.0, 0.0, 0.0
+        for s in load["per_second"]:
+            t = s["t"]
+            if not within(t):
+                continue
+            n = nodes.get(t, {"A": 0, "B": 0, "retried": 0})
+            for k, v in (("seconds", 1), ("offered", s["offered"]), ("ok", s["ok"]),
+                         ("bad", s["shed"] + s["failed"]), ("A", n["A"]), ("B", n["B"]),
+                         ("retried", n["retried"])):
+                sums[k] += v
+            worst = max(worst, float(s["ok_p99_ms"] or 0))
+            u, sp = cpu_a.get(t, (0.0, 0.0))
+            used, span = used + u, span + sp
+        for k in keys:
+            total[k] += sums[k]
+        print(f"| {name} | {sums['seconds']} | {sums['offered']:,} | {sums['ok']:,} | {sums['bad']:,} | {worst} ms"
+              f" | {sums['A']:,} | {sums['B']:,} | {sums['retried']:,} | {used / span if span else 0:.2f} |")
+    print(f"| all | {total['seconds']} | {total['offered']:,} | {total['ok']:,} | {total['bad']:,} | "
+          f"{load['phases'][0]['ok_p99_ms']} ms (p99 of all) | {total['A']:,} | {total['B']:,} | {total['retried']:,} | |")
     statuses = {}
     for n in nodes.values():
         for k, v in n["status"].items():

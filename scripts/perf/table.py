@@ -105,23 +105,10 @@ def table(path):
     rec = next((r for r in records if r["kind"] == "recovery"), None)
     start = by.get(("rss", "overload-start"))
     if ten and unloaded:
-        p = ten["phases"][0]
-        base = unloaded["phases"][0]["ok_p99_ms"] or 0
-        shed99 = p["classes"].get("503", {}).get("p99_ms")
-        out.append(
-            "Goals at 10x overload, as this unpinned run sees them (latency from the scheduled "
-            "time: above 1x that is mostly the generator's own queue, up to its 2 s timeout, on "
-            "the cores the server runs on; the goals are judged on the pinned series, "
-            '"Overload at 10x" below):'
-        )
-        out.append("- goodput at least 0.9 of capacity: " + verdict(p["goodput_per_s"] >= 0.9 * cap, f"{p['goodput_per_s'] / cap:.2f}"))
-        if p["ok_p99_ms"] is not None:
-            out.append(
-                "- admitted p99 at most twice unloaded: "
-                + verdict(p["ok_p99_ms"] <= 2 * base, f"{ms(p['ok_p99_ms'])} against {ms(base)} at {unloaded['multiple']:g}x, {p['ok_p99_ms'] / max(base, 1e-9):.1f} times")
-            )
-        if shed99 is not None:
-            out.append("- shed requests answered in under 20 ms at p99: " + verdict(shed99 < 20, ms(shed99)))
+        # Goodput and latency at 10x are judged on the pinned series
+        # (scripts/perf/overload-pinned): here the generator shares the
+        # server's cores, and above 1x its own queue is what latency shows.
+        out.append("Unpinned, as this run sees them (the 10x goals are judged on the pinned series):")
         if rec:
             secs = rec["recovery"]["seconds"]
             out.append(
