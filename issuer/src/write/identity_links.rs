@@ -13,7 +13,7 @@ use super::ingest::checks::plain_text;
 use super::ingest::rows::{RowError, subject_id};
 use crate::model::{MAX_LINK_ISSUER_LEN, MAX_LINK_SUB_LEN};
 use crate::shared::errors::ApiError;
-use crate::store::{IdentityLink, LinkError, LinkOutcome, Scope};
+use crate::store::{ApiToken, IdentityLink, LinkError, LinkOutcome, Scope};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -39,23 +39,49 @@ struct UnlinkBody {
     sub: String,
 }
 
+/// A request body whose fields are checked.
+trait Checked: serde::de::DeserializeOwned {
+    fn check(&self) -> Result<(), RowError>;
+}
+
+impl Checked for LinkBody {
+    fn check(&self) -> Result<(), RowError> {
+        login(&self.issuer, &self.sub)?;
+        subject_id(&self.subject)
+    }
+}
+
+impl Checked for UnlinkBody {
+    fn check(&self) -> Result<(), RowError> {
+        login(&self.issuer, &self.sub)
+    }
+}
+
+/// The request's token, if it has the scope `identities:link`, and its
+/// body, if it is JSON of the right fields and they pass the checks; else
+/// the answer.
+async fn checked<T: Checked>(
+    state: &AdminState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(ApiToken, T), Response> {
+    let token = authorize(state, headers, Scope::IdentitiesLink).await?;
+    let body: T = read_json(headers, body).await?;
+    body.check()
+        .map_err(|refused| error(StatusCode::BAD_REQUEST, refused.code, refused.reason))?;
+    Ok((token, body))
+}
+
 /// `POST /admin/v1/identity-links`: `{"issuer", "sub", "subject"}`.
 pub(super) async fn link(
     State(state): State<AdminState>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let token = match authorize(&state, &headers, Scope::IdentitiesLink).await {
-        Ok(token) => token,
+    let (token, body) = match checked::<LinkBody>(&state, &headers, body).await {
+        Ok(checked) => checked,
         Err(response) => return response,
     };
-    let body: LinkBody = match read_json(&headers, body).await {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    if let Err(refused) = login(&body.issuer, &body.sub).and_then(|()| subject_id(&body.subject)) {
-        return row_error(refused);
-    }
     let link = IdentityLink {
         issuer: body.issuer,
         sub: body.sub,
@@ -96,17 +122,10 @@ pub(super) async fn unlink(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let token = match authorize(&state, &headers, Scope::IdentitiesLink).await {
-        Ok(token) => token,
+    let (token, body) = match checked::<UnlinkBody>(&state, &headers, body).await {
+        Ok(checked) => checked,
         Err(response) => return response,
     };
-    let body: UnlinkBody = match read_json(&headers, body).await {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    if let Err(refused) = login(&body.issuer, &body.sub) {
-        return row_error(refused);
-    }
     let now = (state.clock)();
     match state
         .store
@@ -179,10 +198,6 @@ async fn read_json<T: serde::de::DeserializeOwned>(
             format!("the body is not the expected JSON object: {e}"),
         )
     })
-}
-
-fn row_error(refused: RowError) -> Response {
-    error(StatusCode::BAD_REQUEST, refused.code, refused.reason)
 }
 
 fn ok(body: serde_json::Value) -> Response {

@@ -23,9 +23,10 @@
 //! *Why forget resolutions rather than keep a links cache:* the links table
 //! may hold many rows, and "no link" must be known too: a cache of links
 //! alone would still need a read per unknown login, and a cache of every
-//! login's answer is the remembered-token table already. Forgetting scans
-//! the table (about a millisecond a million tokens, per feed poll that saw
-//! a link change, and links change rarely); the request path adds nothing.
+//! login's answer is the remembered-token table already. Forgetting passes
+//! over every remembered token, shard by shard, once per feed poll that
+//! read a link change (links change rarely; not measured yet); the
+//! request path adds nothing.
 //! Until the feed has made its first read, and with `recheck = 0s`, no
 //! resolution is remembered: every request resolves from the store.
 

@@ -41,6 +41,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 const SHARDS: usize = 16;
 
+/// A remembered token (its key) waiting on its template's subject, until
+/// the token's `valid_until`.
+type Waiting = ([u8; 32], u64);
+
 struct Entry {
     /// The login and its times ([`Citizen::valid_from`] to
     /// [`Citizen::valid_until`]).
@@ -66,7 +70,7 @@ pub struct VerifiedTokens {
     /// Tokens remembered as linked while their template's subject was not
     /// enrolled, by that subject (with the token's `valid_until`): its
     /// enrolment makes them conflicts, so they are resolved again.
-    waiting_on_template: Mutex<HashMap<String, Vec<([u8; 32], u64)>>>,
+    waiting_on_template: Mutex<HashMap<String, Vec<Waiting>>>,
 }
 
 /// Whether a token was found in the table.
