@@ -12,6 +12,11 @@ use serde::Serialize;
 /// Longest idempotency key and subject id accepted, in bytes.
 pub const MAX_KEY_LEN: usize = 128;
 pub const MAX_SUBJECT_LEN: usize = 64;
+/// Longest identity provider `iss` an identity link accepts, in bytes.
+pub const MAX_LINK_ISSUER_LEN: usize = 256;
+/// Longest `sub` an identity link accepts, in bytes: a login whose `sub`
+/// is longer cannot be a sealpass subject by any template either.
+pub const MAX_LINK_SUB_LEN: usize = MAX_SUBJECT_LEN;
 /// Longest revocation reason accepted, in bytes.
 pub const MAX_REASON_LEN: usize = 200;
 

@@ -13,7 +13,8 @@ pub enum Command {
     /// The token is printed once, on standard output; the store keeps only
     /// its SHA-256. Give each system its own token with only the scopes it
     /// needs: subjects:import (enrol people), status:write (status
-    /// updates), passes:revoke (revoke passes).
+    /// updates), passes:revoke (revoke passes), identities:link (link a
+    /// login at an identity provider to a person, and unlink it).
     Create {
         /// A name for the system, recorded with every event it sends.
         #[arg(long)]

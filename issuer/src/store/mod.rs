@@ -12,6 +12,7 @@
 mod convert;
 mod due;
 mod events;
+mod identity_links;
 mod lists;
 pub mod pages;
 mod passes;
@@ -21,6 +22,7 @@ mod tokens;
 
 pub use due::{DuePage, DueSubject};
 pub use events::{Applied, EventOutcome};
+pub use identity_links::{IdentityLink, LinkError, LinkOutcome};
 pub use lists::{StoredStatusList, StoredTrustList};
 pub use passes::{PageWrite, StoreStats, SubjectView, SupersededPass};
 pub use subjects::EnrolOutcome;
@@ -182,7 +184,8 @@ impl Store {
 
     /// Bring the schema up to date (idempotent). Between the migration
     /// that adds `pass_pages` and the one that drops the old pass columns,
-    /// the passes are copied into pages (`convert.rs`).
+    /// the passes are copied into pages (`convert.rs`); the migrations
+    /// after the drop run after the copy.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let files: &[(i64, &str, &'static str)] = match self.kind() {
             BackendKind::Sqlite => &[
@@ -200,6 +203,11 @@ impl Store {
                     3,
                     "drop pass columns",
                     include_str!("../../migrations/sqlite/0003_drop_pass_columns.sql"),
+                ),
+                (
+                    4,
+                    "identity links",
+                    include_str!("../../migrations/sqlite/0004_identity_links.sql"),
                 ),
             ],
             BackendKind::Postgres => &[
@@ -223,6 +231,11 @@ impl Store {
                     "drop pass columns",
                     include_str!("../../migrations/postgres/0004_drop_pass_columns.sql"),
                 ),
+                (
+                    5,
+                    "identity links",
+                    include_str!("../../migrations/postgres/0005_identity_links.sql"),
+                ),
             ],
         };
         let migrator = |files: &[(i64, &str, &'static str)]| {
@@ -241,9 +254,12 @@ impl Store {
                     .collect(),
             )
         };
-        let before_drop = &files[..files.len() - 1];
-        // A store migrated already has the last migration too.
-        let mut first = migrator(before_drop);
+        let drop_at = files
+            .iter()
+            .position(|&(_, description, _)| description == "drop pass columns")
+            .expect("the migrations drop the pass columns");
+        // A store migrated already has the later migrations too.
+        let mut first = migrator(&files[..drop_at]);
         first.set_ignore_missing(true);
         on_backend!(self, pool => first.run(pool).await?);
         self.copy_pass_columns_into_pages().await?;

@@ -1,7 +1,8 @@
 //! The store reads the public API makes beyond what the signer and
 //! ingestion use (the store's read interface for the read side): a liveness ping, a subject's current pass alone (without the
-//! health columns the signer needs), and the subjects with new events (the
-//! pass book's change feed). Point reads and primary-key range reads only.
+//! health columns the signer needs), the subjects with new events (the
+//! pass book's change feed), and identity links with their changes
+//! (`identity_links.rs`). Point reads and primary-key range reads only.
 
 use super::pages::{PAGE_SUBJECTS, PassPage};
 use super::{Store, StoreError, StoredStatusList, StoredTrustList, on_backend};
@@ -162,6 +163,71 @@ impl StoreReader {
                 events.push((row.try_get("id")?, row.try_get("subject")?));
             }
             Ok(events)
+        })
+    }
+}
+
+/// The identity links' reads (`identity_links.rs`): what the public API
+/// needs to decide which subject a login is, and to notice links change.
+impl StoreReader {
+    /// The subject `issuer`/`sub` is linked to, if it is linked.
+    pub async fn linked_subject(
+        &self,
+        issuer: &str,
+        sub: &str,
+    ) -> Result<Option<String>, StoreError> {
+        on_backend!(self.store, pool => {
+            Ok(sqlx::query_scalar(
+                "SELECT s.subject FROM identity_links l JOIN subjects s ON s.id = l.subject_id \
+                 WHERE l.issuer = $1 AND l.sub = $2",
+            )
+            .bind(issuer)
+            .bind(sub)
+            .fetch_optional(pool)
+            .await?)
+        })
+    }
+
+    /// Whether a subject is enrolled under `subject`.
+    pub async fn subject_exists(&self, subject: &str) -> Result<bool, StoreError> {
+        on_backend!(self.store, pool => {
+            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM subjects WHERE subject = $1")
+                .bind(subject)
+                .fetch_optional(pool)
+                .await?;
+            Ok(found.is_some())
+        })
+    }
+
+    /// The number of the newest link change (0 when there is none): where
+    /// the links' change feed starts.
+    pub async fn last_link_change(&self) -> Result<i64, StoreError> {
+        on_backend!(self.store, pool => {
+            let version: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(version) FROM identity_link_changes")
+                    .fetch_one(pool)
+                    .await?;
+            Ok(version.unwrap_or(0))
+        })
+    }
+
+    /// The link changes after number `after`, in order, at most `limit`:
+    /// each number with the login (issuer, sub) it changed. Numbers commit
+    /// in order, so none is ever missed behind one already read.
+    pub async fn links_changed_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        on_backend!(self.store, pool => {
+            Ok(sqlx::query_as(
+                "SELECT version, issuer, sub FROM identity_link_changes \
+                 WHERE version > $1 ORDER BY version LIMIT $2",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
         })
     }
 }

@@ -22,13 +22,17 @@ pub enum Scope {
     StatusWrite,
     /// POST /admin/v1/revocations: revoke passes.
     PassesRevoke,
+    /// POST /admin/v1/identity-links and .../unlink: link a login at an
+    /// identity provider to a subject, and remove the link.
+    IdentitiesLink,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [
+    pub const ALL: [Scope; 4] = [
         Scope::SubjectsImport,
         Scope::StatusWrite,
         Scope::PassesRevoke,
+        Scope::IdentitiesLink,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +40,7 @@ impl Scope {
             Scope::SubjectsImport => "subjects:import",
             Scope::StatusWrite => "status:write",
             Scope::PassesRevoke => "passes:revoke",
+            Scope::IdentitiesLink => "identities:link",
         }
     }
 

@@ -10,6 +10,7 @@
 use crate::shared::clock::Clock;
 use crate::shared::errors::ApiError;
 use crate::store::{ApiToken, Scope, Store};
+use crate::write::identity_links;
 use crate::write::ingest::{self, ByteSource, Format, IngestError, Kind, Report};
 use axum::Router;
 use axum::body::{Body, BodyDataStream};
@@ -27,12 +28,19 @@ pub struct AdminState {
 }
 
 /// The admin API: `POST /admin/v1/subjects`, `/admin/v1/status`,
-/// `/admin/v1/revocations`.
+/// `/admin/v1/revocations`, and the identity links,
+/// `/admin/v1/identity-links` and `/admin/v1/identity-links/unlink`
+/// ([`identity_links`](super::identity_links)).
 pub fn admin_router(state: AdminState) -> Router {
     Router::new()
         .route("/admin/v1/subjects", post(import_subjects))
         .route("/admin/v1/status", post(import_status))
         .route("/admin/v1/revocations", post(import_revocations))
+        .route("/admin/v1/identity-links", post(identity_links::link))
+        .route(
+            "/admin/v1/identity-links/unlink",
+            post(identity_links::unlink),
+        )
         // Bodies of any size: they are streamed, never held whole.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
@@ -86,11 +94,17 @@ async fn import_revocations(
     .await
 }
 
-fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
+pub(super) fn error(
+    status: StatusCode,
+    code: &'static str,
+    message: impl Into<String>,
+) -> Response {
     ApiError::new(status, code, message).into_response()
 }
 
-async fn authorize(
+/// The token of the request if it is live and has `scope`; else the
+/// answer (401, 403, or 503 when the store fails).
+pub(super) async fn authorize(
     state: &AdminState,
     headers: &HeaderMap,
     scope: Scope,

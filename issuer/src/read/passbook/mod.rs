@@ -43,6 +43,7 @@ mod held;
 mod recheck;
 mod rendered;
 
+pub use feed::FollowsChanges;
 pub use recheck::{SAFETY_NET_PER_SECOND, SAFETY_NET_READS};
 pub use rendered::{Images, PassError, RenderedPass, render};
 
@@ -57,7 +58,7 @@ use recheck::{Check, Read, SAFETY_NET_BURST};
 use rendered::render_with_text;
 use sealpass_core::Timestamp;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// How a pass was found.
@@ -92,13 +93,16 @@ pub struct PassBook {
 
 impl PassBook {
     /// A pass book over `store`. Within a tokio runtime and with a
-    /// `recheck` above zero, it starts following the store's events.
+    /// `recheck` above zero, it starts following the store's events, and
+    /// tells `listener` (while it lives) what they and the identity links'
+    /// changes make stale.
     pub fn new(
         store: StoreReader,
         capacity: usize,
         recheck: Duration,
         recheck_unchanged: Duration,
         metrics: Metrics,
+        listener: Option<Weak<dyn FollowsChanges>>,
     ) -> PassBook {
         let book = PassBook {
             store,
@@ -124,6 +128,7 @@ impl PassBook {
                 book.feed_started.clone(),
                 book.epoch,
                 recheck,
+                listener,
             ));
         }
         book

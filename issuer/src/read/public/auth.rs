@@ -21,6 +21,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sealpass_core::{Seconds, Timestamp};
 use serde::Deserialize;
 use serde_json::Value;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Longest identity token accepted, in bytes.
@@ -301,10 +302,17 @@ impl AuthError {
     }
 }
 
-/// A citizen whose token verified: the sealpass subject it maps to.
+/// A citizen whose token verified: who the provider says it is, and the
+/// sealpass subject the provider's template maps it to (an identity link
+/// may map it to another: `super::identity_links`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Citizen {
+    /// The template's subject.
     pub subject: String,
+    /// The provider's `iss` (shared with the configuration)...
+    pub issuer: Arc<str>,
+    /// ... and the token's `sub`: the login an identity link names.
+    pub sub: Box<str>,
     /// The token is accepted from this time (its `nbf` and `iat` less the
     /// provider's skew) ...
     pub valid_from: u64,
@@ -317,11 +325,17 @@ pub struct Citizen {
 #[derive(Clone, Default)]
 pub struct IdentityProviders {
     providers: Vec<IdentityProvider>,
+    /// Each provider's `iss`, shared by the citizens it verifies.
+    issuers: Vec<Arc<str>>,
 }
 
 impl IdentityProviders {
     pub fn new(providers: Vec<IdentityProvider>) -> IdentityProviders {
-        IdentityProviders { providers }
+        let issuers = providers
+            .iter()
+            .map(|p| Arc::from(p.issuer.as_str()))
+            .collect();
+        IdentityProviders { providers, issuers }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -369,11 +383,12 @@ impl IdentityProviders {
             .get("iss")
             .and_then(Value::as_str)
             .ok_or(AuthError::MissingClaim("iss"))?;
-        let provider = self
+        let index = self
             .providers
             .iter()
-            .find(|p| p.issuer == issuer)
+            .position(|p| p.issuer == issuer)
             .ok_or(AuthError::UnknownIssuer)?;
+        let provider = &self.providers[index];
         let key = provider
             .keys
             .iter()
@@ -405,6 +420,8 @@ impl IdentityProviders {
         }
         Ok(Citizen {
             subject,
+            issuer: self.issuers[index].clone(),
+            sub: sub.into(),
             valid_from,
             valid_until,
         })

@@ -17,6 +17,7 @@
 pub mod auth;
 pub mod config;
 pub mod endpoints;
+pub mod identity_links;
 pub mod lists;
 pub mod ops;
 pub mod page;
@@ -26,7 +27,7 @@ pub mod verified_tokens;
 
 use crate::read::overload::door::DoorLimits;
 use crate::read::overload::{Admission, Door, InService, Limits, QueueDelay, protect};
-use crate::read::passbook::PassBook;
+use crate::read::passbook::{FollowsChanges, PassBook};
 use crate::shared::clock::Clock;
 use crate::shared::errors::ApiError;
 use crate::shared::metrics::Metrics;
@@ -106,7 +107,7 @@ pub(crate) struct Inner {
     pub book: PassBook,
     pub lists: lists::ListCache,
     pub providers: IdentityProviders,
-    pub verified_tokens: verified_tokens::VerifiedTokens,
+    pub verified_tokens: Arc<verified_tokens::VerifiedTokens>,
     pub clock: Clock,
     pub metrics: Metrics,
     pub limits: Limits,
@@ -141,6 +142,12 @@ impl PublicState {
         let metrics = Metrics::new();
         let delay = QueueDelay::new(settings.limits.max_queue_delay, metrics.clone());
         let in_service = InService::new(settings.limits.max_connections);
+        let verified_tokens = Arc::new(verified_tokens::VerifiedTokens::new(
+            settings.token_cache_entries,
+        ));
+        // The change feed tells the remembered logins when their identity
+        // links change (identity_links.rs).
+        let follows: Arc<dyn FollowsChanges> = verified_tokens.clone();
         PublicState {
             inner: Arc::new(Inner {
                 book: PassBook::new(
@@ -149,12 +156,13 @@ impl PublicState {
                     settings.pass_recheck,
                     settings.pass_recheck_unchanged,
                     metrics.clone(),
+                    Some(Arc::downgrade(&follows)),
                 )
                 .safety_net_waits_while_shedding(delay.clone()),
                 store,
                 lists: lists::ListCache::default(),
                 providers,
-                verified_tokens: verified_tokens::VerifiedTokens::new(settings.token_cache_entries),
+                verified_tokens,
                 clock,
                 metrics,
                 limits: settings.limits,

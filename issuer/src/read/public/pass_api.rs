@@ -6,6 +6,7 @@
 
 use super::PublicState;
 use super::auth::AuthError;
+use super::identity_links;
 use super::lists::not_modified;
 use crate::read::passbook::{PassError, RenderedPass, Source};
 use crate::shared::errors::ApiError;
@@ -81,8 +82,8 @@ async fn pass(State(state): State<PublicState>, headers: HeaderMap, form: Form) 
         })
         .map(str::trim)
         .unwrap_or_default();
-    let citizen = match inner.verified_tokens.verify(&inner.providers, token, now) {
-        Ok((citizen, _)) => citizen,
+    let login = match inner.verified_tokens.verify(&inner.providers, token, now) {
+        Ok(login) => login,
         Err(error) => {
             // Fixed words only: the error's text may quote the token.
             tracing::info!(
@@ -93,7 +94,41 @@ async fn pass(State(state): State<PublicState>, headers: HeaderMap, form: Form) 
             return auth_error(error).into_response();
         }
     };
-    let (pass, source) = match inner.book.get(&citizen.subject, now).await {
+    // Remembered with the token, or resolved once from the store.
+    let resolution = match &login.resolution {
+        Some(resolution) => resolution.clone(),
+        None => match identity_links::resolve(&inner.store, &login.citizen).await {
+            Ok(resolution) => {
+                inner
+                    .verified_tokens
+                    .remember_resolution(&login, resolution.clone(), now);
+                resolution
+            }
+            Err(e) => match &login.held_resolution {
+                // As a held pass is served through an outage.
+                Some(held) => held.clone(),
+                None => {
+                    tracing::error!(error = %e, "store unreachable while resolving a login's identity link");
+                    return ApiError::unavailable().into_response();
+                }
+            },
+        },
+    };
+    let Some(subject) = resolution.subject(&login.citizen) else {
+        // A fixed cause only: never the login or either subject.
+        tracing::warn!(
+            code = "identity_conflict",
+            cause = "linked_and_template_subjects_differ",
+            "login refused"
+        );
+        return ApiError::new(
+            StatusCode::CONFLICT,
+            "identity_conflict",
+            "this login is linked to one person's health record and names another: please contact your health authority to have it corrected",
+        )
+        .into_response();
+    };
+    let (pass, source) = match inner.book.get(subject, now).await {
         Ok(found) => found,
         Err(PassError::UnknownSubject) => {
             return ApiError::new(

@@ -86,6 +86,8 @@ fn code_for(field: &str) -> &'static str {
         "key" => "bad_key",
         "subject" => "bad_subject",
         "id_number" => "bad_id_number",
+        "issuer" => "bad_issuer",
+        "sub" => "bad_sub",
         _ => "bad_character",
     }
 }

@@ -332,7 +332,14 @@ fn key(f: &Fields) -> Result<String, RowError> {
 
 fn subject(f: &Fields) -> Result<String, RowError> {
     let subject = f.require("subject")?;
-    if subject.len() > MAX_SUBJECT_LEN || !printable(subject) {
+    subject_id(subject)?;
+    Ok(subject.into())
+}
+
+/// Refuse a subject id that is not 1 to [`MAX_SUBJECT_LEN`] printable
+/// ASCII characters (the admin API's identity links check theirs here too).
+pub fn subject_id(subject: &str) -> Result<(), RowError> {
+    if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN || !printable(subject) {
         return Err(RowError::new(
             "bad_subject",
             format!(
@@ -340,7 +347,7 @@ fn subject(f: &Fields) -> Result<String, RowError> {
             ),
         ));
     }
-    Ok(subject.into())
+    Ok(())
 }
 
 fn colour(text: &str) -> Result<Colour, RowError> {
