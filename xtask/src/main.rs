@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 mod demo;
+mod precompress;
 mod web;
 
 use clap::{Parser, Subcommand};
