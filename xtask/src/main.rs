@@ -15,6 +15,7 @@
 
 mod demo;
 mod precompress;
+mod wasm_opt;
 mod web;
 
 use clap::{Parser, Subcommand};

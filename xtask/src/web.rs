@@ -8,6 +8,7 @@
 
 use crate::Workspace;
 use crate::precompress::precompress;
+use crate::wasm_opt::{optimise_wasm, wasm_opt_version};
 use anyhow::{Context as _, Result, bail};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -108,42 +109,6 @@ pub fn build(workspace: &Workspace) -> Result<()> {
     Ok(())
 }
 
-/// wasm-opt's version line when binaryen is installed, else `None`.
-fn wasm_opt_version() -> Option<String> {
-    let output = Command::new("wasm-opt").arg("--version").output().ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-/// binaryen's size-first passes over wasm-bindgen's output, in place.
-fn optimise_wasm(wasm: &Path) -> Result<()> {
-    let status = Command::new("wasm-opt")
-        .arg("-Oz")
-        // Exactly the features rustc enables for wasm32-unknown-unknown
-        // (`rustc --print cfg --target wasm32-unknown-unknown`), so that
-        // binaryen neither rejects the module nor uses anything newer.
-        .args([
-            "--enable-bulk-memory",
-            "--enable-multivalue",
-            "--enable-mutable-globals",
-            "--enable-nontrapping-float-to-int",
-            "--enable-reference-types",
-            "--enable-sign-ext",
-        ])
-        .args(["--strip-debug", "--strip-producers"])
-        .arg(wasm)
-        .arg("-o")
-        .arg(wasm)
-        .status()
-        .context("cannot run wasm-opt")?;
-    if !status.success() {
-        bail!("wasm-opt failed on {} (its messages above)", wasm.display());
-    }
-    Ok(())
-}
-
 /// Adds Rust's wasm32 target with rustup when it is missing, or says how.
 fn ensure_wasm_target() -> Result<()> {
     if wasm_target_installed() {
@@ -237,6 +202,7 @@ fn inputs_digest(
     // installing, removing or upgrading binaryen.
     inputs.update(include_bytes!("web.rs"));
     inputs.update(include_bytes!("precompress.rs"));
+    inputs.update(include_bytes!("wasm_opt.rs"));
     inputs.update(wasm_opt.unwrap_or("no wasm-opt"));
     inputs.update(dist.as_os_str().as_encoded_bytes());
     for file in std::iter::once(wasm).chain(app.iter().map(PathBuf::as_path)) {
