@@ -17,6 +17,7 @@ use sealpass_core::testkit::NOW;
 use sealpass_core::{CheckpointPolicy, Seconds, StatusList, Verifier};
 use sealpass_issuer::read::public::auth::sign_eddsa;
 use sealpass_issuer::read::public::endpoints::{Id, endpoints, openapi};
+use sealpass_issuer::read::public::page::VerifierApp;
 use sealpass_issuer::write::ingest::Kind;
 use serde_json::json;
 use support::{BACKENDS, Backend};
@@ -501,4 +502,101 @@ async fn the_citizen_page_is_served_with_a_strict_policy() {
     let redirect = harness.get("/verify", &[]).await;
     assert_eq!(redirect.status, StatusCode::PERMANENT_REDIRECT);
     assert_eq!(redirect.header("location"), Some("/verify/"));
+}
+
+/// The web verifier's files go out in the smallest form a request accepts
+/// (the `.br` and `.gz` that `cargo xtask web` writes beside each), each
+/// form with its own ETag, and as they are to a client that takes neither.
+#[tokio::test]
+async fn the_verifier_app_is_sent_compressed_as_the_request_accepts() {
+    let dist = tempfile::tempdir().unwrap();
+    let wasm = b"\0asm".repeat(1000);
+    std::fs::create_dir(dist.path().join("pkg")).unwrap();
+    for (path, bytes) in [
+        ("index.html", &b"<!doctype html>"[..]),
+        ("pkg/app_bg.wasm", &wasm),
+        ("pkg/app_bg.wasm.br", b"brotli form"),
+        ("pkg/app_bg.wasm.gz", b"gzip form"),
+        // A form of nothing is an ordinary file.
+        ("orphan.br", b"orphan"),
+    ] {
+        std::fs::write(dist.path().join(path), bytes).unwrap();
+    }
+    let app = VerifierApp::load(dist.path(), None).unwrap();
+    let harness =
+        PublicHarness::with(Backend::Sqlite, |settings| settings.verifier_app = app).await;
+    let get = |accept: Option<&'static str>| {
+        let harness = &harness;
+        async move {
+            let headers: Vec<_> = accept.map(|a| ("accept-encoding", a)).into_iter().collect();
+            harness.get("/verify/pkg/app_bg.wasm", &headers).await
+        }
+    };
+
+    let brotli = get(Some("gzip, deflate, br, zstd")).await;
+    let gzip = get(Some("gzip, deflate")).await;
+    let plain = get(None).await;
+    let refused = get(Some("br;q=0, gzip;q=0")).await;
+    let gzip_preferred = get(Some("br;q=0.5, gzip")).await;
+
+    for (answer, body, encoding) in [
+        (&brotli, &b"brotli form"[..], Some("br")),
+        (&gzip, b"gzip form", Some("gzip")),
+        (&plain, &wasm, None),
+        (&refused, &wasm, None),
+        (&gzip_preferred, b"gzip form", Some("gzip")),
+    ] {
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.body, body);
+        assert_eq!(answer.header("content-encoding"), encoding);
+        assert_eq!(answer.header("content-type"), Some("application/wasm"));
+        assert_eq!(answer.header("vary"), Some("accept-encoding"));
+        assert_eq!(
+            answer.header("content-length"),
+            Some(&*body.len().to_string())
+        );
+    }
+    let etags = [&brotli, &gzip, &plain].map(|a| a.header("etag").unwrap().to_owned());
+    assert!(
+        etags[0].ends_with("-br\"") && etags[1].ends_with("-gzip\""),
+        "{etags:?}"
+    );
+    assert_eq!(
+        etags[0].trim_end_matches("-br\""),
+        etags[2].trim_end_matches('"')
+    );
+    // Each form revalidates against its own ETag only.
+    let again = |accept: &'static str, etag: String| {
+        let harness = &harness;
+        async move {
+            let headers = [
+                ("accept-encoding", accept),
+                ("if-none-match", etag.as_str()),
+            ];
+            harness.get("/verify/pkg/app_bg.wasm", &headers).await
+        }
+    };
+    let unchanged = again("br", etags[0].clone()).await;
+    assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(unchanged.header("etag"), Some(etags[0].as_str()));
+    assert_eq!(unchanged.header("vary"), Some("accept-encoding"));
+    assert_eq!(again("gzip", etags[0].clone()).await.status, StatusCode::OK);
+    // A file held only as it is: no Vary, no encoding.
+    let page = harness.get("/verify/", &[("accept-encoding", "br")]).await;
+    assert_eq!(page.body, b"<!doctype html>");
+    assert_eq!(
+        (page.header("content-encoding"), page.header("vary")),
+        (None, None)
+    );
+    let orphan = harness
+        .get("/verify/orphan.br", &[("accept-encoding", "br")])
+        .await;
+    assert_eq!(
+        (orphan.status, orphan.body.as_slice()),
+        (StatusCode::OK, &b"orphan"[..])
+    );
+    assert_eq!(
+        harness.get("/verify/pkg/app_bg.wasm.br", &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
 }

@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 
 mod demo;
+mod precompress;
+mod wasm_opt;
 mod web;
 
 use clap::{Parser, Subcommand};

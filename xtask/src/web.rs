@@ -1,14 +1,17 @@
 //! `web`: the offline web verifier's static files in verifier/web/dist
 //! (docs/web-verifier.md, "Build"). sealpass-web is compiled for wasm32 in
 //! a target directory of its own, wasm-bindgen's code writes the JS glue
-//! (`--target web`, no TypeScript), the page's files are copied beside it,
-//! and the service worker's cache version becomes a hash of the result.
+//! (`--target web`, no TypeScript), binaryen's `wasm-opt` shrinks the wasm
+//! when it is installed, the page's files are copied beside it, the service
+//! worker's cache version becomes a hash of the result, and every file gets
+//! its gzip and brotli forms beside it (`precompress`).
 
 use crate::Workspace;
+use crate::precompress::precompress;
+use crate::wasm_opt::{optimise_wasm, wasm_opt_version};
 use anyhow::{Context as _, Result, bail};
 use sha2::{Digest, Sha256};
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -19,7 +22,7 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// linker drop what the page never calls. Given on the command line, not
 /// in the workspace's release profile, which the native binaries keep.
 const FOR_SIZE: [&str; 4] = [
-    "profile.release.opt-level=\"s\"",
+    "profile.release.opt-level=\"z\"",
     "profile.release.lto=true",
     "profile.release.codegen-units=1",
     "profile.release.panic=\"abort\"",
@@ -50,7 +53,8 @@ pub fn build(workspace: &Workspace) -> Result<()> {
     let wasm = target.join(WASM_TARGET).join("release/sealpass_web.wasm");
 
     let app = app_files(&web.join("app"))?;
-    let inputs = inputs_digest(&wasm, &app, &dist)?;
+    let wasm_opt = wasm_opt_version();
+    let inputs = inputs_digest(&wasm, &app, &dist, wasm_opt.as_deref())?;
     let stamp = target.join("dist-inputs.sha256");
     let built = BUILT.iter().all(|file| dist.join(file).is_file());
     if built && fs::read_to_string(&stamp).is_ok_and(|held| held.trim() == inputs) {
@@ -69,22 +73,37 @@ pub fn build(workspace: &Workspace) -> Result<()> {
         .omit_default_module_path(false)
         .generate(dist.join("pkg"))
         .with_context(|| format!("wasm-bindgen failed on {}", wasm.display()))?;
+    let bound = dist.join("pkg/sealpass_web_bg.wasm");
+    let bound_size = fs::metadata(&bound)?.len();
+    if wasm_opt.is_some() {
+        optimise_wasm(&bound)?;
+    } else {
+        eprintln!(
+            "note: wasm-opt (binaryen) not found: the wasm is not shrunk further (Debian: apt-get install binaryen)"
+        );
+    }
     for file in &app {
         let name = file.file_name().expect("a file has a name");
         fs::copy(file, dist.join(name))
             .with_context(|| format!("cannot copy {} to {}", file.display(), dist.display()))?;
     }
     let version = stamp_service_worker(&dist)?;
+    // After the stamp: the service worker's own compressed forms carry it.
+    let mut files = Vec::new();
+    list_files(&dist, ".", &mut files)?;
+    files.sort();
+    let sizes = precompress(&dist, &files, "pkg/sealpass_web_bg.wasm")?;
     fs::write(&stamp, format!("{inputs}\n"))
         .with_context(|| format!("cannot write {}", stamp.display()))?;
 
-    let wasm_bytes = fs::read(dist.join("pkg/sealpass_web_bg.wasm"))?;
     // On stderr with cargo's own messages: stdout is the demo's banner.
     eprintln!(
-        "built {}: sealpass_web_bg.wasm {} bytes ({} gzipped), service worker cache {version} ({:.0} s)",
+        "built {}: sealpass_web_bg.wasm {} bytes ({bound_size} before wasm-opt; {} gzipped, {} as \
+         brotli), service worker cache {version} ({:.0} s)",
         dist.display(),
-        wasm_bytes.len(),
-        gzipped_size(&wasm_bytes)?,
+        sizes.identity,
+        sizes.gzip,
+        sizes.brotli,
         started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -172,10 +191,19 @@ fn app_files(app: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// A hash of everything dist/ is made from, and of where it goes.
-fn inputs_digest(wasm: &Path, app: &[PathBuf], dist: &Path) -> Result<String> {
+fn inputs_digest(
+    wasm: &Path,
+    app: &[PathBuf],
+    dist: &Path,
+    wasm_opt: Option<&str>,
+) -> Result<String> {
     let mut inputs = Sha256::new();
-    // These steps themselves: a change to them builds anew.
+    // These steps themselves: a change to them builds anew, and so does
+    // installing, removing or upgrading binaryen.
     inputs.update(include_bytes!("web.rs"));
+    inputs.update(include_bytes!("precompress.rs"));
+    inputs.update(include_bytes!("wasm_opt.rs"));
+    inputs.update(wasm_opt.unwrap_or("no wasm-opt"));
     inputs.update(dist.as_os_str().as_encoded_bytes());
     for file in std::iter::once(wasm).chain(app.iter().map(PathBuf::as_path)) {
         let bytes = fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -224,12 +252,6 @@ fn list_files(dir: &Path, prefix: &str, files: &mut Vec<String>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn gzipped_size(bytes: &[u8]) -> Result<usize> {
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gzip.write_all(bytes)?;
-    Ok(gzip.finish()?.len())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -45,6 +45,55 @@ function call(method, args, transfer = []) {
 
 let workerReady = Promise.resolve();
 
+// ---------------------------------------------------------------- early fetches
+
+// A first visit on a slow network waits for the wasm, then for the lists,
+// each a round trip or more: so they are all asked for now, while the
+// worker starts (docs/performance.md, "Web verifier"). The wasm is fetched
+// here, not in the worker, so that the page's <link rel="preload"> is the
+// same request; the worker is handed the compiled module.
+const wasmModule = compileWasm(new URL('./pkg/sealpass_web_bg.wasm', import.meta.url));
+
+async function compileWasm(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  // compileStreaming compiles while the bytes arrive; it needs the server
+  // to say application/wasm, which not every static server does.
+  if (response.headers.get('content-type')?.startsWith('application/wasm')) {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/** Fetches started before the worker could take them, by URL; each used once. */
+const early = new Map();
+
+function fetchEarly(url, bytes) {
+  bytes.catch(() => {}); // a failure is reported when the sync takes it
+  early.set(url, bytes);
+}
+
+/** The bytes at `url`: the early fetch of it if there is one left, else a new one. */
+async function fetchOnce(url, max) {
+  const bytes = early.get(url);
+  early.delete(url);
+  return (bytes && await bytes) || fetchBytes(url, max);
+}
+
+/**
+ * The start's sync asks for the trust list (and, on a phone with no roots
+ * yet, roots.cbor) at once; status lists follow once the trust list names
+ * them, all together.
+ */
+function fetchListsEarly() {
+  if (navigator.onLine === false) return;
+  const trustUrl = new URL('trust-list.cbor', syncBase()).href;
+  fetchEarly(trustUrl, fetchBytes(trustUrl, 1 << 20));
+  // Resolves to nothing when roots are held: then nothing is fetched.
+  const rootsUrl = new URL('roots.cbor', location.href).href;
+  fetchEarly(rootsUrl, store.get('roots').then((held) => (held ? null : fetchBytes(rootsUrl, 1 << 20))));
+}
+
 /** After a trap in the wasm: a new worker, loaded again from storage. */
 function restartWorker() {
   worker.terminate();
@@ -56,7 +105,7 @@ function restartWorker() {
 
 /** Start the checkpoint in the worker from what the phone stored. */
 async function loadStoredLists() {
-  profiles = await call('start');
+  profiles = await call('start', { module: await wasmModule });
   const policy = prefs.get('policy');
   if (policy) await call('setPolicy', { name: policy });
   const seen = await store.get('newest-seen');
@@ -92,14 +141,18 @@ function syncBase() {
 /** First load: pin the root set served next to the app (docs/web-verifier.md). */
 async function pinRootsIfNeeded() {
   if (await store.get('roots')) return;
+  let bytes;
   try {
-    const response = await fetch(new URL('roots.cbor', location.href), { cache: 'no-store' });
-    if (!response.ok) return;
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    const pinned = await call('pinRoots', { bytes });
-    if (pinned.ok) await store.put('roots', bytes);
+    bytes = await fetchOnce(new URL('roots.cbor', location.href).href, 1 << 20);
   } catch {
     // Offline at first load: pinned on the next load with a network.
+    return;
+  }
+  try {
+    const pinned = await call('pinRoots', { bytes });
+    if (pinned.ok) await store.put('roots', bytes);
+  } catch (error) {
+    console.warn('roots not pinned', error);
   }
 }
 
@@ -130,7 +183,7 @@ async function sync() {
     const trustUrl = new URL('trust-list.cbor', base).href;
     let report;
     try {
-      const bytes = await fetchBytes(trustUrl, 1 << 20);
+      const bytes = await fetchOnce(trustUrl, 1 << 20);
       report = await call('offerTrustList', { location: trustUrl, bytes, now: Date.now() });
     } catch (error) {
       report = await call('unavailable', { issuer: null, location: trustUrl, notFound: !!error.notFound, reason: error.message });
@@ -142,14 +195,17 @@ async function sync() {
     }
     const status = await call('status', { now: Date.now(), nextSyncIn: nextSyncIn() });
     if (status.trust_list && status.trust_list.freshness !== 'expired') {
-      for (const source of await call('statusListSources')) {
-        const location = source.url || new URL(source.path, base).href;
+      // Every issuer's list at once; each offered as it is checked, in order.
+      const sources = (await call('statusListSources'))
+        .map((source) => ({ ...source, location: source.url || new URL(source.path, base).href }));
+      for (const { location } of sources) fetchEarly(location, fetchBytes(location, 16 << 20));
+      for (const { issuer, location } of sources) {
         let statusReport;
         try {
-          const bytes = await fetchBytes(location, 16 << 20);
-          statusReport = await call('offerStatusList', { issuer: source.issuer, location, bytes, now: Date.now() });
+          const bytes = await fetchOnce(location, 16 << 20);
+          statusReport = await call('offerStatusList', { issuer, location, bytes, now: Date.now() });
         } catch (error) {
-          statusReport = await call('unavailable', { issuer: source.issuer, location, notFound: !!error.notFound, reason: error.message });
+          statusReport = await call('unavailable', { issuer, location, notFound: !!error.notFound, reason: error.message });
         }
         reports.push(statusReport);
       }
@@ -500,9 +556,7 @@ async function resetTrust() {
 }
 
 async function main() {
-  if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register('sw.js').catch((error) => console.warn('no offline copy', error));
-  }
+  fetchListsEarly();
   startWorker();
   await loadStoredLists();
   translate();
@@ -525,4 +579,11 @@ async function main() {
   document.body.dataset.ready = 'true';
 }
 
-main();
+// The offline copy once the page can scan (or has failed to start): its
+// download never competes with the first visit's own, and it revalidates
+// what the page has just fetched rather than fetching it again (sw.js).
+main().finally(() => {
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('sw.js').catch((error) => console.warn('no offline copy', error));
+  }
+});

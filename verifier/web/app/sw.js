@@ -24,7 +24,10 @@ const SHELL_URLS = new Set(SHELL.map((path) => new URL(path, self.registration.s
 self.addEventListener('install', (event) => {
   event.waitUntil(
     caches.open(VERSION)
-      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: 'reload' }))))
+      // no-cache: asked again of the server, which answers "not modified"
+      // for what the page has just fetched (ETag), so a first visit does
+      // not download the app twice; a changed file comes whole.
+      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: 'no-cache' }))))
       .then(() => self.skipWaiting()),
   );
 });

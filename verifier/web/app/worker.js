@@ -4,13 +4,16 @@
 
 import init, { Checkpoint } from './pkg/sealpass_web.js';
 
-const ready = init({ module_or_path: new URL('./pkg/sealpass_web_bg.wasm', import.meta.url) });
+// The page fetches and compiles the wasm (app.js, "early fetches") and
+// hands the module over with `start`.
+let ready;
 let checkpoint;
 let canvas;
 let context;
 
 const methods = {
-  async start() {
+  async start({ module }) {
+    ready = ready || init({ module_or_path: module });
     await ready;
     checkpoint = new Checkpoint();
     return JSON.parse(Checkpoint.profiles());

@@ -14,6 +14,7 @@
 //! # }
 //! ```
 
+pub mod accept_encoding;
 pub mod auth;
 pub mod config;
 pub mod endpoints;

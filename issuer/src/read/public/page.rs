@@ -4,10 +4,15 @@
 //! root-set file beside it as `/verify/roots.cbor` (docs/web-verifier.md).
 //! Every file is held in memory with its ETag; browsers revalidate
 //! (`no-cache`) and the pages' service workers keep them for offline use.
+//! The verifier's files come with their brotli and gzip forms, which
+//! `cargo xtask web` writes beside each (`NAME.br`, `NAME.gz`): a request
+//! gets the smallest it accepts (`accept_encoding`), each form with its
+//! own ETag.
 
+use super::accept_encoding::{self, Coding};
 use super::lists::not_modified;
 use crate::shared::errors::ApiError;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -71,10 +76,14 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      img-src 'self' data:; connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'self'";
 
-/// A file ready to send.
+/// A file ready to send, as it is and in the compressed forms held.
 pub struct StaticFile {
-    bytes: Vec<u8>,
+    bytes: Bytes,
+    /// Brotli, then gzip, when held: smallest first, as `choose` wants.
+    compressed: Vec<(Coding, Bytes)>,
     content_type: String,
+    /// A hash of the file as it is, quoted; a compressed form's ETag adds
+    /// its coding inside the quotes (`"…-br"`), as it is other bytes.
     etag: String,
     csp: bool,
 }
@@ -83,11 +92,21 @@ impl StaticFile {
     pub fn new(bytes: Vec<u8>, content_type: &str) -> StaticFile {
         let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..12]));
         StaticFile {
-            bytes,
+            bytes: bytes.into(),
+            compressed: Vec::new(),
             content_type: content_type.to_owned(),
             etag,
             csp: false,
         }
+    }
+
+    /// Hold `bytes` as the file in `coding` too (made by the build; not
+    /// checked here, as the file itself is not).
+    fn with_compressed(mut self, coding: Coding, bytes: Vec<u8>) -> StaticFile {
+        self.compressed.retain(|(held, _)| *held != coding);
+        self.compressed.push((coding, bytes.into()));
+        self.compressed.sort_by_key(|(held, _)| *held);
+        self
     }
 
     /// Send it with the citizen page's Content-Security-Policy.
@@ -97,21 +116,40 @@ impl StaticFile {
     }
 
     pub fn send(&self, headers: &HeaderMap) -> Response {
-        let mut response = if not_modified(headers, &self.etag) {
+        let held: Vec<Coding> = self.compressed.iter().map(|(coding, _)| *coding).collect();
+        let coding = accept_encoding::choose(headers, &held);
+        let (bytes, etag) = match self.compressed.iter().find(|(held, _)| *held == coding) {
+            Some((coding, bytes)) => (
+                bytes,
+                format!("{}-{}\"", self.etag.trim_end_matches('"'), coding.token()),
+            ),
+            None => (&self.bytes, self.etag.clone()),
+        };
+        let mut response = if not_modified(headers, &etag) {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
-            let mut response = Body::from(self.bytes.clone()).into_response();
+            let mut response = Body::from(bytes.clone()).into_response();
             response.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_str(&self.content_type).expect("a valid content type"),
             );
+            if coding != Coding::Identity {
+                response.headers_mut().insert(
+                    header::CONTENT_ENCODING,
+                    HeaderValue::from_static(coding.token()),
+                );
+            }
             response
         };
         let h = response.headers_mut();
         h.insert(
             header::ETAG,
-            HeaderValue::from_str(&self.etag).expect("hex is a valid header value"),
+            HeaderValue::from_str(&etag).expect("hex is a valid header value"),
         );
+        if !self.compressed.is_empty() {
+            // Caches keep one copy per form (RFC 9110, section 12.5.5).
+            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         h.insert(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -224,6 +262,32 @@ impl VerifierApp {
                     let file = StaticFile::new(bytes, content_type_of(&relative));
                     files.insert(relative, file);
                 }
+            }
+        }
+        // `NAME.br` and `NAME.gz` beside `NAME` are its compressed forms.
+        let suffixes = [(".br", Coding::Brotli), (".gz", Coding::Gzip)];
+        let forms: Vec<String> = files
+            .keys()
+            .filter(|name| {
+                suffixes.iter().any(|(suffix, _)| {
+                    name.strip_suffix(suffix)
+                        .is_some_and(|plain| files.contains_key(plain))
+                })
+            })
+            .cloned()
+            .collect();
+        for name in forms {
+            let Some((suffix, coding)) = suffixes.iter().find(|(s, _)| name.ends_with(s)) else {
+                continue;
+            };
+            let plain = &name[..name.len() - suffix.len()];
+            // (`a.br.gz` finds no `a.br` once that became a form of `a`.)
+            if !files.contains_key(plain) {
+                continue;
+            }
+            if let (Some(form), Some(file)) = (files.remove(&name), files.remove(plain)) {
+                let file = file.with_compressed(*coding, Vec::from(form.bytes));
+                files.insert(plain.to_owned(), file);
             }
         }
         if let Some(roots) = roots {
