@@ -200,8 +200,12 @@ export class Browser {
     return this.command('POST', '/url', { url });
   }
 
+  /**
+   * Reload as a person does (F5): geckodriver's Refresh command bypasses
+   * the service worker, so an offline page would not come back.
+   */
   reload() {
-    return this.command('POST', '/refresh', {});
+    return this.run(() => { setTimeout(() => location.reload(), 0); });
   }
 
   /** Run `fn(...args)` in the page and return its (awaited) result. */
@@ -284,7 +288,9 @@ export class Browser {
     }, css, value);
   }
 
+  /** The viewport, once what the page just changed is painted (WebKitGTK may show the frame before). */
   async screenshot(path) {
+    await this.run(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)))));
     writeFileSync(path, Buffer.from(await this.command('GET', '/screenshot'), 'base64'));
   }
 
