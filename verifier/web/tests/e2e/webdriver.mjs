@@ -14,7 +14,7 @@
 //   ENGINE=firefox npm test
 
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +112,7 @@ function driverFor(port, { profileDir, camera, width, height, mobile, browserArg
 export async function launch(options = {}) {
   const width = options.width || 412;
   const height = options.height || 860;
+  if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
   const port = await freePort();
   const { command, capabilities } = driverFor(port, { ...options, width, height });
   const log = [];
@@ -294,7 +295,10 @@ export class Browser {
     writeFileSync(path, Buffer.from(await this.command('GET', '/screenshot'), 'base64'));
   }
 
+  /** The element, scrolled into view first (WebKitGTK shoots only what is on the screen). */
   async elementScreenshot(css, path) {
+    await this.run((selector) => document.querySelector(selector).scrollIntoView({ block: 'center' }), css);
+    await this.run(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)))));
     const id = await this.element(css);
     writeFileSync(path, Buffer.from(await this.command('GET', `/element/${id}/screenshot`), 'base64'));
   }
