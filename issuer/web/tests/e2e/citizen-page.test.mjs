@@ -1,32 +1,32 @@
 // End to end: the citizen page of the real demo, started with the README's
-// run command (`cargo xtask demo`), in Debian's Chromium on a small phone's
-// screen. A demo citizen logs in; the QR code is drawn from the pass text; a
+// run command (`cargo xtask demo`), on a small phone's screen, in one of
+// three engines through WebDriver (ENGINE=chromium, firefox or webkit: the
+// client is verifier/web/tests/e2e/webdriver.mjs). A demo citizen logs in; the QR code is drawn from the pass text; a
 // screenshot of it is read back by `sealpass-verifier scan` against the
 // lists the demo serves (synced from the demo's root-set file) and decides
 // VALID; the web verifier the same command serves at /verify/ syncs and
 // decides VALID on the pass text too; the clock ticks; then the server is
 // stopped and a reload still shows the last pass. Screenshots go to
-// docs/screenshots/citizen-page*.png.
+// docs/screenshots/citizen-page*.png (citizen-page-ENGINE.png for Firefox
+// and WebKitGTK). The page's uncaught errors are collected by a listener
+// added after each load (WebDriver has no page-error event).
 //
-//   (cd issuer/web/tests/e2e && npm ci && npm test)
-//
-// Chromium is /usr/bin/chromium (or $CHROMIUM); without it the test fails.
+//   (cd issuer/web/tests/e2e && npm ci && ENGINE=chromium npm test)
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { ENGINE, launch, missing, pause } from '../../../../verifier/web/tests/e2e/webdriver.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../../..');
 const screenshots = join(repo, 'docs/screenshots');
-const out = join(here, 'out');
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const out = join(here, 'out', ENGINE);
 const targetDir = process.env.CARGO_TARGET_DIR || join(repo, 'target');
 const verifierBin = join(targetDir, 'debug/sealpass-verifier');
 
@@ -34,7 +34,7 @@ let work;
 let demo;
 let base;
 let roots;
-let context;
+let page;
 const serverLog = [];
 
 /**
@@ -80,7 +80,7 @@ function verifier(...args) {
 }
 
 before(async () => {
-  assert.ok(existsSync(executablePath), `Chromium is missing at ${executablePath}: run scripts/install-test-deps (Debian package chromium)`);
+  assert.deepEqual(missing(), [], `${ENGINE} is not installed: run scripts/install-test-deps (and scripts/test installs geckodriver)`);
   // Each as `cargo run` builds it, so that starting the demo compiles nothing.
   for (const pkg of ['sealpass-issuer', 'sealpass-verifier']) {
     execFileSync('cargo', ['build', '--locked', '--quiet', '-p', pkg], { cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -92,32 +92,20 @@ before(async () => {
   demo = await startDemo(join(work, 'demo'));
   base = demo.base;
   roots = demo.roots;
-  context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
-    executablePath,
-    headless: true,
-    viewport: { width: 360, height: 780 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: 'en-GB',
-    args: [
-      '--no-sandbox', '--headless', '--disable-gpu', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      // The web verifier at /verify/ asks for a camera: a fake one, allowed.
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    ],
-  });
+  // The web verifier at /verify/ asks for a camera: each engine's fake one.
+  page = await launch({ profileDir: ENGINE === 'webkit' ? undefined : join(work, `${ENGINE}-profile`), width: 360, height: 780, mobile: true });
 });
 
 after(async () => {
-  if (context) await context.close();
+  if (page) await page.quit();
   if (demo) await stopDemo(demo.child);
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** How many dark pixels the QR canvas holds (0 for a blank one). */
-function darkPixels(page) {
-  return page.$eval('#qr', (canvas) => {
+function darkPixels() {
+  return page.run(() => {
+    const canvas = document.getElementById('qr');
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let dark = 0;
     for (let i = 0; i < data.length; i += 4) if (data[i] < 64) dark += 1;
@@ -125,65 +113,88 @@ function darkPixels(page) {
   });
 }
 
+/** Keep the page's uncaught errors from now on (in `sealpassE2eErrors`). */
+function watchErrors() {
+  return page.run(() => {
+    if (globalThis.document.documentElement.dataset.e2eWatched) return;
+    document.documentElement.dataset.e2eWatched = 'true';
+    const keep = (text) => {
+      document.documentElement.dataset.e2eErrors = `${document.documentElement.dataset.e2eErrors || ''}${text}\n`;
+    };
+    addEventListener('error', (event) => keep(String(event.message)));
+    addEventListener('unhandledrejection', (event) => keep(String(event.reason)));
+  });
+}
+
+async function pageErrors() {
+  return (await page.run(() => document.documentElement.dataset.e2eErrors || '')).split('\n').filter(Boolean);
+}
+
+const qrText = () => page.waitFor(() => document.querySelector('#qr')?.dataset.text?.startsWith('SP1:'), [], { message: 'the QR code' });
+
+/** Reload as a person does, and wait for the new page's QR. */
+async function reload() {
+  await page.run(() => { document.documentElement.dataset.e2eOld = 'true'; });
+  await page.reload();
+  await page.waitFor(() => !document.documentElement.dataset.e2eOld && document.querySelector('#qr')?.dataset.text?.startsWith('SP1:'), [], { message: 'the reloaded QR code' });
+  await watchErrors();
+}
+
 test('log in, the QR appears and verifies, and the pass survives the server going away', async () => {
-  const page = context.pages()[0] || await context.newPage();
   const errors = [];
-  const failures = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('response', (r) => r.status() >= 400 && failures.push(`${r.status()} ${r.url()}`));
-  page.on('requestfailed', (r) => failures.push(`${r.failure()?.errorText} ${r.url()}`));
   const step = async (what, promise) => {
     try {
       return await promise;
     } catch (error) {
       writeFileSync(join(out, 'server.log'), serverLog.join('\n'));
-      throw new Error(`${what}: ${error.message}\nfailed requests: ${failures.join('; ')}\npage errors: ${errors.join('; ')}\nserver log (all of it in out/server.log):\n${serverLog.slice(-40).join('\n')}`);
+      throw new Error(`${what}: ${error.message}\npage errors: ${[...errors, ...await pageErrors().catch(() => [])].join('; ')}\nserver log (all of it in out/server.log):\n${serverLog.slice(-40).join('\n')}`);
     }
   };
 
   await page.goto(base);
+  await watchErrors();
   // Landmarks and live regions for screen readers.
-  assert.equal(await page.locator('header, main, footer').count(), 3);
-  assert.equal(await page.getAttribute('#status', 'aria-live'), 'polite');
+  assert.equal(await page.count('header, main, footer'), 3);
+  assert.equal(await page.attribute('#status', 'aria-live'), 'polite');
   await step('the demo banner', page.waitForSelector('#demo-banner:not([hidden])'));
 
   // Log in as the first demo citizen (green).
-  const citizen = page.locator('#demo-citizens button').first();
-  await citizen.waitFor();
-  assert.match(await citizen.textContent(), /Log in as .+ \(GREEN\)/);
-  await citizen.click();
-  await page.waitForFunction(() => document.querySelector('#qr')?.dataset.text?.startsWith('SP1:'));
-  const text = await page.$eval('#qr', (canvas) => canvas.dataset.text);
+  await page.waitForSelector('#demo-citizens button');
+  assert.match(await page.text('#demo-citizens button'), /Log in as .+ \(GREEN\)/);
+  await page.click('#demo-citizens button');
+  await qrText();
+  const text = await page.run(() => document.getElementById('qr').dataset.text);
 
   // The page shows what the API serves for this login.
-  const token = await page.evaluate(() => localStorage.getItem('sealpass.token'));
+  const token = await page.run(() => localStorage.getItem('sealpass.token'));
   const api = await (await fetch(`${base}api/v1/pass`, { headers: { Authorization: `Bearer ${token}` } })).json();
   assert.equal(text, api.pass);
-  assert.equal(await page.textContent('#name'), api.masked_name);
-  assert.equal(await page.textContent('#id-number'), api.masked_id);
-  assert.equal(await page.textContent('#band-word'), 'GREEN');
-  assert.match(await page.getAttribute('#band', 'class'), /\bgreen\b/);
+  assert.equal(await page.text('#name'), api.masked_name);
+  assert.equal(await page.text('#id-number'), api.masked_id);
+  assert.equal(await page.text('#band-word'), 'GREEN');
+  assert.match(await page.attribute('#band', 'class'), /\bgreen\b/);
   // The vaccination and test lines, as the pass says them.
   const doses = api.vaccination.doses === 1 ? '1 dose' : `${api.vaccination.doses} doses`;
-  assert.equal(await page.textContent('#vaccine'),
+  assert.equal(await page.text('#vaccine'),
     api.vaccination.last_dose ? `${doses}, last ${api.vaccination.last_dose}` : doses);
-  assert.match(await page.textContent('#test'),
+  assert.match(await page.text('#test'),
     api.test ? new RegExp(`^${api.test.result === 'negative' ? 'negative' : 'POSITIVE'}, \\d+ (min|h|d) ago$`) : /^none on the pass$/);
-  assert.match(await page.getAttribute('#qr', 'aria-label'), /QR code of your GREEN pass/);
-  const dark = await darkPixels(page);
+  assert.match(await page.attribute('#qr', 'aria-label'), /QR code of your GREEN pass/);
+  const dark = await darkPixels();
   assert.ok(dark > 0.2 && dark < 0.7, `the QR canvas is drawn (${dark} dark)`);
 
   // The clock moves.
-  const t0 = await page.textContent('#clock-time');
-  await page.waitForTimeout(1300);
-  assert.notEqual(await page.textContent('#clock-time'), t0, 'the clock ticks');
+  const t0 = await page.text('#clock-time');
+  await pause(1300);
+  assert.notEqual(await page.text('#clock-time'), t0, 'the clock ticks');
 
-  await page.screenshot({ path: join(screenshots, 'citizen-page.png'), fullPage: true });
+  // The viewport (WebDriver has no full-page screenshot in every engine).
+  await page.screenshot(join(screenshots, ENGINE === 'chromium' ? 'citizen-page.png' : `citizen-page-${ENGINE}.png`));
 
   // A checkpoint reads the QR from the screen and decides VALID with the
   // demo's lists, pinned from the demo's root-set file.
   const qrShot = join(out, 'qr.png');
-  await page.locator('#qr').screenshot({ path: qrShot });
+  await page.elementScreenshot('#qr', qrShot);
   verifier('sync', '--from', base, '--roots', roots);
   const verdict = JSON.parse(verifier('--json', 'scan', qrShot).trim().split('\n')[0]);
   assert.equal(verdict.verdict, 'valid', JSON.stringify(verdict));
@@ -193,43 +204,47 @@ test('log in, the QR appears and verifies, and the pass survives the server goin
   // The web verifier the same command serves at /verify/ syncs the demo's
   // lists (pinning its roots.cbor) and decides VALID on the pass text.
   assert.equal(demo.verifierPage, `${base}verify/`, 'the banner says the web verifier is served');
-  const checkpoint = await context.newPage();
-  checkpoint.on('pageerror', (error) => errors.push(`/verify/: ${error.message}`));
-  await checkpoint.goto(demo.verifierPage);
-  await step('the web verifier is ready', checkpoint.locator('body[data-ready="true"]').waitFor({ timeout: 60_000 }));
-  await checkpoint.locator('summary', { hasText: 'Type or paste a pass' }).click();
-  await checkpoint.locator('#pass-text').fill(text);
-  await checkpoint.locator('#typed button[type="submit"]').click();
-  await step('the web verifier\'s verdict', checkpoint.locator('#verdict:not([hidden])').waitFor({ timeout: 30_000 }));
-  const seen = await checkpoint.evaluate(() => globalThis.sealpassLastVerdict);
+  const citizenTab = await page.window();
+  await page.switchTo(await page.newTab());
+  await page.goto(demo.verifierPage);
+  await watchErrors();
+  await step('the web verifier is ready', page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 }));
+  await page.click('summary', { text: 'Type or paste a pass' });
+  await page.fill('#pass-text', text);
+  await page.click('#typed button[type="submit"]');
+  await step('the web verifier\'s verdict', page.waitForSelector('#verdict:not([hidden])', { timeout: 30_000 }));
+  const seen = await page.run(() => globalThis.sealpassLastVerdict);
   assert.equal(seen.code, 'valid', JSON.stringify(seen));
   assert.equal(seen.masked_name, api.masked_name);
-  await checkpoint.close();
+  errors.push(...(await pageErrors()).map((error) => `/verify/: ${error}`));
+  await page.closeTab();
+  await page.switchTo(citizenTab);
 
   // The service worker keeps the page; make sure it controls it.
-  await step('the service worker', page.waitForFunction(() => navigator.serviceWorker.ready.then(() => true)));
-  await page.reload();
-  await step('the page under the service worker', page.waitForFunction(() => navigator.serviceWorker.controller !== null));
-  await page.waitForFunction(() => document.querySelector('#qr')?.dataset.text?.startsWith('SP1:'));
+  await step('the service worker', page.run(() => navigator.serviceWorker.ready.then(() => true)));
+  errors.push(...await pageErrors());
+  await reload();
+  await step('the page under the service worker', page.waitFor(() => navigator.serviceWorker.controller !== null));
 
   // The server goes away; the page still opens and shows the last pass.
   assert.equal(await stopDemo(demo.child), 0, 'the demo stops cleanly on SIGTERM');
-  await page.reload();
-  await page.waitForFunction(() => document.querySelector('#qr')?.dataset.text?.startsWith('SP1:'));
-  assert.equal(await page.$eval('#qr', (canvas) => canvas.dataset.text), text);
-  assert.ok(await darkPixels(page) > 0.2, 'the QR is drawn offline');
-  await page.waitForFunction(() => /No network/.test(document.querySelector('#status').textContent));
-  assert.equal(await page.textContent('#name'), api.masked_name);
+  errors.push(...await pageErrors());
+  await reload();
+  assert.equal(await page.run(() => document.getElementById('qr').dataset.text), text);
+  assert.ok(await darkPixels() > 0.2, 'the QR is drawn offline');
+  await page.waitFor(() => /No network/.test(document.querySelector('#status').textContent));
+  assert.equal(await page.text('#name'), api.masked_name);
   assert.ok(await page.isVisible('#demo-banner'), 'a demo pass says so, offline too');
 
   // In Chinese, offline.
   await page.click('#lang');
-  assert.equal(await page.textContent('#band-word'), '绿码');
-  assert.match(await page.textContent('#vaccine'), /^\d 剂/);
-  assert.match(await page.textContent('#test'), /^(阴性|阳性)，\d+ (分钟|小时|天)前$|^通行码上无记录$/);
-  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
-  assert.match(await page.textContent('#status'), /无网络/);
-  await page.screenshot({ path: join(screenshots, 'citizen-page-offline-zh.png'), fullPage: true });
+  assert.equal(await page.text('#band-word'), '绿码');
+  assert.match(await page.text('#vaccine'), /^\d 剂/);
+  assert.match(await page.text('#test'), /^(阴性|阳性)，\d+ (分钟|小时|天)前$|^通行码上无记录$/);
+  assert.equal(await page.attribute('html', 'lang'), 'zh-CN');
+  assert.match(await page.text('#status'), /无网络/);
+  await page.screenshot(join(ENGINE === 'chromium' ? screenshots : out, 'citizen-page-offline-zh.png'));
   await page.click('#lang');
+  errors.push(...await pageErrors());
   assert.deepEqual(errors, [], 'no script errors');
 });
