@@ -6,10 +6,10 @@
 mod support;
 
 use sealpass_issuer::store::Store;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sealpass-issuer");
 
@@ -17,24 +17,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_sealpass-issuer");
 async fn sigterm_during_an_upload_stores_and_acknowledges_it_then_stops() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("issuer.db");
-    let made = Command::new(BIN)
-        .arg("--store")
-        .arg(&db)
-        .args([
-            "token",
-            "create",
-            "--name",
-            "cdc-xian",
-            "--scope",
-            "subjects:import",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let made = support::create_token_by_cli(&db, "cdc-xian", "subjects:import");
     let printed = String::from_utf8(made.stdout).unwrap();
     let token = printed
         .split_whitespace()
@@ -62,39 +45,22 @@ async fn sigterm_during_an_upload_stores_and_acknowledges_it_then_stops() {
         .unwrap();
 
     let body = support::PEOPLE_CSV.as_bytes();
-    let mut upload = TcpStream::connect(addr).unwrap();
-    write!(
-        upload,
+    let head = format!(
         "POST /admin/v1/subjects HTTP/1.1\r\nhost: sealpass\r\nauthorization: Bearer {token}\r\n\
          content-type: text/csv\r\ncontent-length: {}\r\n\r\n",
         body.len()
-    )
-    .unwrap();
-    let (first, rest) = body.split_at(body.len() / 2);
-    upload.write_all(first).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(child.try_wait().unwrap().is_none(), "stopped mid-upload");
-    assert!(
-        TcpStream::connect(addr).is_err(),
-        "still accepting after SIGTERM"
     );
-    upload.write_all(rest).unwrap();
-    let mut answer = String::new();
-    upload.read_to_string(&mut answer).unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let answer = support::sigterm_with_request_in_flight(
+        &mut child,
+        addr,
+        &[head.as_bytes(), first].concat(),
+        rest,
+    );
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"applied\":3"), "{answer}");
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "no stop after the upload");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = support::wait_for_exit(&mut child, Duration::from_secs(20));
     assert!(status.success(), "{status}");
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
     assert_eq!(

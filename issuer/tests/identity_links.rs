@@ -322,23 +322,7 @@ async fn the_link_endpoints_need_the_identities_link_scope() {
 #[test]
 fn the_command_line_makes_tokens_with_the_scope() {
     let dir = tempfile::tempdir().unwrap();
-    let made = std::process::Command::new(env!("CARGO_BIN_EXE_sealpass-issuer"))
-        .arg("--store")
-        .arg(dir.path().join("issuer.db"))
-        .args([
-            "token",
-            "create",
-            "--name",
-            "registry",
-            "--scope",
-            "identities:link",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let made =
+        support::create_token_by_cli(&dir.path().join("issuer.db"), "registry", "identities:link");
     assert!(String::from_utf8_lossy(&made.stderr).contains("identities:link"));
 }

@@ -14,10 +14,10 @@ use sealpass_issuer::read::public::auth::{ed25519_jwk, sign_eddsa};
 use sealpass_issuer::store::Store;
 use sealpass_issuer::write::ingest::Kind;
 use sealpass_issuer::write::signer::{PassSigner, SignerConfig};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sealpass-issuer");
 
@@ -102,37 +102,19 @@ async fn the_public_command_serves_configured_logins_logs_json_and_stops_on_sigt
 
     // SIGTERM with a request in flight: half its head sent. The server
     // stops accepting, answers it, and only then stops.
-    let mut in_flight = std::net::TcpStream::connect(addr).unwrap();
     let head = format!(
         "GET /api/v1/pass HTTP/1.1\r\nhost: sealpass\r\nauthorization: Bearer {token}\r\n\r\n"
     );
     let (first, rest) = head.split_at(head.len() / 2);
-    in_flight.write_all(first.as_bytes()).unwrap();
-    std::thread::sleep(Duration::from_millis(300)); // handed over by the door
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "stopped with a request in flight"
+    let answer = support::sigterm_with_request_in_flight(
+        &mut child,
+        addr,
+        first.as_bytes(),
+        rest.as_bytes(),
     );
-    assert!(
-        std::net::TcpStream::connect(addr).is_err(),
-        "still accepting after SIGTERM"
-    );
-    in_flight.write_all(rest.as_bytes()).unwrap();
-    let mut answer = String::new();
-    in_flight.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"masked_name\":\"张*明\""), "{answer}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "no stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = support::wait_for_exit(&mut child, Duration::from_secs(20));
     assert!(status.success(), "{status}");
 
     let mut logs = String::new();

@@ -335,3 +335,62 @@ impl Drop for Cluster {
         self.stop();
     }
 }
+
+/// `sealpass-issuer --store STORE token create --name NAME --scope SCOPE`
+/// through the real binary, checked to succeed: its output.
+pub fn create_token_by_cli(store: &Path, name: &str, scope: &str) -> std::process::Output {
+    let made = Command::new(env!("CARGO_BIN_EXE_sealpass-issuer"))
+        .arg("--store")
+        .arg(store)
+        .args(["token", "create", "--name", name, "--scope", scope])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    made
+}
+
+/// A server `child` listening on `addr` gets SIGTERM while a request is in
+/// flight (`first` of it sent): it must keep running and refuse new
+/// connections, then answer the request once `rest` arrives. The answer.
+pub fn sigterm_with_request_in_flight(
+    child: &mut Child,
+    addr: std::net::SocketAddr,
+    first: &[u8],
+    rest: &[u8],
+) -> String {
+    use std::io::{Read, Write};
+    let mut in_flight = std::net::TcpStream::connect(addr).unwrap();
+    in_flight.write_all(first).unwrap();
+    std::thread::sleep(Duration::from_millis(300)); // accepted and being read
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "stopped with a request in flight"
+    );
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still accepting after SIGTERM"
+    );
+    in_flight.write_all(rest).unwrap();
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// How `child` exited, within `limit`.
+pub fn wait_for_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "no exit within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
