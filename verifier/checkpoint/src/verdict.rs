@@ -239,52 +239,44 @@ pub struct TestJson {
     pub age_seconds: u64,
 }
 
-/// One rule checked: `rule` is `colour`, `test` or `doses`; the other
-/// fields are those of that rule.
+/// One rule checked, tagged by `rule`: `colour`, `test` or `doses`, with
+/// that rule's fields.
 #[derive(Debug, Serialize)]
-pub struct CheckJson {
-    pub rule: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub colour: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_age_seconds: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub age_seconds: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_doses: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub doses: Option<u8>,
+#[serde(tag = "rule", rename_all = "lowercase")]
+pub enum CheckJson {
+    Colour {
+        colour: &'static str,
+    },
+    Test {
+        max_age_seconds: u64,
+        age_seconds: u64,
+        result: &'static str,
+    },
+    Doses {
+        min_doses: u8,
+        doses: u8,
+    },
+    /// A rule a newer core checks that this form does not name yet.
+    Other,
 }
 
 impl CheckJson {
     fn of(check: &PolicyCheck) -> CheckJson {
-        let mut json = CheckJson {
-            rule: "colour",
-            colour: None,
-            max_age_seconds: None,
-            age_seconds: None,
-            result: None,
-            min_doses: None,
-            doses: None,
-        };
         match *check {
-            PolicyCheck::Colour(colour) => json.colour = Some(colour.name()),
-            PolicyCheck::Test { max, age, result } => {
-                json.rule = "test";
-                json.max_age_seconds = Some(max.0);
-                json.age_seconds = Some(age.0);
-                json.result = Some(result.name());
-            }
-            PolicyCheck::Doses { min, doses } => {
-                json.rule = "doses";
-                json.min_doses = Some(min);
-                json.doses = Some(doses);
-            }
-            _ => json.rule = "other",
+            PolicyCheck::Colour(colour) => CheckJson::Colour {
+                colour: colour.name(),
+            },
+            PolicyCheck::Test { max, age, result } => CheckJson::Test {
+                max_age_seconds: max.0,
+                age_seconds: age.0,
+                result: result.name(),
+            },
+            PolicyCheck::Doses { min, doses } => CheckJson::Doses {
+                min_doses: min,
+                doses,
+            },
+            _ => CheckJson::Other,
         }
-        json
     }
 }
 
