@@ -112,7 +112,7 @@ fn a_draft_tampered_after_signing_is_refused() {
 #[test]
 fn a_lower_or_equal_sequence_is_refused() {
     let room = Room::new();
-    room.first_list();
+    room.second_list();
     // Equal: the first list's draft offered again on top of the first list.
     let err = room.fails(&[
         "finalize",
@@ -127,18 +127,6 @@ fn a_lower_or_equal_sequence_is_refused() {
         "{err}"
     );
 
-    room.ok(&["draft", "--current", "list-1.cose", "--out", "list-2.draft"]);
-    for custodian in ["c", "d", "e"] {
-        room.ok(&["sign", "--key", &format!("{custodian}.key"), "list-2.draft"]);
-    }
-    room.ok(&[
-        "finalize",
-        "--current",
-        "list-1.cose",
-        "--out",
-        "list-2.cose",
-        "list-2.draft",
-    ]);
     // Lower: list 1 replayed to a verifier holding list 2.
     let output = room.run(&["verify", "--current", "list-2.cose", "list-1.cose"]);
     assert_eq!(output.status.code(), Some(1));

@@ -182,6 +182,24 @@ impl Room {
         ]);
     }
 
+    /// `first_list`, then `list-2.cose`: a draft from it with no changes,
+    /// signed by c, d and e and finalized against `list-1.cose`.
+    pub fn second_list(&self) {
+        self.first_list();
+        self.ok(&["draft", "--current", "list-1.cose", "--out", "list-2.draft"]);
+        for custodian in ["c", "d", "e"] {
+            self.ok(&["sign", "--key", &format!("{custodian}.key"), "list-2.draft"]);
+        }
+        self.ok(&[
+            "finalize",
+            "--current",
+            "list-1.cose",
+            "--out",
+            "list-2.cose",
+            "list-2.draft",
+        ]);
+    }
+
     /// Every regular file under the room, recursively.
     pub fn files(&self) -> Vec<PathBuf> {
         fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
