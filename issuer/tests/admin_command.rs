@@ -17,7 +17,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_sealpass-issuer");
 async fn sigterm_during_an_upload_stores_and_acknowledges_it_then_stops() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("issuer.db");
-    let made = support::create_token_by_cli(&db, "cdc-xian", "subjects:import");
+    let made = support::create_token_by_cli(BIN, &db, "cdc-xian", "subjects:import");
     let printed = String::from_utf8(made.stdout).unwrap();
     let token = printed
         .split_whitespace()

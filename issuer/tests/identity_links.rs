@@ -322,7 +322,11 @@ async fn the_link_endpoints_need_the_identities_link_scope() {
 #[test]
 fn the_command_line_makes_tokens_with_the_scope() {
     let dir = tempfile::tempdir().unwrap();
-    let made =
-        support::create_token_by_cli(&dir.path().join("issuer.db"), "registry", "identities:link");
+    let made = support::create_token_by_cli(
+        env!("CARGO_BIN_EXE_sealpass-issuer"),
+        &dir.path().join("issuer.db"),
+        "registry",
+        "identities:link",
+    );
     assert!(String::from_utf8_lossy(&made.stderr).contains("identities:link"));
 }

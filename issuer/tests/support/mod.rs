@@ -336,10 +336,17 @@ impl Drop for Cluster {
     }
 }
 
-/// `sealpass-issuer --store STORE token create --name NAME --scope SCOPE`
-/// through the real binary, checked to succeed: its output.
-pub fn create_token_by_cli(store: &Path, name: &str, scope: &str) -> std::process::Output {
-    let made = Command::new(env!("CARGO_BIN_EXE_sealpass-issuer"))
+/// `BIN --store STORE token create --name NAME --scope SCOPE` through the
+/// real binary (`env!("CARGO_BIN_EXE_sealpass-issuer")`, which only the
+/// issuer's own tests have; the benchmark shares this file), checked to
+/// succeed: its output.
+pub fn create_token_by_cli(
+    bin: &str,
+    store: &Path,
+    name: &str,
+    scope: &str,
+) -> std::process::Output {
+    let made = Command::new(bin)
         .arg("--store")
         .arg(store)
         .args(["token", "create", "--name", name, "--scope", scope])
