@@ -8,6 +8,7 @@
 //! | 4        | exp               | NumericDate                            |
 //! | 5        | nbf               | NumericDate                            |
 //! | 6        | iat               | NumericDate                            |
+//! | 8        | cnf (bound passes)| `{1: COSE_Key}`: the holder's device key |
 //! | -65537   | health status     | map, keys below                        |
 //! | -65538   | revocation index  | unsigned, bit index in the status list |
 //!
@@ -16,10 +17,16 @@
 //! 1970-01-01), 6 time of last nucleic-acid test (NumericDate), 7 its result
 //! (0 negative, 1 positive). Keys 6 and 7 come together or not at all.
 //!
-//! Negative keys below -65536 are private use (RFC 8392, section 9.1). A v1
+//! Negative keys below -65536 are private use (RFC 8392, section 9.1). A
 //! pass carries no other claim: an unknown key is an error, not ignored.
+//!
+//! Two claim sets share this reader: the v1 set of six claims, valid in an
+//! `SP1:` pass, and the bound set, the same six and `cnf` (RFC 8747, key 8),
+//! valid only inside an `SP2:` live code. The verifier refuses each where it
+//! does not belong ([`crate::HolderError`]).
 
 use crate::cbor::{self, Encoder, FieldError, Fields, Item};
+use crate::live::{CLAIM_CNF, DeviceKey, DeviceKeyError};
 use crate::time::{Date, Timestamp};
 use std::fmt;
 use thiserror::Error;
@@ -53,6 +60,9 @@ pub struct PassClaims {
     pub expires_at: Timestamp,
     pub revocation_index: u32,
     pub health: HealthStatus,
+    /// The holder's device key (`cnf`): set, the pass is bound to that
+    /// device and valid only inside a live code it signs.
+    pub holder: Option<DeviceKey>,
 }
 
 /// The health status a checkpoint decides on. Only what a stranger at a
@@ -144,6 +154,8 @@ pub enum ClaimsError {
     TooLong { field: &'static str, max: usize },
     #[error("not-before is after expiry")]
     InvertedWindow,
+    #[error("{0}")]
+    Confirmation(#[from] DeviceKeyError),
 }
 
 impl ClaimsError {
@@ -158,6 +170,7 @@ impl ClaimsError {
             ClaimsError::UnknownColour(_) => "unknown_colour",
             ClaimsError::TooLong { .. } => "claim_too_long",
             ClaimsError::InvertedWindow => "inverted_validity",
+            ClaimsError::Confirmation(e) => e.code(),
             ClaimsError::Field(_)
             | ClaimsError::HealthField(_)
             | ClaimsError::UnknownTestResult(_)
@@ -171,7 +184,7 @@ impl PassClaims {
     /// (RFC 8949, section 4.2.1).
     pub fn to_cbor(&self) -> Vec<u8> {
         let mut e = Encoder::with_capacity(128);
-        e.map(6)
+        e.map(6 + usize::from(self.holder.is_some()))
             .int(CLAIM_ISS)
             .text(&self.issuer)
             .int(CLAIM_EXP)
@@ -179,8 +192,12 @@ impl PassClaims {
             .int(CLAIM_NBF)
             .uint(self.not_before.0)
             .int(CLAIM_IAT)
-            .uint(self.issued_at.0)
-            .int(CLAIM_HEALTH);
+            .uint(self.issued_at.0);
+        if let Some(holder) = &self.holder {
+            e.int(CLAIM_CNF);
+            holder.encode_cnf(&mut e);
+        }
+        e.int(CLAIM_HEALTH);
         self.health.encode(&mut e);
         e.int(CLAIM_REVOCATION_INDEX)
             .uint(u64::from(self.revocation_index));
@@ -201,6 +218,10 @@ impl PassClaims {
                 CLAIM_REVOCATION_INDEX,
                 fields.uint(CLAIM_REVOCATION_INDEX)?,
             )?,
+            holder: fields
+                .take(CLAIM_CNF)
+                .map(DeviceKey::decode_cnf)
+                .transpose()?,
         };
         fields.finish()?;
         if claims.not_before > claims.expires_at {

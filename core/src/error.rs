@@ -4,6 +4,7 @@
 
 use crate::claims::{ClaimsError, Colour};
 use crate::cose::CoseError;
+use crate::live::LiveCodeError;
 use crate::signer::Kid;
 use crate::text::TextError;
 use crate::time::{Seconds, Timestamp};
@@ -24,6 +25,8 @@ pub enum VerifyError {
     #[error(transparent)]
     Revocation(#[from] RevocationError),
     #[error(transparent)]
+    Holder(#[from] HolderError),
+    #[error(transparent)]
     Policy(#[from] PolicyError),
 }
 
@@ -36,6 +39,7 @@ pub enum Phase {
     Validity,
     Revocation,
     Policy,
+    Holder,
 }
 
 impl Phase {
@@ -47,6 +51,7 @@ impl Phase {
             Phase::Validity => "validity",
             Phase::Revocation => "revocation",
             Phase::Policy => "policy",
+            Phase::Holder => "holder",
         }
     }
 }
@@ -60,6 +65,7 @@ impl VerifyError {
             VerifyError::Validity(_) => Phase::Validity,
             VerifyError::Revocation(_) => Phase::Revocation,
             VerifyError::Policy(_) => Phase::Policy,
+            VerifyError::Holder(_) => Phase::Holder,
         }
     }
 
@@ -72,6 +78,7 @@ impl VerifyError {
             VerifyError::Validity(e) => e.code(),
             VerifyError::Revocation(e) => e.code(),
             VerifyError::Policy(e) => e.code(),
+            VerifyError::Holder(e) => e.code(),
         }
     }
 
@@ -89,12 +96,14 @@ impl VerifyError {
     }
 }
 
-/// The text or its bytes are not a well-formed v1 pass.
+/// The text or its bytes are not a well-formed pass or live code.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum DecodeError {
     #[error("not a pass: {0}")]
     Text(#[from] TextError),
+    #[error("{0}")]
+    LiveCode(#[from] LiveCodeError),
     #[error("damaged pass: {0}")]
     Cose(#[from] CoseError),
     #[error("damaged pass: {0}")]
@@ -105,6 +114,7 @@ impl DecodeError {
     pub fn code(&self) -> &'static str {
         match self {
             DecodeError::Text(e) => e.code(),
+            DecodeError::LiveCode(e) => e.code(),
             DecodeError::Cose(e) => e.code(),
             DecodeError::Claims(e) => e.code(),
         }
@@ -271,6 +281,10 @@ pub enum PolicyError {
     TestTooOld { age: Seconds, max: Seconds },
     #[error("policy: {have} of {need} required vaccination doses")]
     TooFewDoses { have: u8, need: u8 },
+    #[error(
+        "policy: a live code on the holder's phone is required here; a printed or copied pass is not accepted"
+    )]
+    LiveCodeRequired,
 }
 
 impl PolicyError {
@@ -281,6 +295,53 @@ impl PolicyError {
             PolicyError::TestPositive => "policy_test_positive",
             PolicyError::TestTooOld { .. } => "policy_test_too_old",
             PolicyError::TooFewDoses { .. } => "policy_doses",
+            PolicyError::LiveCodeRequired => "policy_live_code_required",
+        }
+    }
+}
+
+/// The pass is genuine and current, but not shown by the holder it is bound
+/// to, or a live code's own checks fail (docs/format.md, "Live codes").
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum HolderError {
+    /// A bound pass outside a live code: a copy taken from a live code (or
+    /// from the phone) and shown as a plain pass. Refused under every policy.
+    #[error(
+        "this pass is bound to its holder's phone: it is accepted only as a live code shown on that phone, never as a copy"
+    )]
+    BoundPassShownBare,
+    /// A live code around a pass that carries no device key.
+    #[error("not holder-bound: this live code carries a pass that is bound to no phone")]
+    NotHolderBound,
+    /// The device signature is not the bound key's.
+    #[error("not from the phone this pass was issued to")]
+    WrongDevice,
+    /// A P-256 device signature whose `s` is in the high half: the twin of
+    /// a signature, which sealpass never writes.
+    #[error(
+        "the phone's signature is not in the one form sealpass accepts (ECDSA low s): not a genuine live code, or its page needs an update"
+    )]
+    DeviceSignatureHighS,
+    #[error(
+        "code too old: signed {age} ago, over {max}. Ask for the live code on the phone, not a picture of it"
+    )]
+    CodeTooOld { age: Seconds, max: Seconds },
+    #[error(
+        "phone clock ahead: the code is dated {ahead} ahead of this checkpoint, over {max}. Check the phone's clock, and this checkpoint's"
+    )]
+    PhoneClockAhead { ahead: Seconds, max: Seconds },
+}
+
+impl HolderError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            HolderError::BoundPassShownBare => "bound_pass_not_live",
+            HolderError::NotHolderBound => "not_holder_bound",
+            HolderError::WrongDevice => "wrong_device",
+            HolderError::DeviceSignatureHighS => "device_signature_high_s",
+            HolderError::CodeTooOld { .. } => "live_code_too_old",
+            HolderError::PhoneClockAhead { .. } => "phone_clock_ahead",
         }
     }
 }

@@ -55,6 +55,7 @@
 //!         vaccination: Vaccination { doses: 3, last_dose: Date::from_ymd(2022, 1, 15) },
 //!         last_test: None,
 //!     },
+//!     holder: None, // bound passes: see the `live` module
 //! };
 //! let text = sign_pass(&claims, &issuer).unwrap();
 //! assert!(text.starts_with("SP1:") && text.len() <= 300);
@@ -80,6 +81,9 @@
 //! assert!(unchecked.is_undecided());
 //! ```
 //!
+//! A pass can also be bound to its holder's phone and shown only as a live
+//! code the phone signs every few seconds: see [`live`].
+//!
 //! The format is specified in docs/format.md and the trust rules in
 //! docs/trust.md of the repository.
 
@@ -90,6 +94,7 @@ mod claims;
 pub mod cose;
 mod ed25519;
 mod error;
+pub mod live;
 mod policy;
 mod signer;
 mod status;
@@ -108,8 +113,12 @@ pub use claims::{
 };
 pub use ed25519::verify_ed25519;
 pub use error::{
-    DecodeError, Event, Phase, PolicyError, RevocationError, SignatureError, TrustError,
-    ValidityError, VerifyError,
+    DecodeError, Event, HolderError, Phase, PolicyError, RevocationError, SignatureError,
+    TrustError, ValidityError, VerifyError,
+};
+pub use live::{
+    AlreadyScanned, DeviceKey, DeviceKeyType, HolderBinding, LiveCodeProof, LiveCodeWindow,
+    ReplayMemory,
 };
 pub use policy::{
     BUILTIN_PROFILES, CheckpointPolicy, PolicyCheck, PolicyParseError, parse_duration,
@@ -134,4 +143,5 @@ pub mod claim_keys {
         HEALTH_COLOUR, HEALTH_DOSES, HEALTH_LAST_DOSE, HEALTH_MASKED_ID, HEALTH_MASKED_NAME,
         HEALTH_TEST_RESULT, HEALTH_TEST_TIME,
     };
+    pub use crate::live::CLAIM_CNF;
 }

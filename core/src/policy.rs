@@ -3,12 +3,22 @@
 //!
 //! Built-in profiles ([`CheckpointPolicy::builtin`]):
 //!
-//! | name       | colours        | last test        | doses |
-//! |------------|----------------|------------------|-------|
-//! | `subway`   | green          | -                | -     |
-//! | `office`   | green          | negative, ≤ 48 h | -     |
-//! | `hospital` | green          | negative, ≤ 24 h | ≥ 2   |
-//! | `outdoor`  | green, yellow  | -                | -     |
+//! | name       | colours        | last test        | doses | live code |
+//! |------------|----------------|------------------|-------|-----------|
+//! | `subway`   | green          | -                | -     | -         |
+//! | `office`   | green          | negative, ≤ 48 h | -     | -         |
+//! | `hospital` | green          | negative, ≤ 24 h | ≥ 2   | -         |
+//! | `outdoor`  | green, yellow  | -                | -     | -         |
+//!
+//! No built-in profile requires a live code (docs/trust.md, "Live codes"):
+//! a checkpoint that updates its verifier must not turn away anyone it
+//! admitted the day before, when no pass is bound yet, and people without a
+//! smartphone carry a printed pass. Where a checkpoint admits a plain pass,
+//! the verdict says it is not holder-bound ([`crate::HolderBinding`]) and
+//! the worker compares the masked id with an identity card. A checkpoint
+//! that refuses paper says so in its definition, once the city binds passes:
+//! `require-live-code = yes`. A bound pass is refused outside a live code
+//! under every policy.
 //!
 //! A policy can also be written down, one `key = value` per line or separated
 //! by `;`, `#` starting a comment:
@@ -18,6 +28,7 @@
 //! colours = green, yellow
 //! max-test-age = 72h      # s, m, h or d
 //! min-doses = 1
+//! require-live-code = yes  # yes or no (the default)
 //! ```
 //!
 //! A pass whose issuer's status list the checkpoint does not hold is never
@@ -45,6 +56,9 @@ pub struct CheckpointPolicy {
     /// revocation check. Never in a built-in profile: a revoked pass would
     /// be admitted. Written `danger-accept-unchecked-revocation = yes`.
     pub danger_accept_unchecked_revocation: bool,
+    /// Admit only live codes (`SP2:`): a plain pass, printed or copied, is
+    /// refused (`policy_live_code_required`). Written `require-live-code = yes`.
+    pub require_live_code: bool,
 }
 
 /// One rule a policy checked on an admitted pass, with what the pass
@@ -102,6 +116,7 @@ impl CheckpointPolicy {
             max_test_age,
             min_doses,
             danger_accept_unchecked_revocation: false,
+            require_live_code: false,
         })
     }
 
@@ -165,6 +180,9 @@ impl CheckpointPolicy {
         if let Some(doses) = self.min_doses {
             text.push_str(&format!("min-doses = {doses}\n"));
         }
+        if self.require_live_code {
+            text.push_str(&format!("{REQUIRE_LIVE_CODE} = yes\n"));
+        }
         if self.danger_accept_unchecked_revocation {
             text.push_str(&format!("{DANGER_UNCHECKED} = yes\n"));
         }
@@ -179,7 +197,7 @@ pub enum PolicyParseError {
     #[error("line {line}: expected `key = value`")]
     NotKeyValue { line: usize },
     #[error(
-        "line {line}: unknown key `{key}` (known: name, colours, max-test-age, min-doses, danger-accept-unchecked-revocation)"
+        "line {line}: unknown key `{key}` (known: name, colours, max-test-age, min-doses, require-live-code, danger-accept-unchecked-revocation)"
     )]
     UnknownKey { line: usize, key: String },
     #[error("line {line}: `{key}` is given twice")]
@@ -198,6 +216,19 @@ pub enum PolicyParseError {
 
 /// The policy key that admits passes without a revocation check.
 const DANGER_UNCHECKED: &str = "danger-accept-unchecked-revocation";
+/// The policy key that admits live codes only.
+const REQUIRE_LIVE_CODE: &str = "require-live-code";
+
+fn switch(line: usize, value: &str) -> Result<bool, PolicyParseError> {
+    match value {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(PolicyParseError::BadSwitch {
+            line,
+            value: value.into(),
+        }),
+    }
+}
 
 impl FromStr for CheckpointPolicy {
     type Err = PolicyParseError;
@@ -209,6 +240,7 @@ impl FromStr for CheckpointPolicy {
             max_test_age: None,
             min_doses: None,
             danger_accept_unchecked_revocation: false,
+            require_live_code: false,
         };
         let mut seen: Vec<String> = Vec::new();
         let statements = definition.lines().enumerate().flat_map(|(n, line)| {
@@ -260,17 +292,9 @@ impl FromStr for CheckpointPolicy {
                         })?)
                 }
                 DANGER_UNCHECKED => {
-                    policy.danger_accept_unchecked_revocation = match value {
-                        "yes" => true,
-                        "no" => false,
-                        _ => {
-                            return Err(PolicyParseError::BadSwitch {
-                                line,
-                                value: value.into(),
-                            });
-                        }
-                    }
+                    policy.danger_accept_unchecked_revocation = switch(line, value)?
                 }
+                REQUIRE_LIVE_CODE => policy.require_live_code = switch(line, value)?,
                 _ => {
                     return Err(PolicyParseError::UnknownKey {
                         line,
@@ -441,5 +465,24 @@ mod tests {
                 value: "maybe".into()
             })
         );
+    }
+
+    #[test]
+    fn requiring_a_live_code_is_written_down_and_read_back() {
+        for name in BUILTIN_PROFILES {
+            assert!(!CheckpointPolicy::builtin(name).unwrap().require_live_code);
+        }
+        let policy: CheckpointPolicy = "name = tower; colours = green\nrequire-live-code = yes"
+            .parse()
+            .unwrap();
+        assert!(policy.require_live_code);
+        assert!(policy.to_definition().contains("require-live-code = yes"));
+        assert_eq!(policy.to_definition().parse(), Ok(policy));
+        let no: CheckpointPolicy = "colours = green; require-live-code = no".parse().unwrap();
+        assert!(!no.require_live_code);
+        assert!(matches!(
+            "colours = green; require-live-code = 1".parse::<CheckpointPolicy>(),
+            Err(PolicyParseError::BadSwitch { line: 1, .. })
+        ));
     }
 }

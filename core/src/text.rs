@@ -5,11 +5,16 @@
 //! longer), but accepts it on decode, told apart by the first byte: a tagged
 //! COSE_Sign1 starts with 0xD2, a zlib stream with 0x78. Inflation stops at
 //! [`MAX_INFLATED_LEN`] bytes, so a small bomb cannot make a large buffer.
+//!
+//! A live code (docs/format.md, "Live codes") is `SP2:` + Base45 of its
+//! envelope, never compressed: [`decode_scanned`] tells the two apart.
 
 use thiserror::Error;
 
 /// The text prefix of a v1 pass.
 pub const PREFIX: &str = "SP1:";
+/// The text prefix of a live code.
+pub const LIVE_PREFIX: &str = "SP2:";
 /// Longest pass text accepted, in bytes.
 pub const MAX_TEXT_LEN: usize = 2048;
 /// Largest COSE_Sign1 accepted after inflating.
@@ -23,9 +28,9 @@ pub enum TextError {
     Empty,
     #[error("the text is {len} bytes long; a pass is at most {max}")]
     TooLong { len: usize, max: usize },
-    #[error("the text does not begin with the {PREFIX} prefix")]
+    #[error("the text does not begin with the {PREFIX} or {LIVE_PREFIX} prefix")]
     MissingPrefix,
-    #[error("the text after {PREFIX} is not Base45")]
+    #[error("the text after its prefix is not Base45")]
     Base45,
     #[error("the zlib-compressed data is damaged")]
     Inflate,
@@ -51,9 +56,18 @@ impl TextError {
 
 /// `SP1:` + Base45 of `cose`.
 pub fn encode(cose: &[u8]) -> String {
-    let mut text = Vec::with_capacity(PREFIX.len() + cose.len().div_ceil(2) * 3);
-    text.extend_from_slice(PREFIX.as_bytes());
-    base45_encode(cose, &mut text);
+    encode_with_prefix(PREFIX, cose)
+}
+
+/// `SP2:` + Base45 of a live code's envelope.
+pub fn encode_live(envelope: &[u8]) -> String {
+    encode_with_prefix(LIVE_PREFIX, envelope)
+}
+
+fn encode_with_prefix(prefix: &str, bytes: &[u8]) -> String {
+    let mut text = Vec::with_capacity(prefix.len() + bytes.len().div_ceil(2) * 3);
+    text.extend_from_slice(prefix.as_bytes());
+    base45_encode(bytes, &mut text);
     // Base45's alphabet and the prefix are ASCII.
     String::from_utf8(text).unwrap_or_default()
 }
@@ -86,9 +100,29 @@ pub fn encode_zlib(cose: &[u8]) -> String {
     encode(&miniz_oxide::deflate::compress_to_vec_zlib(cose, 9))
 }
 
+/// What a scanned text carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scanned {
+    /// `SP1:`: a pass's COSE_Sign1 bytes (inflated, if they were zlib).
+    Pass(Vec<u8>),
+    /// `SP2:`: a live code's envelope bytes.
+    LiveCode(Vec<u8>),
+}
+
 /// The COSE bytes a pass text carries. Surrounding ASCII white space (a
 /// scanner's CR/LF) is ignored.
 pub fn decode(text: &str) -> Result<Vec<u8>, TextError> {
+    match decode_scanned(text)? {
+        Scanned::Pass(cose) => Ok(cose),
+        Scanned::LiveCode(_) => Err(TextError::MissingPrefix),
+    }
+}
+
+/// The bytes a pass text or a live-code text carries, told apart by the
+/// prefix. A live code is Base45 of its envelope, never zlib. Surrounding
+/// ASCII white space is ignored, and neither is read beyond
+/// [`MAX_TEXT_LEN`] bytes.
+pub fn decode_scanned(text: &str) -> Result<Scanned, TextError> {
     let text = text.trim_ascii();
     if text.is_empty() {
         return Err(TextError::Empty);
@@ -99,12 +133,16 @@ pub fn decode(text: &str) -> Result<Vec<u8>, TextError> {
             max: MAX_TEXT_LEN,
         });
     }
+    if let Some(body) = text.strip_prefix(LIVE_PREFIX) {
+        let bytes = base45::decode(body).map_err(|_| TextError::Base45)?;
+        return Ok(Scanned::LiveCode(bytes));
+    }
     let body = text.strip_prefix(PREFIX).ok_or(TextError::MissingPrefix)?;
     let bytes = base45::decode(body).map_err(|_| TextError::Base45)?;
     if bytes.first() == Some(&0x78) {
-        return inflate(&bytes, MAX_INFLATED_LEN);
+        return inflate(&bytes, MAX_INFLATED_LEN).map(Scanned::Pass);
     }
-    Ok(bytes)
+    Ok(Scanned::Pass(bytes))
 }
 
 /// Inflate a zlib stream, refusing output beyond `max` bytes and any byte

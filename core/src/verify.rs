@@ -4,12 +4,17 @@ use crate::claims::{HealthStatus, PassClaims};
 use crate::cose::{self, AAD_PASS, Sign1};
 use crate::ed25519;
 use crate::error::{
-    DecodeError, Event, RevocationError, SignatureError, TrustError, ValidityError, VerifyError,
+    DecodeError, Event, HolderError, PolicyError, RevocationError, SignatureError, TrustError,
+    ValidityError, VerifyError,
+};
+use crate::live::{
+    self, AlreadyScanned, HolderBinding, LiveCodeEnvelope, LiveCodeProof, LiveCodeWindow,
+    ReplayKey, ReplayMemory,
 };
 use crate::policy::CheckpointPolicy;
 use crate::signer::{Kid, Signer, SignerError};
 use crate::status::StatusList;
-use crate::text;
+use crate::text::{self, Scanned};
 use crate::time::{Seconds, Timestamp};
 use crate::trust::{IssuerKey, KeyStatus, TrustedList};
 
@@ -74,6 +79,8 @@ pub struct VerifiedPass {
     claims: PassClaims,
     kid: Kid,
     revocation_checked: bool,
+    holder: HolderBinding,
+    already_scanned: Option<AlreadyScanned>,
 }
 
 impl VerifiedPass {
@@ -99,16 +106,41 @@ impl VerifiedPass {
     pub fn valid_for(&self, now: Timestamp) -> Seconds {
         self.claims.expires_at.since(now)
     }
+
+    /// How the pass was tied to the person showing it: a live code from
+    /// the bound phone, or not at all (a plain pass: compare the masked id
+    /// with an identity card).
+    pub fn holder(&self) -> HolderBinding {
+        self.holder
+    }
+
+    /// A live code this checkpoint's replay memory had accepted before,
+    /// inside its window ([`Verifier::verify_remembering`]): a warning
+    /// that asks the worker to look, not a refusal.
+    pub fn already_scanned(&self) -> Option<AlreadyScanned> {
+        self.already_scanned
+    }
+}
+
+/// How a pass reached the checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// `SP1:`, on its own.
+    Bare,
+    /// Inside an `SP2:` live code.
+    Live,
 }
 
 /// Everything a checkpoint decides with: trust, revocations, its policy,
-/// and the clock skew it tolerates. Time is passed to each decision.
+/// the clock skew it tolerates and its live-code window. Time is passed to
+/// each decision.
 #[derive(Debug, Clone)]
 pub struct Verifier<'a> {
     trust: &'a TrustedList,
     status_lists: &'a [StatusList],
     policy: &'a CheckpointPolicy,
     clock_skew: Seconds,
+    live_window: LiveCodeWindow,
 }
 
 impl<'a> Verifier<'a> {
@@ -118,6 +150,7 @@ impl<'a> Verifier<'a> {
             status_lists: &[],
             policy,
             clock_skew: DEFAULT_CLOCK_SKEW,
+            live_window: LiveCodeWindow::DEFAULT,
         }
     }
 
@@ -127,23 +160,94 @@ impl<'a> Verifier<'a> {
         self
     }
 
-    /// The clock difference tolerated, at most [`MAX_CLOCK_SKEW`].
+    /// The clock difference tolerated, at most [`MAX_CLOCK_SKEW`]. It
+    /// applies to a pass's own times, never to a live code's window.
     pub fn with_clock_skew(mut self, clock_skew: Seconds) -> Self {
         self.clock_skew = clock_skew.min(MAX_CLOCK_SKEW);
         self
     }
 
-    /// Decide on a pass text at `now`: decode, signature, trust, validity,
-    /// revocation, policy, in that order; the first failure is the answer.
+    /// A live-code window narrower than the default 60 s back and 30 s
+    /// ahead; a wider one is narrowed to the default.
+    pub fn with_live_window(mut self, max_age: Seconds, max_ahead: Seconds) -> Self {
+        self.live_window = LiveCodeWindow::DEFAULT.narrowed_to(max_age, max_ahead);
+        self
+    }
+
+    /// The live-code window this checkpoint applies.
+    pub fn live_window(&self) -> LiveCodeWindow {
+        self.live_window
+    }
+
+    /// Decide on a scanned text at `now`: a pass (`SP1:`) or a live code
+    /// (`SP2:`). A pass goes through decode, signature, trust, validity,
+    /// revocation and policy, in that order; the first failure is the
+    /// answer. A live code's pass goes through the same, then the device
+    /// signature with the key the pass is bound to, then the window
+    /// ([`LiveCodeWindow`]).
     ///
     /// Revocation fails closed: without a status list of the pass's issuer
     /// the answer is [`RevocationError::NotChecked`] (could not decide),
     /// unless the policy says `danger-accept-unchecked-revocation`.
+    ///
+    /// A bound pass outside a live code is refused
+    /// ([`HolderError::BoundPassShownBare`]), and a live code around an
+    /// unbound pass too ([`HolderError::NotHolderBound`]), under every policy.
     pub fn verify(&self, text: &str, now: Timestamp) -> Result<VerifiedPass, VerifyError> {
-        let cose = text::decode(text).map_err(DecodeError::Text)?;
-        let sign1 = cose::parse_sign1(&cose).map_err(DecodeError::Cose)?;
+        match text::decode_scanned(text).map_err(DecodeError::Text)? {
+            Scanned::Pass(cose) => self.verify_issued(&cose, Shown::Bare, now),
+            Scanned::LiveCode(envelope) => self.verify_live(&envelope, now),
+        }
+    }
+
+    /// [`Verifier::verify`], and an accepted live code noted in `memory`:
+    /// one this checkpoint accepted before, inside its window, comes back
+    /// accepted with [`VerifiedPass::already_scanned`] set.
+    pub fn verify_remembering(
+        &self,
+        text: &str,
+        now: Timestamp,
+        memory: &mut ReplayMemory,
+    ) -> Result<VerifiedPass, VerifyError> {
+        let mut pass = self.verify(text, now)?;
+        if let HolderBinding::Live(proof) = pass.holder {
+            pass.already_scanned = memory.remember(proof.replay_key(), self.live_window, now);
+        }
+        Ok(pass)
+    }
+
+    fn verify_live(&self, envelope: &[u8], now: Timestamp) -> Result<VerifiedPass, VerifyError> {
+        let code = LiveCodeEnvelope::parse(envelope).map_err(DecodeError::LiveCode)?;
+        let mut pass = self.verify_issued(code.pass, Shown::Live, now)?;
+        let device = pass.claims.holder.ok_or(HolderError::NotHolderBound)?;
+        let hash = live::pass_hash(code.pass);
+        live::check_device_signature(&device, &hash, code.signed_at, &code.signature)?;
+        self.live_window.check(code.signed_at, now)?;
+        pass.holder = HolderBinding::Live(LiveCodeProof {
+            device: device.key_type(),
+            key: ReplayKey {
+                signed_at: code.signed_at,
+                pass_hash: hash,
+            },
+        });
+        Ok(pass)
+    }
+
+    /// Everything a pass gets, shown bare or inside a live code.
+    fn verify_issued(
+        &self,
+        cose: &[u8],
+        shown: Shown,
+        now: Timestamp,
+    ) -> Result<VerifiedPass, VerifyError> {
+        let sign1 = cose::parse_sign1(cose).map_err(DecodeError::Cose)?;
         let key = trusted_signature(self.trust, &sign1, AAD_PASS, now)?;
         let claims = PassClaims::from_cbor(sign1.payload).map_err(DecodeError::Claims)?;
+        match (shown, claims.holder.is_some()) {
+            (Shown::Bare, true) => return Err(HolderError::BoundPassShownBare.into()),
+            (Shown::Live, false) => return Err(HolderError::NotHolderBound.into()),
+            _ => {}
+        }
         key.admits(&claims.issuer, claims.issued_at)?;
         key.bounds(claims.issued_at, claims.expires_at)?;
         self.check_validity(&claims, now)?;
@@ -161,11 +265,16 @@ impl<'a> Verifier<'a> {
                 .into());
             }
         }
+        if shown == Shown::Bare && self.policy.require_live_code {
+            return Err(PolicyError::LiveCodeRequired.into());
+        }
         self.policy.check(&claims.health, now)?;
         Ok(VerifiedPass {
             claims,
             kid: sign1.protected.kid,
             revocation_checked: status_list.is_some(),
+            holder: HolderBinding::NotBound,
+            already_scanned: None,
         })
     }
 

@@ -29,6 +29,7 @@ fn bulk_signing_makes_the_texts_one_by_one_signing_makes() {
         min_doses: None,
         // What is signed is under test here, not revocation.
         danger_accept_unchecked_revocation: true,
+        require_live_code: false,
     };
     let verifier = Verifier::new(city.trusted(), &policy);
     for n in [0, 1, 2, 5, 64, 65] {
