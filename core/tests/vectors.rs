@@ -4,7 +4,10 @@
 #[path = "generator/mod.rs"]
 mod generator;
 
-use sealpass_core::{CheckpointPolicy, RootSet, StatusList, Timestamp, TrustedList, Verifier};
+use sealpass_core::{
+    CheckpointPolicy, HolderBinding, ReplayMemory, RootSet, StatusList, Timestamp, TrustedList,
+    Verifier,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -13,6 +16,7 @@ use std::path::{Path, PathBuf};
 const MIN_CASES: usize = 50;
 const MIN_VALID: usize = 10;
 const MIN_INVALID: usize = 40;
+const MIN_LIVE_CODE_CASES: usize = 25;
 
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -68,6 +72,16 @@ fn kind_keys(kind: &str) -> Option<&'static [(&'static str, bool)]> {
             ("candidate", true),
         ],
         "status-list" => &[("trust-list", true), ("status-list", true)],
+        "live-code" => &[
+            ("policy", true),
+            ("trust-list", true),
+            ("status-list", false),
+            ("earlier-scan-at", false),
+            ("earlier-scan", false),
+            ("code", true),
+            ("holder", false),
+            ("warning", false),
+        ],
         _ => return None,
     })
 }
@@ -102,6 +116,14 @@ fn parse_case(text: &str) -> Result<VectorCase, String> {
     }
     if let Some(key) = lines.keys().find(|key| !keys.iter().any(|(k, _)| k == key)) {
         return Err(format!("`{key}:` is not a key of a {kind} case"));
+    }
+    if kind == "live-code" {
+        if lines.contains_key("earlier-scan") != lines.contains_key("earlier-scan-at") {
+            return Err("`earlier-scan:` and `earlier-scan-at:` come together".into());
+        }
+        if (expect == "valid") != lines.contains_key("holder") {
+            return Err("a live-code case has a `holder:` line exactly when it is valid".into());
+        }
     }
     if kind == "trust-update" && lines.contains_key("trusted") == lines.contains_key("pinned-roots")
     {
@@ -194,8 +216,58 @@ fn run(case: &VectorCase) -> Result<Answer, String> {
             let list = resolve(data("status-list").expect("required"))?;
             answer(StatusList::verify(&list, &trust, case.now), |e| e.code())
         }
+        "live-code" => run_live_code(case, &stored_list("trust-list")?)?,
         kind => unreachable!("parse_case admits no kind {kind}"),
     })
+}
+
+/// A live-code case: the code (after the earlier scan, if any, with the
+/// same replay memory) through `Verifier::verify_remembering`. An accepted
+/// code must also be tied to its holder as `holder:` says, and give the
+/// `warning:` (or none).
+fn run_live_code(case: &VectorCase, trust: &TrustedList) -> Result<Answer, String> {
+    let data = |key: &str| case.data.get(key).map(String::as_str);
+    let policy_line = data("policy").expect("required");
+    let policy = match CheckpointPolicy::builtin(policy_line) {
+        Some(policy) => policy,
+        None => policy_line
+            .parse()
+            .map_err(|e| format!("policy `{policy_line}`: {e}"))?,
+    };
+    let status_lists = match data("status-list") {
+        Some(list) => vec![
+            StatusList::verify(&resolve(list)?, trust, case.now)
+                .map_err(|e| format!("status-list does not verify: {e}"))?,
+        ],
+        None => Vec::new(),
+    };
+    let verifier = Verifier::new(trust, &policy).with_status_lists(&status_lists);
+    let mut memory = ReplayMemory::default();
+    if let (Some(at), Some(earlier)) = (data("earlier-scan-at"), data("earlier-scan")) {
+        let at = Timestamp(at.parse().map_err(|e| format!("earlier-scan-at: {e}"))?);
+        verifier
+            .verify_remembering(earlier, at, &mut memory)
+            .map_err(|e| format!("the earlier scan is refused: {e}"))?;
+    }
+    let verified =
+        match verifier.verify_remembering(data("code").expect("required"), case.now, &mut memory) {
+            Ok(verified) => verified,
+            Err(e) => return Ok(Err((e.code(), e.to_string()))),
+        };
+    let holder = match verified.holder() {
+        HolderBinding::NotBound => "not bound".to_owned(),
+        HolderBinding::Live(proof) => format!("live {}", proof.device()),
+    };
+    let warning = verified.already_scanned().map(|w| w.to_string());
+    if Some(holder.as_str()) != data("holder") {
+        return Err(format!("accepted as `{holder}`, not as `holder:` says"));
+    }
+    if warning.as_deref() != data("warning") {
+        return Err(format!(
+            "accepted with warning {warning:?}, not as `warning:` says"
+        ));
+    }
+    Ok(Ok(()))
 }
 
 /// Parse and run one case file; `Err` says what went wrong.
@@ -261,6 +333,15 @@ fn every_vector_gives_its_expected_answer() {
         vectors_dir().display()
     );
     assert!(valid >= MIN_VALID, "only {valid} valid vectors");
+    let live_codes: usize = tally
+        .iter()
+        .filter(|((kind, _), _)| kind == "live-code")
+        .map(|(_, n)| n)
+        .sum();
+    assert!(
+        live_codes >= MIN_LIVE_CODE_CASES,
+        "only {live_codes} live-code vectors"
+    );
     assert!(
         cases.len() - valid >= MIN_INVALID,
         "only {} invalid vectors",

@@ -104,6 +104,15 @@ impl DeviceKeyError {
     }
 }
 
+/// Why a device signature is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceSignatureError {
+    /// Not this key's signature over the message.
+    Invalid,
+    /// The high-`s` twin of this key's P-256 signature over the message.
+    HighS,
+}
+
 impl DeviceKey {
     /// An Ed25519 key from its 32 bytes (RFC 8032, section 5.1.2).
     pub fn ed25519(bytes: &[u8; 32]) -> Result<DeviceKey, DeviceKeyError> {
@@ -144,22 +153,33 @@ impl DeviceKey {
         }
     }
 
-    /// Whether `signature` (64 bytes: Ed25519's `R || S`, or P-256's
-    /// `r || s` with `s` in the low half of the group order) is this key's
-    /// over `message`. A high-`s` P-256 signature does not verify here: see
-    /// [`crate::live::normalize_p256_signature`].
-    pub fn verifies(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+    /// Check `signature` (64 bytes: Ed25519's `R || S`, or P-256's `r || s`
+    /// over SHA-256 of `message`) against this key. Ed25519 goes through
+    /// `verify_strict`. A P-256 signature must have `s` in the low half of
+    /// the group order: its high-`s` twin, which plain ECDSA also accepts,
+    /// is refused as such when it would verify, and as any other bad
+    /// signature when it would not.
+    pub fn check_signature(
+        &self,
+        message: &[u8],
+        signature: &[u8; 64],
+    ) -> Result<(), DeviceSignatureError> {
         match &self.0 {
             Inner::Ed25519(key) => {
                 let signature = ed25519_dalek::Signature::from_bytes(signature);
-                key.verify_strict(message, &signature).is_ok()
+                key.verify_strict(message, &signature)
+                    .map_err(|_| DeviceSignatureError::Invalid)
             }
-            Inner::P256(key) => match p256::ecdsa::Signature::from_slice(signature) {
-                Ok(signature) if signature.normalize_s() == signature => {
-                    key.verify(message, &signature).is_ok()
+            Inner::P256(key) => {
+                let signature = p256::ecdsa::Signature::from_slice(signature)
+                    .map_err(|_| DeviceSignatureError::Invalid)?;
+                let verifies = key.verify(message, &signature).is_ok();
+                match (verifies, signature.normalize_s() == signature) {
+                    (true, true) => Ok(()),
+                    (true, false) => Err(DeviceSignatureError::HighS),
+                    (false, _) => Err(DeviceSignatureError::Invalid),
                 }
-                _ => false,
-            },
+            }
         }
     }
 

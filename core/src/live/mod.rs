@@ -62,7 +62,7 @@ mod signing;
 
 pub use device_key::{
     CLAIM_CNF, CNF_COSE_KEY, CRV_ED25519, CRV_P256, DeviceKey, DeviceKeyError, DeviceKeyType,
-    KTY_EC2, KTY_OKP,
+    DeviceSignatureError, KTY_EC2, KTY_OKP,
 };
 pub use envelope::{
     LIVE_CODE_CONTEXT, LiveCodeEnvelope, LiveCodeError, live_code_signing_input, pass_hash,
@@ -71,7 +71,6 @@ pub use replay::{AlreadyScanned, ReplayKey, ReplayMemory};
 pub use signing::{DeviceSigner, assemble_live_code, normalize_p256_signature, sign_live_code};
 
 pub(crate) use envelope::signing_input_for_hash;
-pub(crate) use signing::is_high_s;
 
 use crate::error::HolderError;
 use crate::time::{Seconds, Timestamp};
@@ -169,21 +168,19 @@ impl LiveCodeProof {
 }
 
 /// Check a live code's device signature with the key its pass is bound to.
-/// A P-256 signature in high-`s` form is refused before it is checked:
-/// sealpass accepts one form of each signature ([`normalize_p256_signature`]).
 pub(crate) fn check_device_signature(
     device: &DeviceKey,
     pass_hash: &[u8; 32],
     signed_at: Timestamp,
     signature: &[u8; 64],
 ) -> Result<(), HolderError> {
-    if device.key_type() == DeviceKeyType::P256 && is_high_s(signature) {
-        return Err(HolderError::DeviceSignatureHighS);
-    }
-    if !device.verifies(&signing_input_for_hash(pass_hash, signed_at), signature) {
-        return Err(HolderError::WrongDevice);
-    }
-    Ok(())
+    let message = signing_input_for_hash(pass_hash, signed_at);
+    device
+        .check_signature(&message, signature)
+        .map_err(|e| match e {
+            DeviceSignatureError::Invalid => HolderError::WrongDevice,
+            DeviceSignatureError::HighS => HolderError::DeviceSignatureHighS,
+        })
 }
 
 #[cfg(test)]

@@ -90,8 +90,3 @@ pub fn normalize_p256_signature(signature: &[u8; 64]) -> Result<[u8; 64], LiveCo
         .map_err(|_| LiveCodeError::NotP256Signature)?;
     Ok(parsed.normalize_s().to_bytes().into())
 }
-
-/// Whether a P-256 signature `r || s` has `s > n/2`.
-pub(crate) fn is_high_s(signature: &[u8; 64]) -> bool {
-    normalize_p256_signature(signature).is_ok_and(|low| low != *signature)
-}

@@ -3,10 +3,12 @@
 //! label: **never use them for anything real.**
 
 mod city;
+mod devices;
 mod passes;
 pub mod vectors;
 
 pub use city::City;
+pub use devices::{device_key, p256_device_key, p256_signature_with, p256_twin};
 
 use crate::claims::{
     Colour, HealthStatus, PassClaims, TestRecord, TestResult, Vaccination, mask_id, mask_name,
@@ -90,27 +92,6 @@ pub fn sample_claims(issued_at: Timestamp) -> PassClaims {
         },
         holder: None,
     }
-}
-
-/// A holder device's Ed25519 key whose secret is SHA-256 of `label`.
-pub fn device_key(label: &str) -> SigningKey {
-    key(label)
-}
-
-/// A holder device's P-256 key whose secret is SHA-256 of `label`
-/// (hashed again, with a counter, in the rare case that is not a scalar).
-pub fn p256_device_key(label: &str) -> p256::ecdsa::SigningKey {
-    (0u32..)
-        .find_map(|n| {
-            let mut seed = Sha256::new();
-            seed.update(label.as_bytes());
-            if n > 0 {
-                seed.update(n.to_be_bytes());
-            }
-            let secret: [u8; 32] = seed.finalize().into();
-            p256::ecdsa::SigningKey::from_bytes(&secret.into()).ok()
-        })
-        .expect("some hash is a P-256 scalar")
 }
 
 /// Passes of a [`City`] carry this revocation index unless revoked on purpose.

@@ -7,6 +7,7 @@
 //! The file format is described in tests/vectors/README.md.
 
 mod city;
+mod live_cases;
 mod pass_cases;
 mod pass_format_cases;
 mod raw;
@@ -31,6 +32,7 @@ pub fn generate() -> Vec<VectorFile> {
         pass_format_cases::cases(&city),
         status_cases::cases(&city),
         trust_cases::cases(&city),
+        live_cases::cases(&city),
     ];
     let mut files: Vec<VectorFile> = city::fixtures(&city).iter().map(Fixture::render).collect();
     files.extend(cases.iter().flatten().map(Case::render));
@@ -82,6 +84,7 @@ pub enum Kind {
     Pass,
     TrustUpdate,
     StatusList,
+    LiveCode,
 }
 
 impl Kind {
@@ -90,6 +93,7 @@ impl Kind {
             Kind::Pass => "pass",
             Kind::TrustUpdate => "trust-update",
             Kind::StatusList => "status-list",
+            Kind::LiveCode => "live-code",
         }
     }
 }
