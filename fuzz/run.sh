@@ -16,7 +16,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")"
-TARGETS=(pass_text cose_sign1 claims trust_list status_list cbor policy issuer_http)
+TARGETS=(pass_text live_code cose_sign1 claims trust_list status_list cbor policy issuer_http)
 
 usage() {
     sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -30,6 +30,7 @@ usage() {
 limits() {
     case "$1" in
         pass_text) echo 4096 ;;      # a pass text is at most 2048 bytes
+        live_code) echo 4096 ;;      # so is a live code's
         cose_sign1) echo 4096 ;;
         claims) echo 1024 ;;
         trust_list) echo 16384 ;;    # room for several issuer keys and signatures

@@ -324,13 +324,27 @@ pub enum HolderError {
     )]
     DeviceSignatureHighS,
     #[error(
-        "code too old: signed {age} ago, over {max}. Ask for the live code on the phone, not a picture of it"
+        "code too old: signed {} ago, over {}. Ask for the live code on the phone, not a picture of it",
+        in_seconds(*age),
+        in_seconds(*max)
     )]
     CodeTooOld { age: Seconds, max: Seconds },
     #[error(
-        "phone clock ahead: the code is dated {ahead} ahead of this checkpoint, over {max}. Check the phone's clock, and this checkpoint's"
+        "phone clock ahead: the code is dated {} ahead of this checkpoint, over {}. Check the phone's clock, and this checkpoint's",
+        in_seconds(*ahead),
+        in_seconds(*max)
     )]
     PhoneClockAhead { ahead: Seconds, max: Seconds },
+}
+
+/// A live code's age in seconds while that is how a worker counts it
+/// (`61 s`, not `1 min`); longer spans as [`Seconds`] shows them.
+fn in_seconds(span: Seconds) -> String {
+    if span < Seconds::hours(1) {
+        format!("{} s", span.0)
+    } else {
+        span.to_string()
+    }
 }
 
 impl HolderError {

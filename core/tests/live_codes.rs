@@ -87,7 +87,7 @@ fn the_window_is_not_widened_by_the_clock_skew_and_only_ever_narrowed() {
     let error = skewed.verify(&code, NOW.plus(Seconds(90))).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "code too old: signed 1 min ago, over 1 min. Ask for the live code on the phone, not a picture of it"
+        "code too old: signed 90 s ago, over 60 s. Ask for the live code on the phone, not a picture of it"
     );
 
     let narrow = checkpoint

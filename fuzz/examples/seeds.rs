@@ -8,6 +8,7 @@
 
 use sealpass_core::cbor::Encoder;
 use sealpass_core::cose;
+use sealpass_core::live::{DeviceSigner, sign_live_code};
 use sealpass_core::testkit::{self, NOW};
 use sealpass_core::{
     BUILTIN_PROFILES, CheckpointPolicy, KeyStatus, PassClaims, Seconds, StatusBits, TrustList,
@@ -85,6 +86,42 @@ fn main() {
             ),
             ("signed-revoked-claims", with_mode(0x11, &revoked.to_cbor())),
             ("unsigned-cose", with_mode(0x03, &pass_cose)),
+        ],
+    );
+    let fixture = &*FIXTURE;
+    let bound = |phone: &dyn DeviceSigner| {
+        let claims = PassClaims {
+            holder: Some(phone.device_key()),
+            ..city.claims()
+        };
+        text::decode(&city.pass(&claims)).unwrap()
+    };
+    let ed_code = sign_live_code(&bound(&fixture.ed25519_phone), NOW, &fixture.ed25519_phone);
+    let p256_code = sign_live_code(&bound(&fixture.p256_phone), NOW, &fixture.p256_phone);
+    let ed_claims = PassClaims {
+        holder: Some(fixture.ed25519_phone.device_key()),
+        ..city.claims()
+    };
+    let p256_claims = PassClaims {
+        holder: Some(fixture.p256_phone.device_key()),
+        ..city.claims()
+    };
+    let envelope = match text::decode_scanned(&ed_code).unwrap() {
+        text::Scanned::LiveCode(bytes) => bytes,
+        text::Scanned::Pass(_) => unreachable!("an SP2: text"),
+    };
+    let t_and_signature = [&NOW.0.to_be_bytes()[..], &envelope[envelope.len() - 64..]].concat();
+    write(
+        &out,
+        "live_code",
+        &[
+            ("valid-ed25519", with_mode(0x10, ed_code.as_bytes())),
+            ("valid-p256-office", with_mode(0x14, p256_code.as_bytes())),
+            ("envelope", with_mode(0x11, &envelope)),
+            ("signed-bound-claims", with_mode(0x12, &ed_claims.to_cbor())),
+            ("signed-bound-claims-p256", with_mode(0x32, &p256_claims.to_cbor())),
+            ("bound-pass-t-and-signature", with_mode(0x13, &t_and_signature)),
+            ("bare-bound-pass", with_mode(0x10, text::encode(&bound(&fixture.ed25519_phone)).as_bytes())),
         ],
     );
     write(

@@ -25,6 +25,9 @@ pub struct Fixture {
     pub city: City,
     pub status_lists: Vec<StatusList>,
     pub policies: Vec<CheckpointPolicy>,
+    /// A holder's phones, one of each key type (`live_code`).
+    pub ed25519_phone: ed25519_dalek::SigningKey,
+    pub p256_phone: p256::ecdsa::SigningKey,
 }
 
 pub static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
@@ -40,6 +43,8 @@ pub static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         city,
         status_lists: vec![list],
         policies,
+        ed25519_phone: testkit::device_key("fuzzed phone, Ed25519"),
+        p256_phone: testkit::p256_device_key("fuzzed phone, P-256"),
     }
 });
 

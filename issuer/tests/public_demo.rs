@@ -175,6 +175,7 @@ async fn download_and_verify(demo: &Demo) -> String {
         max_test_age: None,
         min_doses: None,
         danger_accept_unchecked_revocation: false,
+        require_live_code: false,
     };
     let verified = Verifier::new(&trust, &policy)
         .with_status_lists(&lists)

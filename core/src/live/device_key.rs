@@ -138,6 +138,24 @@ impl DeviceKey {
         Ok(DeviceKey(Inner::P256(key)))
     }
 
+    /// A P-256 key from a SEC1 point, compressed (33 bytes) or not (65
+    /// bytes, `04 || x || y`, WebCrypto's `raw` export). A pass carries it
+    /// compressed whichever way it came.
+    pub fn p256_sec1(sec1: &[u8]) -> Result<DeviceKey, DeviceKeyError> {
+        match sec1 {
+            [0x02 | 0x03, ..] => {
+                let compressed: &[u8; 33] = sec1
+                    .try_into()
+                    .map_err(|_| DeviceKeyError::Malformed("a compressed point is 33 bytes"))?;
+                DeviceKey::p256_compressed(compressed)
+            }
+            [0x04, ..] if sec1.len() == 65 => p256::ecdsa::VerifyingKey::from_sec1_bytes(sec1)
+                .map(|key| DeviceKey(Inner::P256(key)))
+                .map_err(|_| DeviceKeyError::NotOnCurve),
+            _ => Err(DeviceKeyError::Malformed("not a SEC1 point of P-256")),
+        }
+    }
+
     pub fn key_type(&self) -> DeviceKeyType {
         match self.0 {
             Inner::Ed25519(_) => DeviceKeyType::Ed25519,
@@ -331,6 +349,15 @@ mod tests {
             let key = DeviceKey::p256_compressed(&sec1).unwrap();
             assert_eq!(round_trip(&key), key);
             assert_eq!(key.to_bytes(), sec1);
+            let raw = p.verifying_key().to_sec1_point(false);
+            assert_eq!(DeviceKey::p256_sec1(raw.as_bytes()), Ok(key));
+            assert_eq!(DeviceKey::p256_sec1(&sec1), Ok(key));
+            assert_eq!(
+                DeviceKey::p256_sec1(&raw.as_bytes()[..64])
+                    .unwrap_err()
+                    .code(),
+                "malformed_cnf"
+            );
         }
     }
 

@@ -54,6 +54,28 @@
 //! A browser signs with WebCrypto instead: it signs
 //! [`live_code_signing_input`] and hands the raw signature (64 bytes; for
 //! P-256 `r || s` as WebCrypto returns it) to [`assemble_live_code`].
+//!
+//! # Who calls what
+//!
+//! - **The issuer** binds a pass by setting [`crate::PassClaims::holder`]
+//!   to the phone's key, made with [`DeviceKey::ed25519`] (the 32 raw bytes
+//!   WebCrypto exports) or [`DeviceKey::p256_sec1`] (WebCrypto's 65-byte raw
+//!   export, or 33 compressed bytes), and signs it with
+//!   [`crate::sign_pass`] as any pass. Its `SP1:` text is what the phone
+//!   keeps (a checkpoint refuses it on its own); [`crate::text::decode`]
+//!   gives the bytes a live code carries. Proof of possession, one device
+//!   per subject and revoking a replaced phone's pass are the issuer's.
+//! - **The citizen page** signs [`live_code_signing_input`]`(pass, t)` every
+//!   few seconds and shows [`assemble_live_code`]'s text as a QR code.
+//! - **A checkpoint** calls [`crate::Verifier::verify`] for every scanned
+//!   text, `SP1:` or `SP2:`, or [`crate::Verifier::verify_remembering`] with
+//!   its own [`ReplayMemory`]. An accepted pass says how it was tied to its
+//!   holder ([`crate::VerifiedPass::holder`]: a plain pass is
+//!   [`HolderBinding::NotBound`], so the worker compares the masked id with
+//!   an identity card) and whether it was [`crate::VerifiedPass::already_scanned`]
+//!   here. Refusals particular to live codes are [`crate::HolderError`]s
+//!   (phase `holder`), and `policy_live_code_required` where a policy
+//!   admits live codes only; none of them is "could not decide".
 
 mod device_key;
 mod envelope;

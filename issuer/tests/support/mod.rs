@@ -98,6 +98,7 @@ pub fn any_colour() -> CheckpointPolicy {
         max_test_age: None,
         min_doses: None,
         danger_accept_unchecked_revocation: false,
+        require_live_code: false,
     }
 }
 

@@ -291,6 +291,7 @@ fn test_pass(card_path: &Path, context: &Context) -> Result<ExitCode> {
             },
             last_test: None,
         },
+        holder: None,
     };
     let text = sign_pass(&claims, signer.as_ref())?;
     println!(

@@ -158,6 +158,7 @@ mod tests {
                 },
                 last_test: None,
             },
+            holder: None,
         };
         sign_pass(&claims, &City::new().active).unwrap()
     }

@@ -216,6 +216,7 @@ impl PassSigner {
                     vaccination: subject.health.vaccination,
                     last_test: subject.health.last_test,
                 },
+                holder: None,
             });
         }
         Ok(Plan {
