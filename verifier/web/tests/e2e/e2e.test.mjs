@@ -109,14 +109,19 @@ function e2eHooks(cameraUrl, fake) {
     if (canvas.height !== frame.height) canvas.height = frame.height;
     context.putImageData(frame, 0, 0);
   }
-  if (!navigator.mediaDevices) Object.defineProperty(navigator, 'mediaDevices', { value: {} });
-  navigator.mediaDevices.getUserMedia = async () => {
+  async function getUserMedia() {
     await load();
     draw();
     setInterval(load, 500);
     setInterval(draw, 66);
     return canvas.captureStream(15);
-  };
+  }
+  // On the prototype as well as the object: WebKitGTK now and then answers
+  // with its own mock camera (a test pattern) when only the object's
+  // property is replaced.
+  if (globalThis.MediaDevices) MediaDevices.prototype.getUserMedia = getUserMedia;
+  if (!navigator.mediaDevices) Object.defineProperty(navigator, 'mediaDevices', { value: {} });
+  Object.defineProperty(navigator.mediaDevices, 'getUserMedia', { value: getUserMedia, configurable: true, writable: true });
 }
 
 /** The camera: serves the first picture (its luma) of the .y4m it plays. */
@@ -246,7 +251,29 @@ function ready(browser) {
   });
 }
 
-const verdictShown = (browser) => browser.waitForSelector('#verdict:not([hidden])', { timeout: 30_000 });
+async function verdictShown(browser) {
+  try {
+    await browser.waitForSelector('#verdict:not([hidden])', { timeout: 30_000 });
+  } catch (error) {
+    // What the scanner was doing, for a failure that only one engine shows.
+    const state = await browser.run(() => {
+      const video = document.getElementById('video');
+      const { frames, samples, width, height } = globalThis.sealpassScanStats || {};
+      return JSON.stringify({
+        frames, samples, width, height,
+        video: { readyState: video.readyState, width: video.videoWidth, time: video.currentTime, paused: video.paused },
+        hint: document.getElementById('hint')?.textContent,
+        track: video.srcObject?.getVideoTracks?.()[0]?.label,
+        faked: String(navigator.mediaDevices?.getUserMedia).includes('captureStream'),
+        hooks: !!document.querySelector('script:not([type])'),
+        visible: document.visibilityState,
+        errors: globalThis.sealpassE2eErrors,
+      });
+    }).catch((stateError) => `unknown (${stateError.message})`);
+    error.message += `; the scanner: ${state}; the driver's last words: ${browser.log.join('').slice(-800)}`;
+    throw error;
+  }
+}
 const verdictHidden = (browser) => browser.waitForSelector('#verdict[hidden]');
 const errorsOn = (browser) => browser.run(() => globalThis.sealpassE2eErrors);
 
