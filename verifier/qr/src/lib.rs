@@ -171,7 +171,10 @@ mod tests {
     #[test]
     fn byte_mode_codes_read_as_utf8_or_latin1() {
         for text in ["https://pass.example/p?c=sp1", "绿码 · sealpass", "Café"] {
-            assert_eq!(read(&frame_with_pass(text, 5, 640, 480), Look::Multi), [text]);
+            assert_eq!(
+                read(&frame_with_pass(text, 5, 640, 480), Look::Multi),
+                [text]
+            );
         }
     }
 
