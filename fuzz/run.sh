@@ -16,7 +16,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")"
-TARGETS=(pass_text live_code cose_sign1 claims trust_list status_list cbor policy issuer_http)
+TARGETS=(pass_text live_code cose_sign1 claims trust_list status_list cbor policy issuer_http ingest_rows)
 
 usage() {
     sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -38,6 +38,7 @@ limits() {
         cbor) echo 4096 ;;
         policy) echo 1024 ;;
         issuer_http) echo 8192 ;;   # a token may be 8 KiB (MAX_TOKEN_LEN)
+        ingest_rows) echo 16384 ;;  # a line may be 16 KiB (ingest::MAX_LINE_LEN)
         *) echo "unknown target $1 (try: ${TARGETS[*]})" >&2; exit 2 ;;
     esac
 }

@@ -14,11 +14,8 @@
 //   between Chromium and the server: every byte each way, headers included.
 // Prints the median of the runs of each condition as a markdown table.
 
-import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
-
-const require = createRequire(new URL('../verifier/web/tests/e2e/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
+import { launch, missing, pause } from '../verifier/web/tests/e2e/webdriver.mjs';
 
 const [url, runsArg = '3'] = process.argv.slice(2);
 if (!url) {
@@ -26,7 +23,10 @@ if (!url) {
   process.exit(2);
 }
 const runs = Number(runsArg);
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+if (missing().length) {
+  console.error(`not installed: ${missing().join(', ')} (scripts/install-test-deps)`);
+  process.exit(2);
+}
 
 const CONDITIONS = [
   { name: 'no throttling', cpu: 1 },
@@ -57,34 +57,32 @@ function countingProxy(target) {
   });
 }
 
-async function visit(page, at, condition, counter) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
+async function visit(browser, at, condition, counter) {
+  await browser.cdp('Network.enable');
   if (condition.latency) {
-    await cdp.send('Network.emulateNetworkConditions', {
+    await browser.cdp('Network.emulateNetworkConditions', {
       offline: false,
       latency: condition.latency,
       downloadThroughput: condition.down,
       uploadThroughput: condition.up,
     });
   }
-  await cdp.send('Emulation.setCPUThrottlingRate', { rate: condition.cpu });
+  await browser.cdp('Emulation.setCPUThrottlingRate', { rate: condition.cpu });
   // The moment the page says it is ready, on its own clock.
-  await page.addInitScript(() => {
-    new MutationObserver(() => {
+  await browser.cdp('Page.addScriptToEvaluateOnNewDocument', {
+    source: `new MutationObserver(() => {
       if (document.body?.dataset.ready === 'true' && !globalThis.readyAt) {
         globalThis.readyAt = performance.now();
       }
-    }).observe(document, { attributes: true, subtree: true });
+    }).observe(document, { attributes: true, subtree: true });`,
   });
   counter.bytes = 0;
-  await page.goto(at, { waitUntil: 'commit' });
-  await page.waitForFunction(() => globalThis.readyAt, null, { timeout: 180_000, polling: 50 });
+  await browser.goto(at);
+  const readyMs = await browser.waitFor(() => globalThis.readyAt, [], { timeout: 180_000, message: 'the page to be ready' });
   const untilReady = counter.bytes;
-  const readyMs = await page.evaluate(() => globalThis.readyAt);
   // The whole visit: the offline copy made, then two quiet seconds.
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  while (Date.now() - counter.lastAt < 2000) await page.waitForTimeout(250);
+  await browser.run(() => navigator.serviceWorker.ready.then(() => true));
+  while (Date.now() - counter.lastAt < 2000) await pause(250);
   return { readyMs, untilReady, whole: counter.bytes };
 }
 
@@ -98,25 +96,14 @@ const rows = [];
 for (const condition of CONDITIONS) {
   const results = [];
   for (let run = 0; run < runs; run += 1) {
-    const browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-      ],
-    });
+    // Desktop-sized, as the figures in docs/performance.md were measured.
+    const browser = await launch({ width: 1280, height: 720, pageLoadStrategy: 'none' });
     try {
-      const page = await (await browser.newContext()).newPage();
-      results.push(await visit(page, proxied.href, condition, proxy.counter).catch((error) => {
+      results.push(await visit(browser, proxied.href, condition, proxy.counter).catch((error) => {
         throw new Error(`${condition.name}, run ${run + 1}: ${error.message}`);
       }));
     } finally {
-      await browser.close();
+      await browser.quit();
     }
     const last = results[results.length - 1];
     console.error(`${condition.name}, run ${run + 1}: ready after ${(last.readyMs / 1000).toFixed(2)} s, ${kb(last.untilReady)} until then, ${kb(last.whole)} in all`);

@@ -13,6 +13,7 @@
 
 use crate::state::{STATUS_DIR, TRUST_LIST_FILE};
 use sealpass_checkpoint::issuer_file_stem;
+use sealpass_core::Timestamp;
 use std::fmt;
 use std::io::{ErrorKind, Read};
 use std::path::PathBuf;
@@ -92,8 +93,16 @@ impl fmt::Display for FetchError {
     }
 }
 
+/// What a fetch brought: the bytes and, over HTTP, the server's clock (the
+/// `Date` of its answer) with this device's when the answer arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    pub bytes: Vec<u8>,
+    pub server_time: Option<Timestamp>,
+}
+
 /// The bytes at `location`, at most `limit` of them.
-pub fn fetch(location: &Location, limit: usize) -> Result<Vec<u8>, FetchError> {
+pub fn fetch(location: &Location, limit: usize) -> Result<Fetched, FetchError> {
     match location {
         Location::File(path) => {
             let file = std::fs::File::open(path).map_err(|e| match e.kind() {
@@ -107,13 +116,16 @@ pub fn fetch(location: &Location, limit: usize) -> Result<Vec<u8>, FetchError> {
             if bytes.len() > limit {
                 return Err(too_large(limit));
             }
-            Ok(bytes)
+            Ok(Fetched {
+                bytes,
+                server_time: None,
+            })
         }
         Location::Url(url) => fetch_http(url, limit),
     }
 }
 
-fn fetch_http(url: &str, limit: usize) -> Result<Vec<u8>, FetchError> {
+fn fetch_http(url: &str, limit: usize) -> Result<Fetched, FetchError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(TIMEOUT))
         .http_status_as_error(false)
@@ -128,7 +140,14 @@ fn fetch_http(url: &str, limit: usize) -> Result<Vec<u8>, FetchError> {
     if !status.is_success() {
         return Err(FetchError::Failed(format!("the server answered {status}")));
     }
-    response
+    let server_time = response
+        .headers()
+        .get("date")
+        .and_then(|date| date.to_str().ok())
+        .and_then(|date| httpdate::parse_http_date(date).ok())
+        .and_then(|date| date.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|since_epoch| Timestamp(since_epoch.as_secs()));
+    let bytes = response
         .body_mut()
         .with_config()
         .limit(limit as u64)
@@ -136,7 +155,8 @@ fn fetch_http(url: &str, limit: usize) -> Result<Vec<u8>, FetchError> {
         .map_err(|e| match e {
             ureq::Error::BodyExceedsLimit(_) => too_large(limit),
             e => describe(e),
-        })
+        })?;
+    Ok(Fetched { bytes, server_time })
 }
 
 fn too_large(limit: usize) -> FetchError {

@@ -330,3 +330,53 @@ fn an_https_source_that_does_not_speak_tls_is_not_synced() {
     assert_eq!(out.json()[0]["result"], "unavailable");
     assert!(!station.state().join("trust-list.cbor").exists());
 }
+
+/// The list server's `Date`, `offset` seconds after the verifier's clock.
+fn server_date(offset: i64) -> String {
+    let at =
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(NOW.0.saturating_add_signed(offset));
+    httpdate::fmt_http_date(at)
+}
+
+#[test]
+fn a_clock_off_from_the_list_servers_is_warned_of() {
+    let city = City::new();
+    let station = Station::new();
+    let server = serve(&city, &city.trust_list(1));
+    let from = format!("{}/sealpass", server.url());
+    let roots = roots_file(&city, &station);
+
+    // Two seconds apart: what a Date header's whole seconds and the way
+    // there make of two right clocks. No warning; --json says so.
+    server.set_date(&server_date(2));
+    let first = station
+        .cmd(&["--json", "sync", "--from", &from, "--roots", &roots])
+        .run();
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    let clock: serde_json::Value = first
+        .stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|line| line.get("clock").cloned())
+        .expect("a clock line");
+    assert_eq!(clock["offset_seconds"], -2, "{clock}");
+    assert_eq!(clock["off"], false);
+    assert!(!first.stderr.contains("CLOCK"), "{}", first.stderr);
+
+    // The server's clock 95 s ahead: this checkpoint's is behind, and the
+    // person at it is told what that does to live codes. The lists are
+    // still accepted: they are judged by their own times.
+    server.set_date(&server_date(95));
+    let behind = sync(&station, &from, None);
+    assert_eq!(behind.code, 0, "{}{}", behind.stdout, behind.stderr);
+    assert!(
+        behind
+            .stderr
+            .contains("THIS DEVICE'S CLOCK IS 1 min BEHIND the list server's"),
+        "{}",
+        behind.stderr
+    );
+    server.set_date(&server_date(-600));
+    let ahead = sync(&station, &from, None);
+    assert!(ahead.stderr.contains("10 min AHEAD"), "{}", ahead.stderr);
+}

@@ -19,7 +19,7 @@ mod wasm_opt;
 mod web;
 
 use clap::{Parser, Subcommand};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -69,7 +69,13 @@ pub struct Workspace {
 
 impl Workspace {
     fn locate() -> Workspace {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        // `cargo run` names this crate's folder at run time too. Where it was
+        // compiled is only the fallback: a target directory shared by two
+        // clones keeps one xtask binary for both.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let root = manifest_dir
             .parent()
             .expect("xtask/ lies in the workspace")
             .to_path_buf();

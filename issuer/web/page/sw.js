@@ -6,7 +6,7 @@
 // keeps the pass itself), not /verify/ (the web verifier has its own).
 
 const VERSION = 'sealpass-citizen-v1';
-const SHELL = ['/', '/app.js', '/i18n.js', '/style.css', '/vendor/qrcode.mjs', '/manifest.webmanifest', '/icon.svg'];
+const SHELL = ['/', '/errors.js', '/app.js', '/i18n.js', '/style.css', '/vendor/qrcode.mjs', '/manifest.webmanifest', '/icon.svg'];
 /** How long to wait for the network before using the copy. */
 const NETWORK_TIMEOUT_MS = 3000;
 

@@ -27,7 +27,7 @@ mod report;
 mod status;
 mod verdict;
 
-pub use clock::{ClockBehind, ClockGuard};
+pub use clock::{CLOCK_OFF_AFTER, ClockBehind, ClockComparison, ClockGuard};
 pub use keyboard::layout_hint;
 pub use lists::{HeldStatusList, Lists, check_stored_status_list, issuer_file_stem, issuers};
 pub use report::{ListKind, ListReport, SyncResult};

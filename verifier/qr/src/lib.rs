@@ -166,6 +166,18 @@ mod tests {
         );
     }
 
+    /// Byte-mode codes go through rxing's character sets, which the
+    /// workspace gives its own encoding_rs stand-in (verifier/qr/encodings).
+    #[test]
+    fn byte_mode_codes_read_as_utf8_or_latin1() {
+        for text in ["https://pass.example/p?c=sp1", "绿码 · sealpass", "Café"] {
+            assert_eq!(
+                read(&frame_with_pass(text, 5, 640, 480), Look::Multi),
+                [text]
+            );
+        }
+    }
+
     #[test]
     fn rgba_frames_are_weighted_as_photos_are() {
         let frame =

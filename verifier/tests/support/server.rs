@@ -12,6 +12,7 @@ use std::time::Duration;
 pub struct Server {
     port: u16,
     files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    date: Arc<Mutex<Option<String>>>,
     stop: Arc<AtomicBool>,
     pub requests: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
@@ -22,10 +23,12 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let port = listener.local_addr().unwrap().port();
         let files: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
+        let date: Arc<Mutex<Option<String>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(AtomicUsize::new(0));
         let thread = {
-            let (files, stop, requests) = (files.clone(), stop.clone(), requests.clone());
+            let (files, date, stop, requests) =
+                (files.clone(), date.clone(), stop.clone(), requests.clone());
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -33,7 +36,7 @@ impl Server {
                     }
                     if let Ok(stream) = stream {
                         requests.fetch_add(1, Ordering::SeqCst);
-                        let _ = serve(stream, &files);
+                        let _ = serve(stream, &files, &date);
                     }
                 }
             })
@@ -41,6 +44,7 @@ impl Server {
         Server {
             port,
             files,
+            date,
             stop,
             requests,
             thread: Some(thread),
@@ -64,6 +68,11 @@ impl Server {
             .insert(path.to_owned(), bytes.to_vec());
     }
 
+    /// Answer with this `Date` header from now on (none by default).
+    pub fn set_date(&self, http_date: &str) {
+        *self.date.lock().unwrap() = Some(http_date.to_owned());
+    }
+
     pub fn remove(&self, path: &str) {
         self.files.lock().unwrap().remove(path);
     }
@@ -84,7 +93,11 @@ impl Drop for Server {
     }
 }
 
-fn serve(stream: TcpStream, files: &Mutex<HashMap<String, Vec<u8>>>) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    files: &Mutex<HashMap<String, Vec<u8>>>,
+    date: &Mutex<Option<String>>,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -101,12 +114,16 @@ fn serve(stream: TcpStream, files: &Mutex<HashMap<String, Vec<u8>>>) -> std::io:
         .unwrap_or("/")
         .to_owned();
     let body = files.lock().unwrap().get(&path).cloned();
+    let date = match date.lock().unwrap().as_deref() {
+        Some(date) => format!("Date: {date}\r\n"),
+        None => String::new(),
+    };
     let mut stream = stream;
     match body {
         Some(body) => {
             write!(
                 stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/cbor\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\n{date}Content-Type: application/cbor\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
             )?;
             stream.write_all(&body)?;

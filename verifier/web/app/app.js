@@ -156,8 +156,15 @@ async function pinRootsIfNeeded() {
   }
 }
 
+/** The list server's clock, from the `Date` of its latest answer, and this phone's then. */
+let serverClock = null;
+
 async function fetchBytes(url, max) {
   const response = await fetch(url, { cache: 'no-store' });
+  // Readable on the page's own origin (a cross-origin server would have to
+  // expose it); lists are never answered from a cache (sw.js).
+  const date = Date.parse(response.headers.get('date') || '');
+  if (!Number.isNaN(date)) serverClock = { device: Date.now() / 1000, server: date / 1000 };
   if (!response.ok) {
     const error = new Error(`${url}: HTTP ${response.status}`);
     error.notFound = response.status === 404;
@@ -215,6 +222,7 @@ async function sync() {
       await store.put('last-sync', Date.now());
     }
     await rememberTime();
+    await showClock();
   } finally {
     syncing = false;
     $('sync').disabled = false;
@@ -258,6 +266,20 @@ function showSyncReports(reports) {
     const result = t.sync_results[r.result] || r.result;
     return `${what}: ${result}${r.reason ? ` (${r.reason})` : ''}`;
   }).join('\n');
+}
+
+/**
+ * Warn when this phone's clock is off from the list server's: a live code
+ * is judged by its age on this clock (sealpass-checkpoint's ClockComparison).
+ */
+async function showClock() {
+  if (!serverClock) return;
+  const compared = await call('compareClock', serverClock);
+  globalThis.sealpassClock = compared; // for the end-to-end test
+  const line = $('clock-off');
+  line.hidden = !compared.off;
+  const by = Math.abs(compared.offset_seconds);
+  line.textContent = compared.off ? t.clock_off(compared.offset_seconds > 0, by < 120 ? t.seconds(by) : duration(t, by)) : '';
 }
 
 const when = (seconds) => new Date(seconds * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
@@ -510,6 +532,7 @@ function wire() {
     prefs.set('lang', lang);
     translate();
     await showLists();
+    await showClock();
   });
   $('profile').addEventListener('change', async (event) => {
     if (await call('setPolicy', { name: event.target.value })) prefs.set('policy', event.target.value);

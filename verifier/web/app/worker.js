@@ -35,6 +35,7 @@ const methods = {
   highestSequenceAccepted: () => checkpoint.highest_sequence_accepted(),
   setNewestTimeSeen: ({ seconds }) => checkpoint.set_newest_time_seen(seconds),
   seeTime: ({ now }) => checkpoint.see_time(now),
+  compareClock: ({ device, server }) => JSON.parse(Checkpoint.compare_clock(device, server)),
   status: ({ now, nextSyncIn }) => JSON.parse(checkpoint.status(now, nextSyncIn || 0)),
   verifyText: ({ text, now }) => JSON.parse(checkpoint.verify_text(text, now)),
 

@@ -29,7 +29,7 @@
 mod verdict;
 
 pub use sealpass_checkpoint::Verdict;
-use sealpass_checkpoint::{ClockGuard, ListKind};
+use sealpass_checkpoint::{ClockComparison, ClockGuard, ListKind};
 pub use sealpass_checkpoint::{ListReport, Lists, issuer_file_stem, issuers};
 pub use verdict::Origin;
 
@@ -81,6 +81,15 @@ impl Checkpoint {
     /// The built-in checkpoint profiles, as a JSON array of names.
     pub fn profiles() -> String {
         serde_json::to_string(&BUILTIN_PROFILES).expect("names serialise")
+    }
+
+    /// This phone's clock (`device_seconds`, when a list server's answer
+    /// arrived) against the server's (`server_seconds`, the answer's
+    /// `Date`): `ClockComparison` as JSON, `off` when a warning is due.
+    pub fn compare_clock(device_seconds: f64, server_seconds: f64) -> String {
+        let seconds = |value: f64| Timestamp(value.max(0.0) as u64);
+        let compared = ClockComparison::new(seconds(device_seconds), seconds(server_seconds));
+        serde_json::to_string(&compared).expect("a comparison serialises")
     }
 
     /// Choose a built-in profile; false (and unchanged) for an unknown name.

@@ -28,6 +28,11 @@ pub const CITIZEN_PAGE: &[(&str, &[u8], &str)] = &[
         "text/html; charset=utf-8",
     ),
     (
+        "/errors.js",
+        include_bytes!("../../../web/page/errors.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
         "/app.js",
         include_bytes!("../../../web/page/app.js"),
         "text/javascript; charset=utf-8",

@@ -7,10 +7,10 @@ mod report;
 use super::Context;
 use crate::checkpoint::{load_stored, persist_trust_list};
 use crate::output;
-use crate::source::{self, FetchError, Source};
+use crate::source::{self, FetchError, Fetched, Source};
 use anyhow::Context as _;
 use clap::Args;
-use sealpass_checkpoint::{ListKind, ListReport, Lists, SyncResult, issuers};
+use sealpass_checkpoint::{ClockComparison, ListKind, ListReport, Lists, SyncResult, issuers};
 use sealpass_core::trust::MAX_TRUST_LIST_LEN;
 use sealpass_core::{RootSet, Timestamp};
 use std::path::PathBuf;
@@ -76,12 +76,17 @@ pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
     }
     let source = Source::parse(&args.from);
     let mut lists = held_lists(context, &args, now)?;
-    let mut reports = vec![sync_trust_list(context, &source, &args, &mut lists, now)?];
+    let mut clock = None;
+    let mut reports = vec![sync_trust_list(
+        context, &source, &args, &mut lists, now, &mut clock,
+    )?];
     let current = lists.trust.as_ref().filter(|t| now < t.list().expires_at);
     for (issuer, url) in current.map(|t| issuers(t.list())).unwrap_or_default() {
         let location = source.status_list(&issuer, url.as_deref());
         let report = match source::fetch(&location, MAX_STATUS_LIST_LEN) {
-            Ok(bytes) => {
+            Ok(fetched) => {
+                compare_clock(context, &fetched, &mut clock)?;
+                let bytes = fetched.bytes;
                 let report = lists.offer_status_list(&issuer, &location.to_string(), &bytes, now);
                 if report.result == SyncResult::Accepted {
                     context.state.store_status_list(&issuer, &bytes)?;
@@ -99,6 +104,14 @@ pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string(report)?);
         } else {
             print!("{}", report::render(report, now, context.style.zone));
+        }
+    }
+    if let Some(clock) = clock {
+        if context.json {
+            println!("{}", serde_json::json!({ "clock": clock }));
+        }
+        if let Some(warning) = clock.warning() {
+            output::warn(&warning);
         }
     }
     let worst = reports
@@ -140,6 +153,7 @@ fn sync_trust_list(
     args: &SyncArgs,
     lists: &mut Lists,
     now: Timestamp,
+    clock: &mut Option<ClockComparison>,
 ) -> anyhow::Result<ListReport> {
     let location = source.trust_list();
     let shown = location.to_string();
@@ -154,7 +168,10 @@ fn sync_trust_list(
         }
     }
     let candidate = match source::fetch(&location, MAX_TRUST_LIST_LEN) {
-        Ok(bytes) => bytes,
+        Ok(fetched) => {
+            compare_clock(context, &fetched, clock)?;
+            fetched.bytes
+        }
         Err(e) => {
             let mut report = unavailable(lists, ListKind::TrustList, None, &location, e);
             report.previous_sequence = lists.trust.as_ref().map(|t| t.list().sequence);
@@ -169,6 +186,19 @@ fn sync_trust_list(
         persist_trust_list(&context.state, lists)?;
     }
     Ok(report)
+}
+
+/// This device's clock against the list server's, from the first answer
+/// that carried a `Date` (docs/verifier.md, "Clock").
+fn compare_clock(
+    context: &Context,
+    fetched: &Fetched,
+    clock: &mut Option<ClockComparison>,
+) -> anyhow::Result<()> {
+    if let (None, Some(server)) = (&clock, fetched.server_time) {
+        *clock = Some(ClockComparison::new(context.clock.now()?, server));
+    }
+    Ok(())
 }
 
 /// The report for a list that could not be fetched; the one held stays.

@@ -109,14 +109,19 @@ function e2eHooks(cameraUrl, fake) {
     if (canvas.height !== frame.height) canvas.height = frame.height;
     context.putImageData(frame, 0, 0);
   }
-  if (!navigator.mediaDevices) Object.defineProperty(navigator, 'mediaDevices', { value: {} });
-  navigator.mediaDevices.getUserMedia = async () => {
+  async function getUserMedia() {
     await load();
     draw();
     setInterval(load, 500);
     setInterval(draw, 66);
     return canvas.captureStream(15);
-  };
+  }
+  // On the prototype as well as the object: WebKitGTK now and then answers
+  // with its own mock camera (a test pattern) when only the object's
+  // property is replaced.
+  if (globalThis.MediaDevices) MediaDevices.prototype.getUserMedia = getUserMedia;
+  if (!navigator.mediaDevices) Object.defineProperty(navigator, 'mediaDevices', { value: {} });
+  Object.defineProperty(navigator.mediaDevices, 'getUserMedia', { value: getUserMedia, configurable: true, writable: true });
 }
 
 /** The camera: serves the first picture (its luma) of the .y4m it plays. */
@@ -149,12 +154,14 @@ function cameraServer() {
 /**
  * Serve dist/ and the lists, on loopback only, as a plain static server
  * does, with the test's hooks added to index.html; paths matching
- * `notFound` answer 404 whatever is on disk; `sw.suffix` is appended to the
+ * `notFound` answer 404 whatever is on disk; `clockOffset` (seconds) puts
+ * the server's `Date` off the real time; `sw.suffix` is appended to the
  * service worker's cache version (a new build, for the cache test).
  */
-function serve(roots, { notFound, sw } = {}) {
+function serve(roots, { notFound, sw, clockOffset } = {}) {
   return new Promise((resolvePromise) => {
     const http = createServer((request, response) => {
+      if (clockOffset) response.setHeader('date', new Date(Date.now() + clockOffset * 1000).toUTCString());
       const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname));
       requests.push(path);
       const relative = path === '/' ? 'index.html' : path.slice(1);
@@ -246,7 +253,29 @@ function ready(browser) {
   });
 }
 
-const verdictShown = (browser) => browser.waitForSelector('#verdict:not([hidden])', { timeout: 30_000 });
+async function verdictShown(browser) {
+  try {
+    await browser.waitForSelector('#verdict:not([hidden])', { timeout: 30_000 });
+  } catch (error) {
+    // What the scanner was doing, for a failure that only one engine shows.
+    const state = await browser.run(() => {
+      const video = document.getElementById('video');
+      const { frames, samples, width, height } = globalThis.sealpassScanStats || {};
+      return JSON.stringify({
+        frames, samples, width, height,
+        video: { readyState: video.readyState, width: video.videoWidth, time: video.currentTime, paused: video.paused },
+        hint: document.getElementById('hint')?.textContent,
+        track: video.srcObject?.getVideoTracks?.()[0]?.label,
+        faked: String(navigator.mediaDevices?.getUserMedia).includes('captureStream'),
+        hooks: !!document.querySelector('script:not([type])'),
+        visible: document.visibilityState,
+        errors: globalThis.sealpassE2eErrors,
+      });
+    }).catch((stateError) => `unknown (${stateError.message})`);
+    error.message += `; the scanner: ${state}; the driver's last words: ${browser.log.join('').slice(-800)}`;
+    throw error;
+  }
+}
 const verdictHidden = (browser) => browser.waitForSelector('#verdict[hidden]');
 const errorsOn = (browser) => browser.run(() => globalThis.sealpassE2eErrors);
 
@@ -301,6 +330,9 @@ test('a valid pass shows the green verdict, with the name, id and time left', as
     const profiles = await page.run(() => [...document.querySelectorAll('#profile option')].map((o) => o.value));
     assert.deepEqual(profiles.slice().sort(), ['hospital', 'office', 'outdoor', 'subway']);
     assert.equal(await page.run(() => document.getElementById('profile').value), 'subway');
+    // The list server's clock and this phone's agree: no warning.
+    assert.equal((await page.run(() => globalThis.sealpassClock)).off, false);
+    assert.equal(await page.isVisible('#clock-off'), false);
     // The camera's picture is on the screen (not a black area).
     assert.ok(await page.run(() => document.getElementById('video').videoWidth > 0), 'the video plays');
     // The app must be ready to work offline before the server goes away.
@@ -352,9 +384,11 @@ async function otherPhone(lists, options, film, work) {
 }
 
 // Finding 1: revocation fails closed. The server has the status list but
-// answers 404 for it; the camera films the revoked pass.
+// answers 404 for it; the camera films the revoked pass. Its clock is also
+// 5 min behind the phone's, which the phone warns of (live codes, issue 18).
 test('with the status list answering 404, a revoked pass is never valid: amber "could not check revocation", and not ready', async () => {
-  await otherPhone(join(fixtures, 'site-lists'), { notFound: /^\/status\// }, 'revoked.y4m', async (page, at) => {
+  const serverOptions = { notFound: /^\/status\//, clockOffset: -300 };
+  await otherPhone(join(fixtures, 'site-lists'), serverOptions, 'revoked.y4m', async (page, at) => {
     const { verdict, shown } = await verdictOf(page, 'revocation-not-checked', at);
     assert.equal(verdict.verdict, 'undecided');
     assert.equal(verdict.valid, false);
@@ -381,6 +415,9 @@ test('with the status list answering 404, a revoked pass is never valid: amber "
     assert.equal(await page.isVisible('#readiness'), true);
     assert.match(await page.text('#sync-result'), /status list of CN-610100: not reachable \(.*HTTP 404\)/);
     assert.match(await page.text('#list-details'), /Status list of CN-610100: NONE/);
+    // This phone's clock against the list server's.
+    assert.equal(await page.text('#clock-off'), 'This phone\'s clock is 5 min ahead of the list server\'s: live codes will be refused. Set the clock.');
+    assert.ok((await page.run(() => globalThis.sealpassClock)).offset_seconds >= 299);
     // The same pass in Chinese.
     await page.click('#lang');
     await pause(2600);
@@ -391,6 +428,7 @@ test('with the status list answering 404, a revoked pass is never valid: amber "
     await page.screenshot(shot('web-verifier-revocation-not-checked-zh'));
     await page.click('#next');
     assert.match(await page.text('#readiness'), /^未就绪：无法核验 CN-610100 的撤销状态/);
+    assert.match(await page.text('#clock-off'), /^本机时钟比名单服务器快 5 分钟：/);
   });
 });
 

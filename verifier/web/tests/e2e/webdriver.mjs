@@ -107,7 +107,8 @@ function driverFor(port, { profileDir, camera, width, height, mobile, browserArg
  * Start the engine's driver and one browser session. `profileDir` keeps the
  * browser's storage between launches (Chromium and Firefox; WebKitGTK's
  * MiniBrowser always runs ephemeral under automation); `camera` is a .y4m
- * file for Chromium's fake camera.
+ * file for Chromium's fake camera; `pageLoadStrategy` 'none' makes `goto`
+ * return once the navigation has started.
  */
 export async function launch(options = {}) {
   const width = options.width || 412;
@@ -137,7 +138,9 @@ export async function launch(options = {}) {
   let session;
   try {
     session = await command_(url, 'POST', '/session', {
-      capabilities: { alwaysMatch: { ...capabilities, unhandledPromptBehavior: 'ignore', pageLoadStrategy: 'normal' } },
+      capabilities: {
+        alwaysMatch: { ...capabilities, unhandledPromptBehavior: 'ignore', pageLoadStrategy: options.pageLoadStrategy || 'normal' },
+      },
     });
   } catch (error) {
     stopDriver(driver);
@@ -315,6 +318,12 @@ export class Browser {
         await sleep(50);
       }
     }
+  }
+
+  /** A Chrome DevTools Protocol command (chromedriver only). */
+  cdp(cmd, params = {}) {
+    if (this.engine !== 'chromium') throw new Error(`${this.engine} has no DevTools protocol here`);
+    return this.command('POST', '/goog/cdp/execute', { cmd, params });
   }
 
   async newTab() {
