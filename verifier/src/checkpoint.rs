@@ -8,9 +8,7 @@ use crate::state::{SetupError, StateDir};
 use crate::zone::Zone;
 use sealpass_checkpoint::Verdict;
 use sealpass_checkpoint::{Lists, issuers};
-use sealpass_core::{
-    CheckpointPolicy, Freshness, RootSet, Seconds, Timestamp, TrustedList, Verifier,
-};
+use sealpass_core::{CheckpointPolicy, Freshness, ReplayMemory, RootSet, Seconds, Timestamp};
 
 pub struct Checkpoint {
     pub lists: Lists,
@@ -86,21 +84,11 @@ impl Checkpoint {
         })
     }
 
-    /// The trust list held (a loaded checkpoint always holds one).
-    pub fn trust(&self) -> &TrustedList {
+    /// Decide on one scanned text, a pass or a live code, at `now`;
+    /// `memory` holds the live codes this run accepted (sealpass-checkpoint).
+    pub fn decide(&self, memory: &mut ReplayMemory, text: &str, now: Timestamp) -> Verdict {
         self.lists
-            .trust
-            .as_ref()
-            .expect("Checkpoint::load holds a trust list")
-    }
-
-    /// Decide on one pass text at `now`.
-    pub fn decide(&self, text: &str, now: Timestamp) -> Verdict {
-        let result = Verifier::new(self.trust(), &self.policy)
-            .with_status_lists(self.lists.status_lists())
-            .with_clock_skew(self.clock_skew)
-            .verify(text, now);
-        Verdict::from_result(result, text, &self.policy, now)
+            .decide(&self.policy, self.clock_skew, memory, text, now)
     }
 }
 

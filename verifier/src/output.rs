@@ -88,6 +88,10 @@ pub fn render(verdict: &Verdict, origin: &Origin, style: Style) -> String {
         let _ = writeln!(out, "  test     {}", pass.test_line());
         if verdict.outcome == Outcome::Valid {
             let _ = writeln!(out, "  checked  {}", pass.checked_line());
+            let _ = writeln!(out, "  holder   {}", pass.holder_line());
+            if let Some(seen) = pass.already_scanned_line() {
+                let _ = writeln!(out, "  {}", style.paint("1;33", &seen));
+            }
         }
         let _ = writeln!(
             out,
@@ -152,7 +156,7 @@ pub fn warn(message: &str) {
 mod tests {
     use super::*;
     use sealpass_checkpoint::PassSummary;
-    use sealpass_core::{Date, PolicyCheck, Seconds, Timestamp, Vaccination};
+    use sealpass_core::{Date, HolderBinding, PolicyCheck, Seconds, Timestamp, Vaccination};
 
     fn valid() -> Verdict {
         Verdict {
@@ -174,6 +178,9 @@ mod tests {
                 last_test: None,
                 test_age: None,
                 checked: vec![PolicyCheck::Colour(Colour::Yellow)],
+                holder: HolderBinding::NotBound,
+                live_code_age: None,
+                already_scanned: None,
             }),
             reason: None,
         }
@@ -190,6 +197,12 @@ mod tests {
         assert!(!text.contains('\x1b'));
         assert!(text.starts_with("line 3\nVALID · YELLOW\n"), "{text}");
         assert!(text.contains("revocation NOT checked"), "{text}");
+        assert!(
+            text.contains(
+                "  holder   NOT BOUND to a phone: compare the ID number with an identity card\n"
+            ),
+            "{text}"
+        );
     }
 
     /// Finding 7 of the security review: a masked name with ANSI escapes

@@ -123,6 +123,10 @@ fn json_fields_are_stable() {
         "test",
         "checked",
         "checked_text",
+        "holder_bound",
+        "live_code_signed_at",
+        "live_code_age_seconds",
+        "already_scanned_seconds_ago",
         "policy",
     ];
     expected.sort();
@@ -132,6 +136,7 @@ fn json_fields_are_stable() {
     assert_eq!(verdict["issued_at"], NOW.minus(Seconds::hours(1)).0);
     assert_eq!(verdict["valid_for_seconds"], Seconds::hours(23).0);
     assert_eq!(verdict["revocation_checked"], true);
+    assert_eq!(verdict["holder_bound"], false);
     assert_eq!(verdict["source"], "argument");
     // The lines a worker at the gate reads, from the pass itself.
     assert_eq!(verdict["vaccination"]["doses"], 3);

@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 mod clock;
+mod decide;
 mod keyboard;
 mod lists;
 mod report;

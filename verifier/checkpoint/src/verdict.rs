@@ -5,8 +5,8 @@
 
 use crate::keyboard;
 use sealpass_core::{
-    CheckpointPolicy, Colour, Phase, PolicyCheck, Seconds, TestRecord, Timestamp, Vaccination,
-    VerifiedPass, VerifyError,
+    AlreadyScanned, CheckpointPolicy, Colour, HolderBinding, Phase, PolicyCheck, Seconds,
+    TestRecord, Timestamp, Vaccination, VerifiedPass, VerifyError,
 };
 use serde::Serialize;
 
@@ -57,6 +57,14 @@ pub struct PassSummary {
     pub test_age: Option<Seconds>,
     /// What the checkpoint's policy checked when it admitted the pass.
     pub checked: Vec<PolicyCheck>,
+    /// Shown as a live code from the phone it is bound to, or as a plain
+    /// pass that anyone holding it can show.
+    pub holder: HolderBinding,
+    /// A live code: how long ago its phone signed it, by this clock (zero
+    /// for a phone's clock a little ahead).
+    pub live_code_age: Option<Seconds>,
+    /// A live code this checkpoint accepted before, inside its window.
+    pub already_scanned: Option<AlreadyScanned>,
 }
 
 impl PassSummary {
@@ -78,7 +86,32 @@ impl PassSummary {
             last_test: health.last_test,
             test_age: health.last_test.map(|test| now.since(test.taken_at)),
             checked: policy.checks(health, now),
+            holder: pass.holder(),
+            live_code_age: match pass.holder() {
+                HolderBinding::Live(proof) => Some(now.since(proof.signed_at())),
+                HolderBinding::NotBound => None,
+            },
+            already_scanned: pass.already_scanned(),
         }
+    }
+
+    /// How the pass is tied to the person showing it, for the person at
+    /// the checkpoint: `live code from the holder's phone, signed 4 s ago`,
+    /// or, for a plain pass, what to do instead.
+    pub fn holder_line(&self) -> String {
+        match (self.holder, self.live_code_age) {
+            (HolderBinding::Live(_), Some(age)) => {
+                format!("live code from the holder's phone, signed {age} ago")
+            }
+            _ => "NOT BOUND to a phone: compare the ID number with an identity card".to_owned(),
+        }
+    }
+
+    /// `ALREADY SCANNED 12 s ago here: look at the person`, for a live
+    /// code seen before: a warning, not a refusal (a turnstile re-scans).
+    pub fn already_scanned_line(&self) -> Option<String> {
+        self.already_scanned
+            .map(|seen| format!("ALREADY SCANNED {} ago here: look at the person", seen.ago))
     }
 
     /// `3 doses, last 2022-01-15`.
@@ -221,6 +254,16 @@ pub struct JsonVerdict<'a> {
     pub checked: Vec<CheckJson>,
     /// The same in words (English): `green, test ≤ 2 d: 20 h ago, negative`.
     pub checked_text: Option<String>,
+    /// A valid pass: shown as a live code from its bound phone (true), or
+    /// as a plain pass (false: compare the masked id with an identity card).
+    pub holder_bound: Option<bool>,
+    /// A live code: when its phone signed it (Unix seconds, the phone's clock).
+    pub live_code_signed_at: Option<u64>,
+    /// A live code: how long ago that was by this checkpoint's clock.
+    pub live_code_age_seconds: Option<u64>,
+    /// A live code this checkpoint accepted before, this long ago: a
+    /// warning to look at the person.
+    pub already_scanned_seconds_ago: Option<u64>,
     pub policy: &'a str,
 }
 
@@ -322,6 +365,13 @@ impl Verdict {
                 .map(|p| p.checked.iter().map(CheckJson::of).collect())
                 .unwrap_or_default(),
             checked_text: pass.map(PassSummary::checked_line),
+            holder_bound: pass.map(|p| p.holder.is_holder_bound()),
+            live_code_signed_at: pass.and_then(|p| match p.holder {
+                HolderBinding::Live(proof) => Some(proof.signed_at().0),
+                HolderBinding::NotBound => None,
+            }),
+            live_code_age_seconds: pass.and_then(|p| Some(p.live_code_age?.0)),
+            already_scanned_seconds_ago: pass.and_then(|p| Some(p.already_scanned?.ago.0)),
             policy,
         }
     }

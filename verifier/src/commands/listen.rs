@@ -8,6 +8,7 @@ use crate::state::SetupError;
 use crate::verdict::{self, Origin};
 use clap::Args;
 use sealpass_checkpoint::{Outcome, Verdict};
+use sealpass_core::ReplayMemory;
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
@@ -43,6 +44,8 @@ pub fn run(context: &Context, args: ListenArgs) -> anyhow::Result<ExitCode> {
     let mut input = io::stdin().lock();
     let mut loaded: Option<(Vec<_>, Result<Checkpoint, SetupError>)> = None;
     let mut worst = Outcome::Valid;
+    // The live codes accepted in this run: the same one again is warned of.
+    let mut memory = ReplayMemory::default();
     let mut number = 0;
     while let Some((line, too_long)) = read_line(&mut input, MAX_LINE_LEN)? {
         number += 1;
@@ -72,7 +75,7 @@ pub fn run(context: &Context, args: ListenArgs) -> anyhow::Result<ExitCode> {
                             loaded = Some((generation, context.load_checkpoint(now)));
                         }
                         match &loaded {
-                            Some((_, Ok(checkpoint))) => checkpoint.decide(&text, now),
+                            Some((_, Ok(checkpoint))) => checkpoint.decide(&mut memory, &text, now),
                             Some((_, Err(e))) => verdict::setup(e),
                             None => unreachable!("loaded just above"),
                         }

@@ -5,6 +5,7 @@ use crate::qr;
 use crate::verdict::{self, Origin};
 use clap::Args;
 use sealpass_checkpoint::{Outcome, Verdict};
+use sealpass_core::ReplayMemory;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ pub fn run(context: &Context, args: ScanArgs) -> anyhow::Result<ExitCode> {
     let checkpoint = context.checkpoint(now);
     let progress = args.images.len() > 1 && std::io::stderr().is_terminal();
     let mut worst = Outcome::Valid;
+    // The live codes accepted in this run: the same one again is warned of.
+    let mut memory = ReplayMemory::default();
     for (n, path) in args.images.iter().enumerate() {
         let shown = path.display().to_string();
         if progress {
@@ -46,7 +49,7 @@ pub fn run(context: &Context, args: ScanArgs) -> anyhow::Result<ExitCode> {
             Ok(codes) => {
                 for (symbol, text) in codes.iter().enumerate() {
                     let verdict = match &checkpoint {
-                        Ok(checkpoint) => checkpoint.decide(text, now),
+                        Ok(checkpoint) => checkpoint.decide(&mut memory, text, now),
                         Err(e) => verdict::setup(e),
                     };
                     let origin = Origin::Image {

@@ -4,6 +4,7 @@ use super::Context;
 use crate::verdict::{self, Origin};
 use clap::Args;
 use sealpass_checkpoint::{Outcome, Verdict};
+use sealpass_core::ReplayMemory;
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -56,9 +57,11 @@ pub fn run(context: &Context, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let now = context.clock.now()?;
     let checkpoint = context.checkpoint(now);
     let mut worst = Outcome::Valid;
+    // The live codes accepted in this run: the same one again is warned of.
+    let mut memory = ReplayMemory::default();
     for (text, origin) in inputs {
         let verdict = match &checkpoint {
-            Ok(checkpoint) => checkpoint.decide(&text, now),
+            Ok(checkpoint) => checkpoint.decide(&mut memory, &text, now),
             Err(e) => verdict::setup(e),
         };
         worst = worst.max(context.emit(&verdict, &origin));

@@ -470,6 +470,13 @@ function showVerdict(verdict) {
   showKeepingDates($('verdict-vaccine'), health.vaccine);
   $('verdict-test').textContent = health.test;
   $('verdict-checked').textContent = verdict.valid ? health.checked : '';
+  // How the pass is tied to the person (live codes, issue 18), and a live
+  // code this phone accepted before: a warning to look, not a refusal.
+  const shortly = (seconds) => (seconds < 120 ? t.seconds(seconds) : duration(t, seconds));
+  $('verdict-holder').textContent = !verdict.valid ? ''
+    : verdict.holder_bound ? t.holder_live(shortly(verdict.live_code_age_seconds)) : t.holder_not_bound;
+  const seen = verdict.valid ? verdict.already_scanned_seconds_ago : null;
+  $('verdict-seen').textContent = seen == null ? '' : t.already_scanned(shortly(seen));
   const time = verdict.valid ? t.valid_for(duration(t, verdict.valid_for_seconds)) : '';
   $('verdict-time').textContent = time;
   const reason = verdict.valid ? '' : reasonText(lang, verdict);

@@ -9,10 +9,17 @@
 //! OUT/site-lists/status/CN-610100.cbor    revokes index 7
 //! OUT/site-lists-short/...                 the same, with a status list that
 //!                                          expires in 2 h (before the next sync)
-//! OUT/camera/{valid,expired,tampered,revoked,blank}.y4m
+//! OUT/camera/{valid,expired,tampered,revoked,live,blank}.y4m
+//!                                         (live: a live code of a pass bound
+//!                                          to a test phone, signed 25 s
+//!                                          ahead, so that it stays in its
+//!                                          window for the suite's first
+//!                                          80 s)
 //! OUT/passes.json                         the pass texts, by name, with two
 //!                                          hostile ones: markup in the masked
-//!                                          name (valid) and in the issuer
+//!                                          name (valid) and in the issuer,
+//!                                          and the bound pass shown bare
+//!                                          (`bound_bare`)
 //! ```
 //!
 //! A server that answers 404 for the status list is the e2e test's own
@@ -23,7 +30,8 @@
 //! pass as a QR code, as a phone held up to the camera shows it.
 
 use qrcode::{Color, EcLevel, QrCode};
-use sealpass_core::testkit::City;
+use sealpass_core::live::{self, DeviceSigner};
+use sealpass_core::testkit::{City, device_key};
 use sealpass_core::{Seconds, Timestamp};
 use std::io::Write;
 use std::path::Path;
@@ -62,11 +70,16 @@ fn main() {
         city.status_list(now.minus(Seconds::hours(22)), &[]),
     )
     .unwrap();
+    let phone = device_key("e2e test phone");
+    let mut bound = city.claims();
+    bound.holder = Some(phone.device_key());
+    let bound = sealpass_core::text::decode(&city.pass(&bound)).unwrap();
     let camera_passes = [
         ("valid", city.valid_pass()),
         ("expired", city.named("expired")),
         ("tampered", city.named("bad-signature")),
         ("revoked", city.named("revoked")),
+        ("live", live::sign_live_code(&bound, now.plus(Seconds(25)), &phone)),
     ];
     let camera = out.join("camera");
     std::fs::create_dir_all(&camera).unwrap();
@@ -82,6 +95,7 @@ fn main() {
     let mut passes = camera_passes.to_vec();
     passes.push(("hostile_name", city.pass(&hostile_name)));
     passes.push(("hostile_issuer", city.pass(&hostile_issuer)));
+    passes.push(("bound_bare", sealpass_core::text::encode(&bound)));
     write_y4m(&camera.join("blank.y4m"), &blank_frame());
     let json: serde_json::Map<String, serde_json::Value> = passes
         .iter()

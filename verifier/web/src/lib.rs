@@ -34,7 +34,7 @@ pub use sealpass_checkpoint::{ListReport, Lists, issuer_file_stem, issuers};
 pub use verdict::Origin;
 
 use sealpass_core::{
-    BUILTIN_PROFILES, CheckpointPolicy, DEFAULT_CLOCK_SKEW, Seconds, Timestamp, Verifier,
+    BUILTIN_PROFILES, CheckpointPolicy, DEFAULT_CLOCK_SKEW, ReplayMemory, Seconds, Timestamp,
 };
 use sealpass_qr::{Frame, Look, read};
 use serde::Serialize;
@@ -55,6 +55,8 @@ pub struct Checkpoint {
     policy: CheckpointPolicy,
     clock_skew: Seconds,
     clock: ClockGuard,
+    /// The live codes accepted on this phone while the page is open.
+    memory: ReplayMemory,
     frames: usize,
 }
 
@@ -74,6 +76,7 @@ impl Checkpoint {
             policy: CheckpointPolicy::default(),
             clock_skew: DEFAULT_CLOCK_SKEW,
             clock: ClockGuard::default(),
+            memory: ReplayMemory::default(),
             frames: 0,
         }
     }
@@ -301,7 +304,7 @@ impl Checkpoint {
     }
 
     /// Decide on a pass text typed into the page: one verdict, JSON.
-    pub fn verify_text(&self, text: &str, now_ms: f64) -> String {
+    pub fn verify_text(&mut self, text: &str, now_ms: f64) -> String {
         self.decide(text, now_ms)
             .to_json(Origin::Typed.source(), &self.policy.name)
     }
@@ -338,20 +341,17 @@ const CLOCK_UNREADABLE: &str = "this phone's clock is set before 1970: set the c
 
 impl Checkpoint {
     /// One pass at `now`: the clock first, then the lists, then the core.
-    pub fn decide(&self, text: &str, now_ms: f64) -> Verdict {
+    pub fn decide(&mut self, text: &str, now_ms: f64) -> Verdict {
         let now = match self.believed_now(now_ms) {
             Ok(now) => now,
             Err((code, reason)) => return Verdict::setup(code, reason),
         };
-        let Some(trust) = &self.lists.trust else {
+        if self.lists.trust.is_none() {
             let reason = "no trust list on this phone yet: connect to the network and sync";
             return Verdict::setup("no_trust_list", reason.into());
-        };
-        let result = Verifier::new(trust, &self.policy)
-            .with_status_lists(self.lists.status_lists())
-            .with_clock_skew(self.clock_skew)
-            .verify(text, now);
-        Verdict::from_result(result, text, &self.policy, now)
+        }
+        self.lists
+            .decide(&self.policy, self.clock_skew, &mut self.memory, text, now)
     }
 
     /// `now`, unless the clock is unreadable or set back.

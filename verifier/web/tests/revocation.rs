@@ -43,7 +43,7 @@ fn synced_without_status_list(city: &City) -> Checkpoint {
 #[test]
 fn a_revoked_pass_is_never_valid_when_the_status_list_answers_404() {
     let city = City::at(NOW);
-    let checkpoint = synced_without_status_list(&city);
+    let mut checkpoint = synced_without_status_list(&city);
     let verdict = json(checkpoint.verify_text(&city.named("revoked"), ms(NOW)));
     assert_eq!(verdict["verdict"], "undecided", "{verdict}");
     assert_eq!(verdict["valid"], false);

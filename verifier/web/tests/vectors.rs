@@ -96,7 +96,7 @@ fn every_pass_vector_gives_its_expected_code_through_the_web_checkpoint() {
         assert_eq!(case.get("kind").map(String::as_str), Some("pass"), "{name}");
         let now: u64 = case["now"].parse().expect("now: Unix seconds");
         let now_ms = now as f64 * 1000.0;
-        let checkpoint = match checkpoint(&case, now_ms) {
+        let mut checkpoint = match checkpoint(&case, now_ms) {
             Ok(checkpoint) => checkpoint,
             Err(why) => {
                 failures.push(format!("{name}: not set up: {why}"));

@@ -347,6 +347,32 @@ test('a valid pass shows the green verdict, with the name, id and time left', as
   }
 });
 
+// Live codes (issue 18): the fixture's code is signed 25 s ahead of the
+// suite's start, so it stays inside its 60 s window for the first 80 s.
+test('a live code from the bound phone is valid and says so; shown again it is warned of', async () => {
+  const page = await phone('live.y4m');
+  try {
+    const { verdict } = await verdictOf(page, 'live');
+    assert.equal(verdict.verdict, 'valid', JSON.stringify(verdict));
+    assert.equal(verdict.holder_bound, true);
+    assert.equal(verdict.already_scanned_seconds_ago, null);
+    assert.match(await page.text('#verdict-holder'), /^Live code from the holder's phone, signed \d+ s ago$/);
+    assert.equal(await page.isVisible('#verdict-seen'), false);
+    // The worker taps "next" and the same code is still in front of the
+    // camera: accepted again, with a warning to look at the person.
+    await page.click('#next');
+    await verdictHidden(page);
+    await verdictShown(page);
+    const again = await page.run(() => globalThis.sealpassLastVerdict);
+    assert.equal(again.verdict, 'valid');
+    assert.ok(again.already_scanned_seconds_ago >= 2, JSON.stringify(again));
+    assert.match(await page.text('#verdict-seen'), /^ALREADY SCANNED \d+ s ago here: look at the person$/);
+    await page.screenshot(shot('web-verifier-live-again'));
+  } finally {
+    await hangUp(page);
+  }
+});
+
 for (const [article, name, code, reason] of [
   ['an', 'expired', 'expired', /^expired 3 h 1\d min ago$/],
   ['a', 'tampered', 'bad_signature', /^signature does not verify$/],
@@ -503,6 +529,18 @@ test('markup in a pass is shown as text, never run', async () => {
     assert.match(await page.text('#announce'), /<img src=x onerror=/);
     await page.click('#next');
     await verdictHidden(page);
+    // The pass inside a live code, copied out and typed: refused, in both languages.
+    const bare = await typed(passes.bound_bare);
+    assert.equal(bare.code, 'bound_pass_not_live');
+    assert.equal(await page.text('#verdict-word'), 'NOT VALID');
+    await page.click('#next');
+    await verdictHidden(page);
+    await page.click('#lang');
+    await typed(passes.bound_bare);
+    assert.equal(await page.text('#verdict-reason'), '此码已绑定持有人手机：只接受手机上的动态码，不接受截图或复制件');
+    await page.click('#next');
+    await verdictHidden(page);
+    await page.click('#lang');
     const issuer = await typed(passes.hostile_issuer);
     assert.equal(issuer.code, 'issuer_mismatch');
     assert.match(await page.text('#verdict-reason'), /names issuer <img src=x onerror=/);
