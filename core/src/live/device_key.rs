@@ -116,11 +116,11 @@ pub enum DeviceSignatureError {
 impl DeviceKey {
     /// An Ed25519 key from its 32 bytes (RFC 8032, section 5.1.2).
     pub fn ed25519(bytes: &[u8; 32]) -> Result<DeviceKey, DeviceKeyError> {
-        let key = ed25519_dalek::VerifyingKey::from_bytes(bytes)
-            .map_err(|_| DeviceKeyError::NotOnCurve)?;
-        if key.to_edwards().compress().to_bytes() != *bytes {
+        if !is_canonical_y(bytes) {
             return Err(DeviceKeyError::NotOnCurve);
         }
+        let key = ed25519_dalek::VerifyingKey::from_bytes(bytes)
+            .map_err(|_| DeviceKeyError::NotOnCurve)?;
         if key.is_weak() {
             return Err(DeviceKeyError::SmallOrder);
         }
@@ -244,6 +244,16 @@ impl DeviceKey {
         }
         decode_cose_key(key)
     }
+}
+
+/// Whether an Ed25519 point encoding's `y` (the low 255 bits, little-endian)
+/// is below `p = 2^255 - 19`: the decoder reduces a larger `y` modulo `p`,
+/// so without this one key would have two encodings. (The other
+/// non-canonical encodings, `x = 0` with the sign bit set, are points of
+/// small order, refused anyway.)
+fn is_canonical_y(bytes: &[u8; 32]) -> bool {
+    let top_bits_set = bytes[31] & 0x7f == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff);
+    !(top_bits_set && bytes[0] >= 0xed)
 }
 
 /// A COSE_Key's parameters, each label at most once (the CBOR reader has
@@ -389,6 +399,24 @@ mod tests {
             .unwrap();
         assert_eq!(
             DeviceKey::ed25519(&off_ed25519),
+            Err(DeviceKeyError::NotOnCurve)
+        );
+        // y + p, for a small y of a point of large order: the decoder would
+        // take it as y, so it is refused as another encoding of that key.
+        let (y, _) = (2..19u8)
+            .map(|y| {
+                let mut bytes = [0; 32];
+                bytes[0] = y;
+                (y, DeviceKey::ed25519(&bytes))
+            })
+            .find(|(_, key)| key.is_ok())
+            .unwrap();
+        let mut y_plus_p = [0xff; 32];
+        y_plus_p[0] = 0xed + y;
+        y_plus_p[31] = 0x7f;
+        assert!(ed25519_dalek::VerifyingKey::from_bytes(&y_plus_p).is_ok());
+        assert_eq!(
+            DeviceKey::ed25519(&y_plus_p),
             Err(DeviceKeyError::NotOnCurve)
         );
         let mut sec1 = [0x02; 33];
