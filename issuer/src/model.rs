@@ -6,6 +6,7 @@
 //! are masked as soon as a row is parsed (`mask_name`, `mask_id` of the
 //! core), after the id number's check digit has been verified.
 
+use sealpass_core::live::DeviceKey;
 use sealpass_core::{Colour, Date, TestRecord, TestResult, Timestamp, Vaccination};
 use serde::Serialize;
 
@@ -107,6 +108,19 @@ pub struct Revocation {
     pub reason: String,
 }
 
+/// A citizen's phone key bound to their subject (issue 18, part 2). The
+/// public API made it only after the phone signed a fresh challenge with
+/// the key (`read::public::binding`). Its idempotency key is the
+/// challenge's: a challenge binds at most once, and the same request sent
+/// again is a duplicate, not a second binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceBinding {
+    /// `bind:` and the challenge's nonce in hex.
+    pub key: String,
+    pub subject: String,
+    pub device: DeviceKey,
+}
+
 /// The canonical JSON of an event as logged. A replay with the same key is
 /// compared with it: the same body is a duplicate, another body a misuse of
 /// the key.
@@ -129,6 +143,10 @@ struct EventBody<'a> {
     test_result: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_key_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_key: Option<String>,
 }
 
 impl<'a> EventBody<'a> {
@@ -143,6 +161,8 @@ impl<'a> EventBody<'a> {
             test_time: None,
             test_result: None,
             reason: None,
+            device_key_type: None,
+            device_key: None,
         }
     }
 
@@ -189,6 +209,34 @@ impl Revocation {
             ..EventBody::new(&self.subject)
         }
         .json()
+    }
+}
+
+impl DeviceBinding {
+    pub fn body(&self) -> String {
+        EventBody {
+            device_key_type: Some(self.device.key_type().name()),
+            device_key: Some(holder_key_column(&self.device)),
+            ..EventBody::new(&self.subject)
+        }
+        .json()
+    }
+}
+
+/// The `subjects.holder_key` column of a bound device: hex of
+/// [`DeviceKey::to_bytes`] (32 bytes for Ed25519, 33 for compressed P-256).
+pub(crate) fn holder_key_column(key: &DeviceKey) -> String {
+    hex::encode(key.to_bytes())
+}
+
+/// The device key of a `subjects.holder_key` column; `None` if it is not
+/// one (a damaged store).
+pub(crate) fn holder_key_from_column(column: &str) -> Option<DeviceKey> {
+    let bytes = hex::decode(column).ok()?;
+    match bytes.len() {
+        32 => DeviceKey::ed25519(bytes.as_slice().try_into().ok()?).ok(),
+        33 => DeviceKey::p256_sec1(&bytes).ok(),
+        _ => None,
     }
 }
 

@@ -1,10 +1,14 @@
 //! Crash safety of the real binary on SQLite: the admin API server is
 //! killed with SIGKILL in the middle of ingestion batches, round after
-//! round, and so is the signer in the middle of signing; after each kill
-//! both are restarted. At the end, every event whose batch was
-//! acknowledged (HTTP 200) is in the log exactly once, the signer finishes
+//! round, and so is the signer in the middle of signing, and the public
+//! API in the middle of device bindings (issue 18); after each kill they
+//! are restarted. At the end, every event whose batch was acknowledged
+//! (HTTP 200) is in the log exactly once, every acknowledged binding is
+//! the subject's bound device with one `bind` event (a binding cut off is
+//! sent again, as the page does, and binds once), the signer finishes
 //! what the killed ones left (no subject unsigned or signed from an old
-//! status), and no revocation index is shared by two passes.
+//! status, every bound subject's pass carries its phone's key), and no
+//! revocation index is shared by two passes.
 //!
 //! Rounds: 50 here; `SEALPASS_CRASH_ROUNDS` sets more (scripts/issuer-crash-soak).
 
@@ -97,6 +101,148 @@ fn post(address: &str, token: &str, body: &str) -> Option<bool> {
     Some(status == "200")
 }
 
+/// The identity provider whose tokens the public API accepts in this test.
+fn idp_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[31; 32])
+}
+
+/// The public API's configuration: the test's identity provider (subjects
+/// as the token's `sub`), binding on, no limits that a test would meet.
+fn public_config(dir: &Path) -> std::path::PathBuf {
+    let jwks = serde_json::json!({"keys": [sealpass_issuer::read::public::auth::ed25519_jwk(
+        &idp_key().verifying_key(), "crash-idp")]});
+    std::fs::write(dir.join("idp-jwks.json"), jwks.to_string()).unwrap();
+    let config = dir.join("public.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\n\
+         [limits]\nper_client_rate = 100000.0\nper_client_burst = 100000\n\
+         [device_binding]\nenabled = true\nmax_new_devices_per_day = 1000\nchallenge_lifetime = \"1h\"\n\
+         [[identity_provider]]\nissuer = \"https://idp.crash.example\"\naudience = \"sealpass\"\n\
+         jwks_file = \"idp-jwks.json\"\n",
+    )
+    .unwrap();
+    config
+}
+
+fn identity_token(subject: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    sealpass_issuer::read::public::auth::sign_eddsa(
+        &idp_key(),
+        "crash-idp",
+        &serde_json::json!({"iss": "https://idp.crash.example", "aud": "sealpass", "sub": subject,
+                            "iat": now - 60, "exp": now + 3600}),
+    )
+}
+
+/// Start `public` with `config`; the child and its address.
+fn start_public(dir: &Path, config: &Path) -> (Child, String) {
+    let mut child = issuer(dir)
+        .arg("public")
+        .arg("--config")
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("public starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("public prints its address");
+    let address = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .expect("an address")
+        .to_owned();
+    (child, address)
+}
+
+/// One request to the public API: the status and body, or None if the
+/// connection broke.
+fn public_request(
+    address: &str,
+    method: &str,
+    path: &str,
+    subject: &str,
+    body: &str,
+) -> Option<(String, String)> {
+    let mut stream = TcpStream::connect(address).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        identity_token(subject),
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split_whitespace().nth(1)?.to_owned();
+    let body = response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    Some((status, body))
+}
+
+/// A device binding as the citizen page sends it: the subject, the
+/// phone, and the `PUT /api/v1/device` body over a challenge.
+struct Binding {
+    subject: String,
+    phone: ed25519_dalek::SigningKey,
+    body: String,
+}
+
+/// Ask for a challenge and make the binding of `phone` to `subject`;
+/// None if the public API did not answer.
+fn new_binding(address: &str, subject: &str, phone: ed25519_dalek::SigningKey) -> Option<Binding> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use sealpass_issuer::read::public::binding::proof::{KeyType, binding_message};
+    let (status, body) = public_request(address, "POST", "/api/v1/device/challenge", subject, "")?;
+    assert_eq!(status, "200", "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let challenge = answer["challenge"].as_str().unwrap();
+    let public_key = phone.verifying_key().to_bytes();
+    let message = binding_message(
+        &URL_SAFE_NO_PAD.decode(challenge).unwrap(),
+        subject,
+        KeyType::Ed25519,
+        &public_key,
+    );
+    let signature = ed25519_dalek::Signer::sign(&phone, &message).to_bytes();
+    let body = serde_json::json!({"challenge": challenge, "key_type": "Ed25519",
+        "public_key": URL_SAFE_NO_PAD.encode(public_key),
+        "signature": URL_SAFE_NO_PAD.encode(signature)})
+    .to_string();
+    Some(Binding {
+        subject: subject.to_owned(),
+        phone,
+        body,
+    })
+}
+
+/// Send a binding: Some(true) when acknowledged (200), None if the
+/// connection broke.
+fn send_binding(address: &str, binding: &Binding) -> Option<bool> {
+    let (status, body) = public_request(
+        address,
+        "PUT",
+        "/api/v1/device",
+        &binding.subject,
+        &binding.body,
+    )?;
+    assert!(status == "200" || status == "503", "{status} {body}");
+    Some(status == "200")
+}
+
 fn kill(child: &mut Child) {
     // SIGKILL: no chance to flush or clean up.
     let _ = child.kill();
@@ -135,6 +281,13 @@ fn acknowledged_events_survive_sigkill_exactly_once_and_the_signer_resumes() {
     std::fs::write(&people, csv).unwrap();
     run_ok(issuer(dir).args(["import", "subjects"]).arg(&people));
     let card = sealed_key::sealed_issuer_key(dir, PASSPHRASE);
+    let config = public_config(dir);
+    // Each binding is of a subject of its own, so each acknowledged one
+    // must be its subject's bound device at the end.
+    let mut to_bind = subjects.iter();
+    let mut phones = 0u32;
+    let mut bound: Vec<Binding> = Vec::new();
+    let mut unbound: Vec<Binding> = Vec::new(); // cut off: to send again
 
     let mut dice = Dice(2026);
     let mut acknowledged: BTreeSet<String> = BTreeSet::new();
@@ -154,14 +307,50 @@ fn acknowledged_events_survive_sigkill_exactly_once_and_the_signer_resumes() {
                 .spawn()
                 .expect("the signer starts")
         });
+        let (mut public, public_address) = start_public(dir, &config);
         let pid = server.id() as i32;
+        let public_pid = public.id() as i32;
         let delay = Duration::from_millis(20 + dice.below(180));
         let killer = std::thread::spawn(move || {
             std::thread::sleep(delay);
-            // SAFETY: kill(2) on our own child's pid, not yet reaped.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // SAFETY: kill(2) on our own children's pids, not yet reaped.
+            unsafe {
+                libc::kill(public_pid, libc::SIGKILL);
+                libc::kill(pid, libc::SIGKILL);
+            }
         });
         loop {
+            // A phone binds beside the batches, now and then; every third
+            // round only phones bind, so that kills cut bindings off too.
+            let phones_only = round % 3 == 1;
+            if phones_only || dice.below(2) == 0 {
+                let binding = match unbound.pop() {
+                    Some(binding) => Some(binding),
+                    None => to_bind.next().and_then(|subject| {
+                        phones += 1;
+                        new_binding(
+                            &public_address,
+                            subject,
+                            testkit::device_key(&format!("phone {phones}")),
+                        )
+                    }),
+                };
+                if let Some(binding) = binding {
+                    match send_binding(&public_address, &binding) {
+                        Some(true) => bound.push(binding),
+                        _ => {
+                            unbound.push(binding);
+                            if phones_only {
+                                interrupted += 1;
+                                break;
+                            }
+                        }
+                    }
+                    if phones_only {
+                        continue;
+                    }
+                }
+            }
             let body = match unacknowledged.pop() {
                 Some(body) => body,
                 None => {
@@ -193,6 +382,7 @@ fn acknowledged_events_survive_sigkill_exactly_once_and_the_signer_resumes() {
         }
         killer.join().unwrap();
         let _ = server.wait();
+        let _ = public.wait();
         if let Some(signer) = signer.as_mut() {
             std::thread::sleep(Duration::from_millis(dice.below(100)));
             kill(signer);
@@ -212,15 +402,29 @@ fn acknowledged_events_survive_sigkill_exactly_once_and_the_signer_resumes() {
         "only {} events acknowledged",
         acknowledged.len()
     );
+    // And the bindings cut off, as the page sends them again.
+    let cut_off = unbound.len();
+    let (mut public, public_address) = start_public(dir, &config);
+    while let Some(binding) = unbound.pop() {
+        assert_eq!(send_binding(&public_address, &binding), Some(true));
+        bound.push(binding);
+    }
+    kill(&mut public);
+    assert!(bound.len() >= 10, "only {} bindings", bound.len());
 
     // The signer resumes and finishes.
     run_ok(issuer(dir).args(["sign", "once", "--key-card"]).arg(&card));
     eprintln!(
-        "{rounds} rounds in {:.1} s; {} events acknowledged; {interrupted} batches cut off by the kill",
+        "{rounds} rounds in {:.1} s; {} events acknowledged; {interrupted} batches cut off by the kill; \
+         {} bindings, {cut_off} cut off and sent again",
         started.elapsed().as_secs_f64(),
-        acknowledged.len()
+        acknowledged.len(),
+        bound.len()
     );
-    assert_eq!(interrupted, rounds, "every round ends with a batch cut off");
+    assert_eq!(
+        interrupted, rounds,
+        "every round ends with a batch or a binding cut off"
+    );
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -240,6 +444,23 @@ fn acknowledged_events_survive_sigkill_exactly_once_and_the_signer_resumes() {
         // Nothing was logged that no one sent.
         assert!(logged.keys().all(|k| k.starts_with('b')));
 
+        // Every binding: its subject's device, bound by one event.
+        let binds: BTreeMap<String, (i64, Option<String>)> = sqlx::query_as::<_, (String, i64, Option<String>)>(
+            "SELECT s.subject, (SELECT COUNT(*) FROM status_events e WHERE e.subject_id = s.id AND e.kind = 'bind'), \
+             s.holder_key FROM subjects s",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(subject, n, key)| (subject, (n, key)))
+        .collect();
+        for binding in &bound {
+            let key = hex::encode(binding.phone.verifying_key().to_bytes());
+            assert_eq!(binds[&binding.subject], (1, Some(key)), "a binding was lost or made twice");
+        }
+        assert_eq!(binds.values().filter(|(n, _)| *n > 0).count(), bound.len());
+
         let stats = store.stats().await.unwrap();
         assert_eq!(stats.subjects, SUBJECTS as i64);
         assert_eq!((stats.signed, stats.current), (stats.subjects, stats.subjects), "{stats:?}");
@@ -248,10 +469,22 @@ fn acknowledged_events_survive_sigkill_exactly_once_and_the_signer_resumes() {
             .await
             .unwrap();
         let mut indices = Vec::new();
+        let mut holders = BTreeSet::new();
         for slots in pages {
             let page = sealpass_issuer::store::pages::PassPage::decode(&slots).unwrap();
             indices.extend(page.iter().map(|(_, pass)| pass.revocation_index));
+            for (_, pass) in page.iter() {
+                let sign1 = sealpass_core::cose::parse_sign1(&pass.cose).unwrap();
+                let claims = sealpass_core::PassClaims::from_cbor(sign1.payload).unwrap();
+                holders.extend(claims.holder.map(|key| hex::encode(key.to_bytes())));
+            }
         }
+        // The signer signed every bound subject a pass with its phone's key.
+        let phones: BTreeSet<String> = bound
+            .iter()
+            .map(|b| hex::encode(b.phone.verifying_key().to_bytes()))
+            .collect();
+        assert_eq!(holders, phones);
         let passes = indices.len();
         indices.sort_unstable();
         indices.dedup();

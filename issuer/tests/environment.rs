@@ -32,6 +32,7 @@ const DOCUMENTED: &[&str] = &[
     "SEALPASS_CLIENT_BURST",
     "SEALPASS_REQUEST_TIMEOUT",
     "SEALPASS_RETRY_AFTER",
+    "SEALPASS_DEVICE_BINDING",
 ];
 
 fn sources(dir: &Path, found: &mut Vec<(String, String)>) {

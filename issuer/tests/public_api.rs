@@ -435,6 +435,10 @@ async fn every_route_is_in_the_openapi_document_and_answers() {
                 String::from_utf8_lossy(&answer.body).contains("not installed"),
                 "{path}"
             );
+        } else if matches!(endpoint.id, Id::DeviceChallenge | Id::Device) {
+            // Binding is off here (tests/device_binding.rs turns it on).
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path}");
+            assert_eq!(answer.json()["error"], "binding_disabled");
         } else {
             assert!(
                 answer.status.is_success() || answer.status.is_redirection(),
@@ -498,7 +502,10 @@ async fn the_citizen_page_is_served_with_a_strict_policy() {
         assert_eq!(answer.header("content-type"), Some(content_type), "{path}");
     }
     let options = harness.get("/api/v1/login-options", &[]).await.json();
-    assert_eq!(options, json!({"demo": false, "login_url": null}));
+    assert_eq!(
+        options,
+        json!({"demo": false, "login_url": null, "device_binding": false})
+    );
     let redirect = harness.get("/verify", &[]).await;
     assert_eq!(redirect.status, StatusCode::PERMANENT_REDIRECT);
     assert_eq!(redirect.header("location"), Some("/verify/"));

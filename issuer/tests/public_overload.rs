@@ -10,7 +10,7 @@ mod support;
 use axum::Router;
 use axum::routing::{get, post};
 use public_support::http::{Reply, get_request, loopback, send};
-use public_support::{PublicHarness, token};
+use public_support::{PublicHarness, serve, token};
 use sealpass_issuer::read::overload::{
     Admission, ClientAddr, Door, InService, Limits, QueueDelay, delay::SHED_AT_MOST_ONE_IN, protect,
 };
@@ -19,20 +19,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::Backend;
-
-async fn serve(router: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    addr
-}
 
 fn generous(max_in_flight: usize) -> Limits {
     Limits {

@@ -8,6 +8,7 @@ use clap::Args;
 use sealpass_issuer::demo::idp::{DemoIdentityProvider, pick_citizens};
 use sealpass_issuer::demo::{DemoDir, POPULATION_SEED, prepare};
 use sealpass_issuer::read::overload::{ClientAddr, Limits};
+use sealpass_issuer::read::public::binding::DeviceBindingSettings;
 use sealpass_issuer::read::public::page::VerifierApp;
 use sealpass_issuer::read::public::{PublicSettings, PublicState, app, operator_router};
 use sealpass_issuer::shared::clock::system_clock;
@@ -78,9 +79,13 @@ pub async fn run(args: DemoArgs, global: &Global) -> Result<ExitCode> {
             Ok(app) => (app, None),
             Err(e) => (VerifierApp::default(), Some(e.to_string())),
         };
+    // The demo's own verifiers understand live codes: binding is on.
     let settings = PublicSettings {
         limits: args.limits.apply(Limits::default())?,
         verifier_app,
+        device_binding: Some(DeviceBindingSettings::new(
+            prepared.store.device_binder(now()).await?,
+        )),
         ..PublicSettings::default()
     };
     let state = PublicState::new(

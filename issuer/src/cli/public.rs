@@ -2,11 +2,12 @@
 //! verifier). Holds no key; run as many as the load needs, behind a load
 //! balancer, over the same store.
 
-use super::{Global, open_store};
+use super::{Global, now, open_store};
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use sealpass_issuer::read::overload::{ClientAddr, Limits};
 use sealpass_issuer::read::public::auth::IdentityProviders;
+use sealpass_issuer::read::public::binding::DeviceBindingSettings;
 use sealpass_issuer::read::public::config::{FileConfig, duration, fine_duration};
 use sealpass_issuer::read::public::page::VerifierApp;
 use sealpass_issuer::read::public::{PublicSettings, PublicState, app, operator_router};
@@ -41,6 +42,12 @@ pub struct PublicArgs {
     /// The key ceremony's root-set file, served as /verify/roots.cbor
     #[arg(long, env = "SEALPASS_ROOTS", value_name = "FILE")]
     roots: Option<PathBuf>,
+    /// Bind citizens' phones to their passes (live codes, issue 18). Turn
+    /// it on only once every verifier in the city understands live codes
+    /// (docs/issuer.md, "Rollout") [default: off, or the config file's
+    /// device_binding.enabled]
+    #[arg(long, env = "SEALPASS_DEVICE_BINDING", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    device_binding: Option<bool>,
 }
 
 /// The overload limits (defaults measured: docs/performance.md).
@@ -219,6 +226,24 @@ pub async fn run(args: PublicArgs, global: &Global) -> Result<ExitCode> {
         (None, None) => None,
     };
     let store = open_store(global).await?;
+    if args.device_binding.or(file.device_binding.enabled) == Some(true) {
+        let mut binding = DeviceBindingSettings::new(store.device_binder(now()).await?);
+        if let Some(n) = file.device_binding.max_new_devices_per_day {
+            if n == 0 {
+                bail!("device_binding.max_new_devices_per_day must be at least 1");
+            }
+            binding.max_new_devices_per_day = n;
+        }
+        if let Some(t) = &file.device_binding.challenge_lifetime {
+            binding.challenge_lifetime =
+                duration(t, "device_binding.challenge_lifetime").map_err(anyhow::Error::msg)?;
+        }
+        tracing::info!(
+            max_new_devices_per_day = binding.max_new_devices_per_day,
+            "device binding is on"
+        );
+        settings.device_binding = Some(binding);
+    }
     let state = PublicState::new(store.reader(), settings, system_clock(), None);
     let operators = match metrics_listen {
         Some(listen) => {

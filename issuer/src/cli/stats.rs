@@ -20,7 +20,7 @@ pub async fn run(args: StatsArgs, global: &Global) -> Result<ExitCode> {
             "{}",
             serde_json::json!({
                 "subjects": s.subjects, "signed": s.signed, "current": s.current,
-                "events": s.events, "revoked": s.revoked,
+                "events": s.events, "revoked": s.revoked, "bound": s.bound,
             })
         );
     } else {
@@ -31,6 +31,7 @@ pub async fn run(args: StatsArgs, global: &Global) -> Result<ExitCode> {
         );
         println!("events logged: {}", s.events);
         println!("revoked passes: {}", s.revoked);
+        println!("subjects with a bound device: {}", s.bound);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,8 +5,9 @@
 use super::events::{health_from_columns, health_of};
 use super::pages::{PAGE_SUBJECTS, PassPage, ids_of, page_of};
 use super::{Backend, Store, StoreError};
-use crate::model::Health;
+use crate::model::{Health, holder_key_from_column};
 use sealpass_core::Timestamp;
+use sealpass_core::live::DeviceKey;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
 
@@ -31,6 +32,8 @@ pub struct DueSubject {
     pub masked_id: String,
     pub health: Health,
     pub status_version: i64,
+    /// The bound device's key, which the pass then carries (`cnf`).
+    pub holder: Option<DeviceKey>,
 }
 
 impl DuePage {
@@ -46,7 +49,7 @@ impl DuePage {
 }
 
 const COLUMNS: &str = "id, masked_name, masked_id, colour, doses, last_dose, test_time, \
-    test_result, status_version";
+    test_result, status_version, holder_key";
 
 /// PostgreSQL planner settings for the signer's page reads, for their
 /// transaction only. Statistics lag behind a bulk import until autovacuum
@@ -68,6 +71,7 @@ type JsonRow = (
     Option<i64>,
     Option<i64>,
     i64,
+    Option<String>,
 );
 
 impl Store {
@@ -227,6 +231,7 @@ impl Store {
                             masked_id: row.try_get("masked_id")?,
                             health: health_of(row)?,
                             status_version: row.try_get("status_version")?,
+                            holder: holder_of(row.try_get("holder_key")?)?,
                         })
                     })
                     .collect()
@@ -272,7 +277,19 @@ fn due_subject_of_json(row: JsonRow) -> Result<DueSubject, StoreError> {
         masked_id: row.2,
         health: health_from_columns(row.3, row.4, row.5, row.6, row.7)?,
         status_version: row.8,
+        holder: holder_of(row.9)?,
     })
+}
+
+/// The bound device of a `holder_key` column; a column that holds no key
+/// is a damaged store, never a pass signed unbound.
+fn holder_of(column: Option<String>) -> Result<Option<DeviceKey>, StoreError> {
+    column
+        .map(|c| {
+            holder_key_from_column(&c)
+                .ok_or_else(|| StoreError::Inconsistent("a holder_key is not a device key".into()))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

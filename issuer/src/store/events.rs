@@ -1,14 +1,15 @@
-//! Status updates and revocations: each applied event is logged under its
-//! idempotency key, changes the subject's status, and makes the subject due
-//! for signing at once. A worse status revokes the passes signed from the
-//! better one in the same transaction, so the acknowledgement of the event
-//! and the revocation are one durable step.
+//! Status updates, revocations and device bindings: each applied event is
+//! logged under its idempotency key, changes the subject's status (or its
+//! bound device), and makes the subject due for signing at once. A worse
+//! status, a revocation and a new device revoke the subject's live passes
+//! in the same transaction, so the acknowledgement of the event and the
+//! revocation are one durable step.
 
 use super::pages::{PAGE_SUBJECTS, PassPage, page_of};
 use super::{BackendKind, Store, StoreError, WritePool, on_backend, placeholders};
 use crate::model::{
-    Health, Revocation, StatusUpdate, colour_code, colour_from_code, test_columns,
-    test_from_columns,
+    DeviceBinding, Health, Revocation, StatusUpdate, colour_code, colour_from_code,
+    holder_key_column, test_columns, test_from_columns,
 };
 use sealpass_core::{Date, Timestamp, Vaccination};
 use sqlx::{AssertSqlSafe, Row};
@@ -24,6 +25,11 @@ pub enum EventOutcome {
         code: &'static str,
         reason: String,
     },
+    /// A device binding over the subject's limit of new devices a day;
+    /// nothing was written. One more may be bound this many seconds later.
+    TooSoon {
+        retry_after_seconds: u64,
+    },
 }
 
 /// Details of an applied event.
@@ -36,36 +42,48 @@ pub struct Applied {
     /// The event's test result is older than the one held: it was logged
     /// but did not replace it (the rest of the event, if any, applied).
     pub superseded: bool,
+    /// A device binding replaced the key bound before.
+    pub replaced_device: bool,
 }
 
 enum Event<'a> {
     Status(&'a StatusUpdate),
     Revoke(&'a Revocation),
+    /// A device binding, and how many new devices a subject may bind in a
+    /// day.
+    Bind(&'a DeviceBinding, u32),
 }
+
+/// The window of the limit on new devices.
+const BIND_WINDOW: i64 = 24 * 3600;
 
 impl Event<'_> {
     fn key(&self) -> &str {
         match self {
             Event::Status(u) => &u.key,
             Event::Revoke(r) => &r.key,
+            Event::Bind(b, _) => &b.key,
         }
     }
     fn subject(&self) -> &str {
         match self {
             Event::Status(u) => &u.subject,
             Event::Revoke(r) => &r.subject,
+            Event::Bind(b, _) => &b.subject,
         }
     }
     fn body(&self) -> String {
         match self {
             Event::Status(u) => u.body(),
             Event::Revoke(r) => r.body(),
+            Event::Bind(b, _) => b.body(),
         }
     }
     fn kind(&self) -> &'static str {
         match self {
             Event::Status(_) => "status",
             Event::Revoke(_) => "revoke",
+            Event::Bind(..) => "bind",
         }
     }
 }
@@ -95,6 +113,28 @@ impl Store {
         self.apply_events(&events, token, now).await
     }
 
+    /// Bind a device to its subject (docs/issuer.md, "Device binding"), at
+    /// most `per_day` new devices a subject in any 24 hours. The key
+    /// already bound is `Applied` unchanged, with nothing logged. A new
+    /// key is logged (kind `bind`), revokes the subject's live passes
+    /// (`device_bound`, or `device_replaced` when it replaces a key) and
+    /// makes the subject due, so the signer signs it a bound pass with a
+    /// new revocation index in its next round.
+    pub(crate) async fn bind_device(
+        &self,
+        binding: &DeviceBinding,
+        per_day: u32,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<EventOutcome, StoreError> {
+        let mut outcomes = self
+            .apply_events(&[Event::Bind(binding, per_day)], token, now)
+            .await?;
+        outcomes
+            .pop()
+            .ok_or_else(|| StoreError::Inconsistent("a binding without an outcome".into()))
+    }
+
     async fn apply_events(
         &self,
         events: &[Event<'_>],
@@ -111,8 +151,8 @@ impl Store {
             ""
         };
         let select_subject = format!(
-            "SELECT id, colour, doses, last_dose, test_time, test_result, status_version \
-             FROM subjects WHERE subject = $1{lock}"
+            "SELECT id, colour, doses, last_dose, test_time, test_result, status_version, \
+             holder_key FROM subjects WHERE subject = $1{lock}"
         );
         let select_page = format!("SELECT slots FROM pass_pages WHERE page = $1{lock}");
         let now_i = now.0 as i64;
@@ -176,6 +216,7 @@ impl Store {
                 let passes = page.get(id).map_or([None, None], |pass| {
                     [Some((pass.revocation_index, pass.expires_at)), pass.prev]
                 });
+                let mut replaced_device = false;
                 let (after, revoke_reason, superseded) = match event {
                     Event::Status(update) => {
                         let after = update.apply(&before);
@@ -186,8 +227,41 @@ impl Store {
                         )
                     }
                     Event::Revoke(r) => (before, Some(r.reason.as_str()), false),
+                    Event::Bind(binding, per_day) => {
+                        let held: Option<String> = row.try_get("holder_key")?;
+                        let column = holder_key_column(&binding.device);
+                        if held.as_deref() == Some(column.as_str()) {
+                            outcomes.push(EventOutcome::Applied(Applied::default()));
+                            continue;
+                        }
+                        let recent: Vec<i64> = sqlx::query_scalar(
+                            "SELECT received_at FROM status_events WHERE subject_id = $1 \
+                             AND kind = 'bind' AND received_at > $2 ORDER BY received_at LIMIT $3",
+                        )
+                        .bind(id)
+                        .bind(now_i - BIND_WINDOW)
+                        .bind(i64::from(*per_day))
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        if recent.len() >= *per_day as usize {
+                            let first = recent.first().copied().unwrap_or(now_i);
+                            outcomes.push(EventOutcome::TooSoon {
+                                retry_after_seconds: (first + BIND_WINDOW - now_i).max(1) as u64,
+                            });
+                            continue;
+                        }
+                        sqlx::query("UPDATE subjects SET holder_key = $1 WHERE id = $2")
+                            .bind(column)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        replaced_device = held.is_some();
+                        let reason = if replaced_device { "device_replaced" } else { "device_bound" };
+                        (before, Some(reason), false)
+                    }
                 };
-                let changed = after != before || matches!(event, Event::Revoke(_));
+                let changed =
+                    after != before || matches!(event, Event::Revoke(_) | Event::Bind(..));
 
                 sqlx::query(
                     "INSERT INTO status_events (idempotency_key, subject_id, kind, body, received_at, token) \
@@ -252,6 +326,7 @@ impl Store {
                     changed,
                     revoked,
                     superseded,
+                    replaced_device,
                 }));
             }
             tx.commit().await?;

@@ -9,6 +9,7 @@
 //! half-way for another process's lock. PostgreSQL's defaults
 //! (`synchronous_commit = on`, `fsync = on`) give the same guarantee.
 
+mod bindings;
 mod convert;
 mod due;
 mod events;
@@ -20,6 +21,7 @@ pub mod reads;
 mod subjects;
 mod tokens;
 
+pub use bindings::{BindOutcome, DeviceBinder};
 pub use due::{DuePage, DueSubject};
 pub use events::{Applied, EventOutcome};
 pub use identity_links::{IdentityLink, LinkError, LinkOutcome};
@@ -209,6 +211,11 @@ impl Store {
                     "identity links",
                     include_str!("../../migrations/sqlite/0004_identity_links.sql"),
                 ),
+                (
+                    5,
+                    "device binding",
+                    include_str!("../../migrations/sqlite/0005_device_binding.sql"),
+                ),
             ],
             BackendKind::Postgres => &[
                 (
@@ -235,6 +242,11 @@ impl Store {
                     5,
                     "identity links",
                     include_str!("../../migrations/postgres/0005_identity_links.sql"),
+                ),
+                (
+                    6,
+                    "device binding",
+                    include_str!("../../migrations/postgres/0006_device_binding.sql"),
                 ),
             ],
         };

@@ -62,6 +62,8 @@ pub struct StoreStats {
     pub current: i64,
     pub events: i64,
     pub revoked: i64,
+    /// Subjects with a bound device (their passes carry its key).
+    pub bound: i64,
 }
 
 /// Pages per SQLite UPDATE statement (4 parameters each).
@@ -235,7 +237,8 @@ impl Store {
             let row = sqlx::query(
                 "SELECT (SELECT COUNT(*) FROM subjects) AS subjects, \
                  (SELECT COUNT(*) FROM status_events) AS events, \
-                 (SELECT COUNT(*) FROM revoked_passes) AS revoked",
+                 (SELECT COUNT(*) FROM revoked_passes) AS revoked, \
+                 (SELECT COUNT(*) FROM subjects WHERE holder_key IS NOT NULL) AS bound",
             )
             .fetch_one(pool)
             .await?;
@@ -263,6 +266,7 @@ impl Store {
                 current,
                 events: row.try_get("events")?,
                 revoked: row.try_get("revoked")?,
+                bound: row.try_get("bound")?,
             })
         })
     }

@@ -234,9 +234,30 @@ impl PublicHarness {
         self.operator("/metrics").await.body
     }
 
+    /// Serve the public API on a loopback socket, as `public` does.
+    pub async fn serve(&self) -> std::net::SocketAddr {
+        serve(self.app.clone()).await
+    }
+
     pub async fn pass(&self, token: &str) -> Answer {
         let bearer = format!("Bearer {token}");
         self.get("/api/v1/pass", &[("authorization", &bearer)])
             .await
     }
+}
+
+/// Serve `router` on a free loopback port (its connections' addresses
+/// given to it, as the door does); the address.
+pub async fn serve(router: Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    addr
 }

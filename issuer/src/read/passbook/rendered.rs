@@ -4,6 +4,8 @@
 use crate::read::public::render::Modules;
 use crate::store::StoreError;
 use crate::store::reads::StoredPass;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
@@ -67,6 +69,13 @@ struct PassJson<'a> {
     version: &'a str,
     vaccination: VaccinationJson,
     test: Option<TestJson>,
+    /// The pass carries a device key (`cnf`): a checkpoint accepts it only
+    /// inside a live code that device signed.
+    holder_bound: bool,
+    holder_key_type: Option<&'static str>,
+    /// base64url of the key as the pass carries it (Ed25519: 32 bytes;
+    /// P-256: 33 bytes, compressed), for the page to tell its own key.
+    holder_key: Option<String>,
 }
 
 /// The vaccination line of the citizen page, as the pass says it.
@@ -135,6 +144,11 @@ pub(super) fn render_with_text(
             result: test.result.name(),
             taken_at: test.taken_at.0,
         }),
+        holder_bound: claims.holder.is_some(),
+        holder_key_type: claims.holder.map(|key| key.key_type().name()),
+        holder_key: claims
+            .holder
+            .map(|key| URL_SAFE_NO_PAD.encode(key.to_bytes())),
     })
     .expect("pass JSON serializes");
     Ok(RenderedPass {

@@ -56,6 +56,8 @@ pub struct FileConfig {
     pub passes: FilePasses,
     #[serde(default)]
     pub identity_provider: Vec<FileProvider>,
+    #[serde(default)]
+    pub device_binding: FileDeviceBinding,
     /// The directory relative paths are taken from (the file's).
     #[serde(skip)]
     pub base: PathBuf,
@@ -88,6 +90,16 @@ pub struct FilePasses {
     /// Verified identity tokens remembered until they expire (0: none).
     pub token_cache_entries: Option<usize>,
     pub recheck: Option<String>,
+}
+
+/// `[device_binding]`: off unless `enabled = true` (docs/issuer.md,
+/// "Rollout": every verifier must understand live codes first).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDeviceBinding {
+    pub enabled: Option<bool>,
+    pub max_new_devices_per_day: Option<u32>,
+    pub challenge_lifetime: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,6 +13,8 @@ pub enum Id {
     PassPng,
     PassSvg,
     LoginOptions,
+    DeviceChallenge,
+    Device,
     TrustList,
     StatusList,
     Healthz,
@@ -87,6 +89,18 @@ pub fn endpoints() -> Vec<Endpoint> {
             "get",
             "/api/v1/login-options",
             "How citizens log in here (for the citizen page)",
+        ),
+        endpoint(
+            Id::DeviceChallenge,
+            "post",
+            "/api/v1/device/challenge",
+            "A fresh challenge for binding this phone's key (docs/public-api.md, \"Device binding\")",
+        ),
+        endpoint(
+            Id::Device,
+            "put",
+            "/api/v1/device",
+            "Bind this phone's public key to the logged-in citizen, proven by its signature over the binding message",
         ),
         endpoint(
             Id::TrustList,
@@ -243,7 +257,33 @@ fn responses(id: Id) -> Value {
             r.insert("404".into(), error_response("Not published yet"));
         }
         Id::LoginOptions => {
-            r.insert("200".into(), json!({"description": "demo (bool) and login_url (string or null)", "content": {"application/json": {"schema": {"type": "object"}}}}));
+            r.insert("200".into(), json!({"description": "demo (bool), login_url (string or null) and device_binding (bool: whether this issuer binds devices)", "content": {"application/json": {"schema": {"type": "object"}}}}));
+        }
+        Id::DeviceChallenge | Id::Device => {
+            let description = if id == Id::Device {
+                "{\"bound\": true, \"changed\", \"replaced\", \"key_type\", \"message\"}; Cache-Control: no-store"
+            } else {
+                "{\"challenge\" (base64url), \"subject\", \"expires_at\"}; Cache-Control: no-store"
+            };
+            r.insert("200".into(), json!({"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}));
+            if id == Id::Device {
+                r.insert("400".into(), error_response("malformed_request, bad_base64, bad_challenge, challenge_expired, unknown_key_type, bad_device_key_length, device_key_not_on_curve, device_key_small_order, bad_signature_length, bad_device_signature"));
+                r.insert(
+                    "409".into(),
+                    error_response("challenge_used, identity_conflict"),
+                );
+            } else {
+                r.insert("409".into(), error_response("identity_conflict"));
+            }
+            r.insert(
+                "401".into(),
+                error_response("No identity token, or one that is refused"),
+            );
+            r.insert(
+                "403".into(),
+                error_response("binding_disabled: this issuer does not bind devices"),
+            );
+            r.insert("404".into(), error_response("unknown_subject"));
         }
         Id::Healthz => {
             r.insert("200".into(), json!({"description": "ok", "content": {"text/plain": {"schema": {"type": "string"}}}}));
@@ -295,6 +335,16 @@ pub fn openapi(demo: bool) -> Value {
             "operationId": format!("{}{}", e.method, e.doc_path.replace(['/', '.', '{', '}', '-'], "_")),
             "responses": responses(e.id),
         });
+        if matches!(e.id, Id::DeviceChallenge | Id::Device) {
+            operation["security"] = json!([{"identityToken": []}]);
+        }
+        if e.id == Id::Device {
+            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
+                "properties": {"challenge": {"type": "string"}, "key_type": {"type": "string", "enum": ["Ed25519", "P-256"]},
+                               "public_key": {"type": "string", "description": "base64url: Ed25519 32 bytes, P-256 65 (or 33) bytes, WebCrypto exportKey('raw')"},
+                               "signature": {"type": "string", "description": "base64url, 64 bytes, over the binding message"}},
+                "required": ["challenge", "key_type", "public_key", "signature"]}}}});
+        }
         if matches!(e.id, Id::Pass | Id::PassPng | Id::PassSvg) {
             operation["security"] = json!([{"identityToken": []}]);
             operation["parameters"] = json!([{"name": "If-None-Match", "in": "header", "required": false, "schema": {"type": "string"}}]);
@@ -350,7 +400,10 @@ pub fn openapi(demo: bool) -> Value {
                     "issued_at": {"type": "integer", "description": "Unix seconds"},
                     "valid_until": {"type": "integer", "description": "Unix seconds"},
                     "next_pass_at": {"type": "integer", "description": "Unix seconds: the signer renews the pass then; fetch again after it"},
-                    "version": {"type": "string", "description": "the ETag's value"}}}
+                    "version": {"type": "string", "description": "the ETag's value"},
+                    "holder_bound": {"type": "boolean", "description": "the pass carries a device key (cnf): show it only as a live code signed by that key"},
+                    "holder_key_type": {"type": ["string", "null"], "enum": ["Ed25519", "P-256", null]},
+                    "holder_key": {"type": ["string", "null"], "description": "base64url of the bound key as the pass carries it: Ed25519 32 bytes, P-256 33 bytes compressed"}}}
             }
         }
     })

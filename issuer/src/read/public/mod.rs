@@ -16,6 +16,7 @@
 
 pub mod accept_encoding;
 pub mod auth;
+pub mod binding;
 pub mod config;
 pub mod endpoints;
 pub mod identity_links;
@@ -38,7 +39,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post, put};
 use endpoints::{Endpoint, Id, endpoints};
 use page::{StaticFile, VerifierApp};
 use std::collections::HashMap;
@@ -67,6 +68,9 @@ pub struct PublicSettings {
     /// sign-on, which sends them back to `/#id_token=...`).
     pub login_url: Option<String>,
     pub verifier_app: VerifierApp,
+    /// Device binding: `None` (the default) answers 403
+    /// `binding_disabled` (docs/issuer.md, "Rollout").
+    pub device_binding: Option<binding::DeviceBindingSettings>,
 }
 
 impl Default for PublicSettings {
@@ -80,6 +84,7 @@ impl Default for PublicSettings {
             token_cache_entries: 1_000_000,
             login_url: None,
             verifier_app: VerifierApp::default(),
+            device_binding: None,
         }
     }
 }
@@ -118,6 +123,7 @@ pub(crate) struct Inner {
     pub verifier: VerifierApp,
     pub login_url: Option<String>,
     pub login: Option<Arc<dyn PluggedLogin>>,
+    pub binding: Option<binding::DeviceBindingSettings>,
     pub request_counter: AtomicU64,
     pub openapi: Vec<u8>,
 }
@@ -173,6 +179,7 @@ impl PublicState {
                 verifier: settings.verifier_app,
                 login_url: settings.login_url,
                 login,
+                binding: settings.device_binding,
                 request_counter: AtomicU64::new(0),
                 openapi,
             }),
@@ -222,6 +229,8 @@ fn route_of(endpoint: &Endpoint) -> MethodRouter<PublicState> {
         Id::PassPng => get(pass_api::pass_png),
         Id::PassSvg => get(pass_api::pass_svg),
         Id::LoginOptions => get(login_options),
+        Id::DeviceChallenge => post(binding::new_challenge),
+        Id::Device => put(binding::bind_device),
         Id::TrustList => get(lists::trust_list),
         Id::StatusList => get(lists::status_list),
         Id::Healthz => get(ops::healthz),
@@ -299,6 +308,7 @@ async fn login_options(State(state): State<PublicState>) -> Response {
     let body = serde_json::json!({
         "demo": state.is_demo(),
         "login_url": state.inner.login_url,
+        "device_binding": state.inner.binding.is_some(),
     });
     ([(header::CACHE_CONTROL, "no-cache")], axum::Json(body)).into_response()
 }

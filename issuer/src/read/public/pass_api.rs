@@ -14,6 +14,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sealpass_core::Timestamp;
 
 /// Which representation of the pass.
 #[derive(Clone, Copy)]
@@ -70,9 +71,15 @@ pub async fn pass_svg(state: State<PublicState>, headers: HeaderMap) -> Response
     pass(state, headers, Form::Svg).await
 }
 
-async fn pass(State(state): State<PublicState>, headers: HeaderMap, form: Form) -> Response {
+/// The subject of the citizen logged in with the request's identity
+/// token, or the answer that refuses it (401, 409 `identity_conflict`,
+/// 503). The pass downloads and device binding both begin here.
+pub(crate) async fn logged_in_subject(
+    state: &PublicState,
+    headers: &HeaderMap,
+    now: Timestamp,
+) -> Result<String, Response> {
     let inner = &state.inner;
-    let now = (inner.clock)();
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -91,7 +98,7 @@ async fn pass(State(state): State<PublicState>, headers: HeaderMap, form: Form) 
                 cause = error.cause(),
                 "identity token refused"
             );
-            return auth_error(error).into_response();
+            return Err(auth_error(error).into_response());
         }
     };
     // Remembered with the token, or resolved once from the store.
@@ -109,7 +116,7 @@ async fn pass(State(state): State<PublicState>, headers: HeaderMap, form: Form) 
                 Some(held) => held.clone(),
                 None => {
                     tracing::error!(error = %e, "store unreachable while resolving a login's identity link");
-                    return ApiError::unavailable().into_response();
+                    return Err(ApiError::unavailable().into_response());
                 }
             },
         },
@@ -121,14 +128,24 @@ async fn pass(State(state): State<PublicState>, headers: HeaderMap, form: Form) 
             cause = "linked_and_template_subjects_differ",
             "login refused"
         );
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::CONFLICT,
             "identity_conflict",
             "this login is linked to one person's health record and names another: please contact your health authority to have it corrected",
         )
-        .into_response();
+        .into_response());
     };
-    let (pass, source) = match inner.book.get(subject, now).await {
+    Ok(subject.to_owned())
+}
+
+async fn pass(State(state): State<PublicState>, headers: HeaderMap, form: Form) -> Response {
+    let inner = &state.inner;
+    let now = (inner.clock)();
+    let subject = match logged_in_subject(&state, &headers, now).await {
+        Ok(subject) => subject,
+        Err(refused) => return refused,
+    };
+    let (pass, source) = match inner.book.get(&subject, now).await {
         Ok(found) => found,
         Err(PassError::UnknownSubject) => {
             return ApiError::new(

@@ -381,6 +381,11 @@ fn events(outcomes: Vec<EventOutcome>) -> Vec<RowOutcome> {
             EventOutcome::Refused { code, reason } => {
                 RowOutcome::Refused(RowError { code, reason })
             }
+            // Only device bindings are limited in time, and they are not rows.
+            EventOutcome::TooSoon { .. } => RowOutcome::Refused(RowError {
+                code: "too_soon",
+                reason: "too many changes of this kind today".into(),
+            }),
         })
         .collect()
 }

@@ -216,7 +216,7 @@ impl PassSigner {
                     vaccination: subject.health.vaccination,
                     last_test: subject.health.last_test,
                 },
-                holder: None,
+                holder: subject.holder,
             });
         }
         Ok(Plan {
