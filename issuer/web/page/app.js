@@ -1,10 +1,15 @@
 // The citizen page: log in, show the pass as a large QR code drawn here
-// from the pass text, keep it fresh in the background, and keep showing
-// the last pass when the network is gone (localStorage for the pass, the
-// service worker for the page). docs/public-api.md, "The citizen page".
+// from the pass text (or, for a pass bound to this phone, a live code the
+// phone signs every 10 s: holder.js), keep it fresh in the background, and
+// keep showing the last pass when the network is gone (localStorage for
+// the pass, IndexedDB for the device key, the service worker for the
+// page). docs/public-api.md, "The citizen page".
 
 import qrcode from '/vendor/qrcode.mjs';
 import { language, locale, setLanguage, t } from '/i18n.js';
+import {
+  currentCode, forgetBinding, holderNote, holderOf, keepAwake, loadKey, maybeBind, renew, startRenewing, stopRenewing,
+} from '/holder.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN = 'sealpass.token';
@@ -12,11 +17,14 @@ const PASS = 'sealpass.pass';
 const OPTIONS = 'sealpass.login-options';
 /** Check for a new pass at least this often while the page is open. */
 const CHECK_EVERY_MS = 5 * 60 * 1000;
+/** Warn when this phone's clock and the server's differ by more (a checkpoint allows 30 s ahead). */
+const CLOCK_WARN_SECONDS = 30;
 
 let pass = null; // the pass shown: the API's JSON plus saved_at
 let loginOptions = { demo: false, login_url: null };
 let timer = null;
 let lastStatus = null; // [key, ...args], re-said in the other language
+let clockOff = 0; // this phone's clock minus the server's, in whole seconds, when last online
 
 function savedPass() {
   try {
@@ -85,13 +93,70 @@ function showPass(p) {
   $('id-number').textContent = p.masked_id;
   showHealthLines(p);
   $('valid-until').textContent = formatTime(p.valid_until);
-  $('pass-text').textContent = p.pass;
   const canvas = $('qr');
-  drawQr(canvas, p.pass);
-  canvas.setAttribute('aria-label', t('qr_label', colourWord, p.masked_name, formatTime(p.valid_until)));
+  const shown = shownText(p);
+  $('pass-text').textContent = shown;
+  if (shown) {
+    drawQr(canvas, shown);
+  } else {
+    blankQr(canvas);
+  }
+  const live = holderOf(p) === 'mine';
+  canvas.setAttribute('aria-label', t(live ? 'qr_label_live' : 'qr_label', colourWord, p.masked_name, formatTime(p.valid_until)));
   canvas.classList.toggle('faded', expired);
+  showHolder(p);
   $('expired').hidden = !expired;
   $('expired').textContent = expired ? t('expired', formatTime(p.valid_until)) : '';
+}
+
+/**
+ * The text the QR shows for `p`: the live code for a pass bound to this
+ * phone, the pass itself when it is bound to no phone, nothing for a pass
+ * bound to another key (every checkpoint would refuse it).
+ */
+function shownText(p) {
+  const holder = holderOf(p);
+  if (holder === 'plain') return p.pass;
+  const code = currentCode();
+  return holder === 'mine' && code && code.pass === p.pass ? code.text : '';
+}
+
+function blankQr(canvas) {
+  canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
+  canvas.dataset.text = '';
+}
+
+/** Say which code is shown, and why a pass is not (yet) a live code. */
+function showHolder(p) {
+  const holder = holderOf(p);
+  const kind = $('code-kind');
+  kind.className = `code-kind ${holder}`;
+  kind.textContent = t(holder === 'mine' ? 'live_code' : holder === 'plain' ? 'plain_pass' : 'not_this_phone');
+  const note = holderNote();
+  $('holder-note').hidden = !note;
+  $('holder-note').textContent = note ? t(...note) : '';
+  $('bind-here').hidden = !(holder === 'other' && note && note[0] === 'moved_away');
+  const clock = $('clock-warning');
+  clock.hidden = Math.abs(clockOff) <= CLOCK_WARN_SECONDS;
+  clock.textContent = clock.hidden ? '' : t(clockOff > 0 ? 'clock_ahead' : 'clock_behind', Math.abs(clockOff));
+}
+
+/** Sign a new live code (a pass bound to this phone) and show it; otherwise keep the pass as it is shown. */
+async function showLive() {
+  if (!pass) return;
+  if (holderOf(pass) !== 'mine' || pass.valid_until <= Date.now() / 1000) {
+    stopRenewing();
+    showPass(pass);
+    return;
+  }
+  try {
+    await renew(pass);
+  } catch (error) {
+    // A damaged saved pass: say so rather than show a code no one accepts.
+    status('live_failed', error.code || error.name);
+  }
+  if (pass) showPass(pass);
+  startRenewing(showLive);
 }
 
 /** The vaccination and test lines, as Xi'an's code showed them: from the
@@ -133,6 +198,40 @@ function keepPass(p) {
 
 // ---- talking to the issuer ------------------------------------------------
 
+/** This phone's clock against the server's `Date` (whole seconds: only a large difference matters). */
+function checkClock(response, at) {
+  const server = Date.parse(response.headers.get('Date') || '');
+  if (Number.isNaN(server)) return;
+  const off = Math.round(at - server / 1000);
+  // Date has whole seconds: a second either way is not the phone's fault.
+  clockOff = Math.abs(off) <= 1 ? 0 : off;
+}
+
+/** The pass again, without If-None-Match, kept and shown (for the bound pass after a binding). */
+async function downloadPass(token) {
+  try {
+    const response = await fetch('/api/v1/pass', { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
+    if (!response.ok) return null;
+    checkClock(response, Date.now() / 1000);
+    pass = keepPass(await response.json());
+    await showLive();
+    return pass;
+  } catch {
+    return null;
+  }
+}
+
+/** Bind this phone if the pass asks for it (holder.js says when), and show what came of it. */
+async function bindIfAsked(token, options) {
+  if (!pass) return;
+  const before = pass.version;
+  await maybeBind(pass, token, () => downloadPass(token), options);
+  if (pass) showPass(pass);
+  if (pass && pass.version !== before && holderOf(pass) === 'mine') {
+    status('bound_now', () => formatTime(Date.now() / 1000, false));
+  }
+}
+
 function schedule(ms) {
   clearTimeout(timer);
   timer = setTimeout(refresh, Math.max(5000, ms));
@@ -166,14 +265,19 @@ async function refresh() {
   }
   const at = Date.now() / 1000;
   const clock = () => formatTime(at, false);
+  checkClock(response, at);
   if (response.status === 304 && pass) {
     status('checked', clock);
     schedule(nextCheck(pass));
+    showPass(pass);
+    bindIfAsked(token);
   } else if (response.ok) {
     const fresh = await response.json();
     const changed = !pass || pass.version !== fresh.version;
-    showPass(keepPass(fresh));
+    pass = keepPass(fresh);
+    await showLive();
     $('login').hidden = true;
+    bindIfAsked(token);
     if (changed) {
       status('updated', clock, fresh.masked_name, () => formatTime(fresh.valid_until));
     } else {
@@ -210,6 +314,7 @@ function takeTokenFromFragment() {
   const token = fragment.get('id_token');
   if (token) {
     localStorage.setItem(TOKEN, token);
+    forgetBinding();
     history.replaceState(null, '', location.pathname);
   }
 }
@@ -272,6 +377,7 @@ async function demoLogin(login) {
     if (!response.ok) throw new Error(body.message || response.statusText);
     localStorage.setItem(TOKEN, body.id_token);
     localStorage.removeItem(PASS);
+    forgetBinding();
     pass = null;
     $('login-message').textContent = '';
     await refresh();
@@ -283,6 +389,8 @@ async function demoLogin(login) {
 function logout() {
   localStorage.removeItem(TOKEN);
   localStorage.removeItem(PASS);
+  forgetBinding();
+  stopRenewing();
   pass = null;
   clearTimeout(timer);
   $('pass').hidden = true;
@@ -332,17 +440,26 @@ async function main() {
   });
   $('refresh').addEventListener('click', refresh);
   $('logout').addEventListener('click', logout);
+  $('bind-here').addEventListener('click', () => {
+    const token = localStorage.getItem(TOKEN);
+    if (token) bindIfAsked(token, { force: true });
+    else showLogin(t('login_to_bind'));
+  });
   window.addEventListener('online', refresh);
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') refresh();
+    if (document.visibilityState !== 'visible') return;
+    // A new code at once (the last one may be minutes old), then the network.
+    showLive().then(keepAwake);
+    refresh();
   });
-  window.addEventListener('resize', () => pass && drawQr($('qr'), pass.pass));
+  window.addEventListener('resize', () => pass && showPass(pass));
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/sw.js').catch(() => { /* still works online */ });
   }
   takeTokenFromFragment();
   pass = savedPass();
-  if (pass) showPass(pass);
+  await loadKey();
+  if (pass) await showLive();
   tick();
   await loadLoginOptions();
   await refresh();
