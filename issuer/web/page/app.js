@@ -8,7 +8,8 @@
 import qrcode from '/vendor/qrcode.mjs';
 import { language, locale, setLanguage, t } from '/i18n.js';
 import {
-  currentCode, forgetBinding, holderNote, holderOf, keepAwake, loadKey, maybeBind, renew, startRenewing, stopRenewing,
+  currentCode, forgetBinding, holderNote, holderOf, keepAwake, loadKey, maybeBind, renew, revokedByBinding, startRenewing,
+  stopRenewing,
 } from '/holder.js';
 
 const $ = (id) => document.getElementById(id);
@@ -21,7 +22,7 @@ const CHECK_EVERY_MS = 5 * 60 * 1000;
 const CLOCK_WARN_SECONDS = 30;
 
 let pass = null; // the pass shown: the API's JSON plus saved_at
-let loginOptions = { demo: false, login_url: null };
+let loginOptions = { demo: false, login_url: null, device_binding: false };
 let timer = null;
 let lastStatus = null; // [key, ...args], re-said in the other language
 let clockOff = 0; // this phone's clock minus the server's, in whole seconds, when last online
@@ -111,12 +112,13 @@ function showPass(p) {
 
 /**
  * The text the QR shows for `p`: the live code for a pass bound to this
- * phone, the pass itself when it is bound to no phone, nothing for a pass
- * bound to another key (every checkpoint would refuse it).
+ * phone, the pass itself when it is bound to no phone (and this phone's
+ * binding did not just revoke it), nothing for a pass bound to another
+ * key (every checkpoint would refuse it).
  */
 function shownText(p) {
   const holder = holderOf(p);
-  if (holder === 'plain') return p.pass;
+  if (holder === 'plain') return revokedByBinding(p) ? '' : p.pass;
   const code = currentCode();
   return holder === 'mine' && code && code.pass === p.pass ? code.text : '';
 }
@@ -131,7 +133,8 @@ function showHolder(p) {
   const holder = holderOf(p);
   const kind = $('code-kind');
   kind.className = `code-kind ${holder}`;
-  kind.textContent = t(holder === 'mine' ? 'live_code' : holder === 'plain' ? 'plain_pass' : 'not_this_phone');
+  const plain = revokedByBinding(p) ? 'live_code_coming' : 'plain_pass';
+  kind.textContent = t(holder === 'mine' ? 'live_code' : holder === 'plain' ? plain : 'not_this_phone');
   const note = holderNote();
   $('holder-note').hidden = !note;
   $('holder-note').textContent = note ? t(...note) : '';
@@ -225,7 +228,7 @@ async function downloadPass(token) {
 async function bindIfAsked(token, options) {
   if (!pass) return;
   const before = pass.version;
-  await maybeBind(pass, token, () => downloadPass(token), options);
+  await maybeBind(pass, token, () => downloadPass(token), { ...options, enabled: loginOptions.device_binding === true });
   if (pass) showPass(pass);
   if (pass && pass.version !== before && holderOf(pass) === 'mine') {
     status('bound_now', () => formatTime(Date.now() / 1000, false));

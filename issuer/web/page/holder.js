@@ -17,6 +17,8 @@ const BOUND_PASS_WAIT_MS = 60_000;
 const OFF_RETRY_MS = 60 * 60 * 1000;
 const BOUND_HERE = 'sealpass.bound-here';
 const OFF_UNTIL = 'sealpass.binding-off-until';
+/** The version of the pass a binding revoked, until the bound pass comes. */
+const REVOKED = 'sealpass.revoked-by-binding';
 
 let key = null; // this phone's device key, once loaded
 let keyFailed = false; // no WebCrypto here: passes are shown as they are
@@ -47,6 +49,14 @@ export function holderOf(p) {
 /** The live code shown now, if any: `{ text, t }`. */
 export function currentCode() {
   return code;
+}
+
+/**
+ * Whether `p` was revoked by this phone's binding (docs/public-api.md,
+ * "Device binding": the page does not show it as a plain pass any more).
+ */
+export function revokedByBinding(p) {
+  return !!p && localStorage.getItem(REVOKED) === p.version && holderOf(p) !== 'mine';
 }
 
 /** Why the pass is not shown as a live code, as `[i18n key, ...args]`, or null. */
@@ -92,32 +102,35 @@ export async function keepAwake() {
 
 export function forgetBinding() {
   localStorage.removeItem(BOUND_HERE);
+  localStorage.removeItem(REVOKED);
   note = null;
 }
 
 /**
- * Bind this phone when the pass `p` asks for it: it is not bound and the
- * issuer may bind devices, or it is bound to a key this phone does not
- * have and this login never bound here (a new phone, or site data
- * cleared). A pass moved to another phone since is left there unless
- * `force` (the citizen's button). `fetchPass()` downloads the pass again;
- * the promise resolves once the bound pass has come, or the binding
- * stopped with a note.
+ * Bind this phone when the pass `p` asks for it and the issuer binds
+ * devices (`enabled`: login-options' `device_binding`): the pass is not
+ * bound, or it is bound to a key this phone does not have and this login
+ * never bound here (a new phone, or site data cleared). A pass moved to
+ * another phone since is left there unless `force` (the citizen's
+ * button). `fetchPass()` downloads the pass again; the promise resolves
+ * once the bound pass has come, or the binding stopped with a note.
  */
-export async function maybeBind(p, token, fetchPass, { force = false } = {}) {
+export async function maybeBind(p, token, fetchPass, { enabled = false, force = false } = {}) {
   if (!p || !token || binding || !('holder_bound' in p)) return;
-  if (!(await loadKey())) {
-    note = ['no_device_key'];
-    return;
-  }
   const holder = holderOf(p);
-  if (holder === 'mine') {
-    localStorage.setItem(BOUND_HERE, p.holder_key);
-    note = null;
+  if (!enabled || Date.now() < Number(localStorage.getItem(OFF_UNTIL) || 0)) {
+    // Binding off: an unbound pass is shown as it always was.
+    note = holder === 'other' ? ['bound_elsewhere_off'] : null;
     return;
   }
-  if (holder === 'plain' && Date.now() < Number(localStorage.getItem(OFF_UNTIL) || 0)) {
-    note = ['binding_off'];
+  if (!(await loadKey())) {
+    note = holder === 'plain' ? ['no_device_key'] : ['bound_elsewhere'];
+    return;
+  }
+  if (holderOf(p) === 'mine') {
+    localStorage.setItem(BOUND_HERE, p.holder_key);
+    localStorage.removeItem(REVOKED);
+    note = null;
     return;
   }
   if (holder === 'other' && localStorage.getItem(BOUND_HERE) && !force) {
@@ -127,11 +140,13 @@ export async function maybeBind(p, token, fetchPass, { force = false } = {}) {
   binding = (async () => {
     note = ['binding'];
     try {
-      await bind(key, token);
+      const answer = await bind(key, token);
+      // The binding revoked the pass held: it is not shown as a plain pass any more.
+      if (answer.changed && holder === 'plain') localStorage.setItem(REVOKED, p.version);
     } catch (error) {
       if (error.code === 'binding_disabled') {
         localStorage.setItem(OFF_UNTIL, String(Date.now() + OFF_RETRY_MS));
-        note = holder === 'plain' ? ['binding_off'] : ['bound_elsewhere_off'];
+        note = holder === 'plain' ? null : ['bound_elsewhere_off'];
       } else if (error.code === 'too_many_devices') {
         note = ['too_many_devices', Math.max(1, Math.ceil((error.retryAfter || 3600) / 3600))];
       } else if (error.code === 'network') {
@@ -148,6 +163,7 @@ export async function maybeBind(p, token, fetchPass, { force = false } = {}) {
     for (let wait = 1000; Date.now() < until; wait = Math.min(wait * 1.5, 5000)) {
       const fresh = await fetchPass();
       if (fresh && holderOf(fresh) === 'mine') {
+        localStorage.removeItem(REVOKED);
         note = null;
         return;
       }

@@ -10,7 +10,8 @@
 // later is refused as too old; the web verifier the same command serves at
 // /verify/ syncs and decides VALID, holder-bound, on the typed code; the
 // pass text taken to a second browser profile gives no code a checkpoint
-// accepts; then the server is stopped and a reload still shows live codes
+// accepts, and there a phone without Ed25519 binds a P-256 key whose codes
+// verify; then the server is stopped and a reload still shows live codes
 // the command line accepts. Screenshots go to
 // docs/screenshots/citizen-page*.png (citizen-page-ENGINE.png for Firefox
 // and WebKitGTK). The page's uncaught errors are collected by a listener
@@ -230,6 +231,14 @@ function pageKey(browser = page) {
   });
 }
 
+/** Reload `browser`'s page and wait until the new document answers. */
+async function reloadOnly(browser) {
+  await browser.run(() => { document.documentElement.dataset.e2eOld = 'true'; });
+  await browser.reload();
+  await browser.waitFor(() => document.readyState !== 'loading' && !document.documentElement.dataset.e2eOld, [], { message: 'the reloaded page' });
+  await watchErrors(browser);
+}
+
 /** Reload as a person does, and wait for the new page's live code. */
 async function reload() {
   const at = Math.floor(Date.now() / 1000);
@@ -369,7 +378,7 @@ test('log in, the page binds this phone and shows a live code that verifies; a c
     await watchErrors(other);
     await other.waitForSelector('#login:not([hidden])');
     await other.run((savedPass) => { localStorage.setItem('sealpass.pass', savedPass); }, JSON.stringify(saved));
-    await other.reload();
+    await reloadOnly(other);
     await other.waitFor(() => document.getElementById('code-kind')?.classList.contains('other'), [], { message: 'the copied pass, refused here' });
     assert.equal(await other.run(() => document.getElementById('qr').dataset.text), '', 'no code is shown for a pass bound to another key');
     assert.equal(await darkPixels(other), 0, 'the QR is blank');
@@ -385,11 +394,75 @@ test('log in, the page binds this phone and shows a live code that verifies; a c
     }, saved.pass);
     const refused = verdictOf(['verify', forged]);
     assert.equal(refused.code, 'wrong_device', JSON.stringify(refused));
+
+    // The same profile as a phone without WebCrypto Ed25519 (older iOS
+    // Safari, in-app browsers; no engine here lacks it): its key is made
+    // anew with Ed25519 refused, so the page falls back to P-256, and a
+    // second citizen logs in there. The page binds the P-256 key, and its
+    // codes (ECDSA signatures with either half of s, made low by the
+    // page) verify.
+    const p256 = await other.run(async () => {
+      localStorage.clear();
+      await new Promise((done, fail) => {
+        const request = indexedDB.deleteDatabase('sealpass-device');
+        request.onsuccess = done;
+        request.onerror = () => fail(request.error);
+        request.onblocked = () => fail(new Error('blocked'));
+      });
+      const generate = SubtleCrypto.prototype.generateKey;
+      SubtleCrypto.prototype.generateKey = function withoutEd25519(algorithm, ...rest) {
+        if ((algorithm.name || algorithm) === 'Ed25519') return Promise.reject(new DOMException('no Ed25519', 'NotSupportedError'));
+        return generate.call(this, algorithm, ...rest);
+      };
+      const { deviceKey } = await import('/device.js');
+      return (await deviceKey()).type;
+    });
+    assert.equal(p256, 'P-256');
+    await reloadOnly(other);
+    await other.waitForSelector('#demo-citizens li:nth-child(2) button');
+    // A second green citizen (the checkpoint's default policy admits green).
+    assert.ok(await other.run(() => {
+      const green = [...document.querySelectorAll('#demo-citizens button.green')][1];
+      if (green) green.dataset.e2ePick = 'true';
+      return !!green;
+    }), 'a second green demo citizen');
+    await other.click('#demo-citizens button[data-e2e-pick]');
+    const p256Code = await step('the P-256 live code', other.waitFor(() => {
+      const text = document.querySelector('#qr')?.dataset.text || '';
+      return text.startsWith('SP2:') && text;
+    }, [], { timeout: 60_000, message: 'a P-256 live code' }));
+    const p256Key = await pageKey(other);
+    assert.equal(p256Key.type, 'P-256');
+    assert.equal(p256Key.extractable, false);
+    const secondToken = await other.run(() => localStorage.getItem('sealpass.token'));
+    const secondApi = await (await fetch(`${base}api/v1/pass`, { headers: { Authorization: `Bearer ${secondToken}` } })).json();
+    assert.equal(secondApi.holder_key_type, 'P-256');
+    assert.equal(secondApi.holder_key, p256Key.passKey, 'the pass carries the compressed P-256 key');
+    const p256Verdict = verdictOf(['verify', p256Code]);
+    assert.equal(p256Verdict.verdict, 'valid', JSON.stringify(p256Verdict));
+    assert.equal(p256Verdict.holder_bound, true);
+    // Eight more codes from the page's functions and key, a second apart:
+    // a checkpoint refuses a high s, so each passing says the page made it low.
+    const more = await other.run(async (passText) => {
+      const live = await import('/live.js');
+      const device = await import('/device.js');
+      const own = await device.deviceKey();
+      const bytes = await live.passBytes(passText);
+      const now = Math.floor(Date.now() / 1000);
+      const codes = [];
+      for (let i = 1; i <= 8; i += 1) codes.push((await live.makeLiveCode(bytes, own.type, (input) => device.sign(own, input), now - i)).text);
+      return codes;
+    }, secondApi.pass);
+    for (const text of more) {
+      const seenHere = verdictOf(['verify', text]);
+      assert.equal(seenHere.verdict, 'valid', JSON.stringify(seenHere));
+    }
+    await other.screenshot(join(out, 'citizen-page-p256.png'));
     errors.push(...(await pageErrors(other)).map((error) => `second profile: ${error}`));
   } finally {
     await other.quit();
   }
-  timings.second_profile_ms = Date.now() - copied;
+  timings.second_profile_and_p256_ms = Date.now() - copied;
 
   // The service worker keeps the page; make sure it controls it.
   await step('the service worker', page.run(() => navigator.serviceWorker.ready.then(() => true)));
