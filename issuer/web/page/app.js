@@ -88,8 +88,11 @@ function showPass(p) {
   const expired = p.valid_until <= now;
   const colourWord = t(`colour_${p.colour}`);
   $('pass').hidden = false;
-  $('band').className = `band ${expired ? 'expired' : p.colour}`;
-  $('band-word').textContent = expired ? `${colourWord} · ${t('expired_word')}` : t('band_label', colourWord);
+  // A pass bound to another phone is greyed too: its colour alone must not pass a gate.
+  const elsewhere = holderOf(p) === 'other';
+  $('band').className = `band ${expired ? 'expired' : elsewhere ? 'elsewhere' : p.colour}`;
+  $('band-word').textContent = expired ? `${colourWord} · ${t('expired_word')}`
+    : elsewhere ? `${colourWord} · ${t('elsewhere_word')}` : t('band_label', colourWord);
   $('name').textContent = p.masked_name;
   $('id-number').textContent = p.masked_id;
   showHealthLines(p);
@@ -102,6 +105,7 @@ function showPass(p) {
   } else {
     blankQr(canvas);
   }
+  canvas.hidden = !shown;
   const live = holderOf(p) === 'mine';
   canvas.setAttribute('aria-label', t(live ? 'qr_label_live' : 'qr_label', colourWord, p.masked_name, formatTime(p.valid_until)));
   canvas.classList.toggle('faded', expired);

@@ -25,6 +25,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ENGINE, launch, missing, pause } from '../../../../verifier/web/tests/e2e/webdriver.mjs';
@@ -42,7 +43,19 @@ let demo;
 let base;
 let roots;
 let page;
+let listen;
 const serverLog = [];
+
+/** A free port on 127.0.0.1, so that the demo comes back on the same origin. */
+function freePort() {
+  return new Promise((resolvePromise) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePromise(port));
+    });
+  });
+}
 
 /**
  * Start the demo with the README's run command on free ports; resolve once
@@ -52,7 +65,7 @@ const serverLog = [];
 function startDemo(dataDir) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn('cargo', [
-      'xtask', 'demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--citizens', '300',
+      'xtask', 'demo', '--data-dir', dataDir, '--listen', listen, '--admin-listen', '127.0.0.1:0', '--citizens', '300',
     ], { cwd: repo, env: { ...process.env, SEALPASS_LOG: process.env.E2E_SERVER_LOG || 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = [];
     // The server's log, shown if the test fails.
@@ -164,6 +177,7 @@ before(async () => {
   mkdirSync(out, { recursive: true });
   mkdirSync(screenshots, { recursive: true });
   work = mkdtempSync(join(tmpdir(), 'sealpass-citizen-e2e-'));
+  listen = `127.0.0.1:${await freePort()}`;
   demo = await startDemo(join(work, 'demo'));
   base = demo.base;
   roots = demo.roots;
@@ -383,6 +397,8 @@ test('log in, the page binds this phone and shows a live code that verifies; a c
     assert.equal(await other.run(() => document.getElementById('qr').dataset.text), '', 'no code is shown for a pass bound to another key');
     assert.equal(await darkPixels(other), 0, 'the QR is blank');
     assert.match(await other.text('#code-kind'), /tied to another phone/);
+    assert.equal(await other.text('#band-word'), 'GREEN · ON ANOTHER PHONE', 'its colour greyed');
+    assert.match(await other.attribute('#band', 'class'), /\belsewhere\b/);
     const otherKey = await pageKey(other);
     assert.notEqual(otherKey.passKey, key.passKey, 'another profile, another key');
     const forged = await other.run(async (passText) => {
@@ -502,4 +518,73 @@ test('log in, the page binds this phone and shows a live code that verifies; a c
   assert.deepEqual(errors, [], 'no script errors');
   timings.test_ms = Date.now() - started;
   console.log(`# ${ENGINE}: ${JSON.stringify(timings)}`);
+});
+
+test('another phone takes the pass over: the first one\'s codes are revoked, it says so, and moving back and forth is limited', async () => {
+  // The demo comes back on the same origin (the phone's storage is the
+  // origin's), with the same data: the first phone's binding is kept.
+  demo = await startDemo(join(work, 'demo'));
+  assert.equal(demo.base, base);
+  await page.click('#refresh');
+  await page.waitFor(() => /^(Checked|Pass updated) at/.test(document.querySelector('#status').textContent), [], { message: 'online again' });
+  const firstPhoneCode = await qrText();
+  const { t: firstT } = envelopeOf(firstPhoneCode);
+  assert.equal(verdictOf(['verify', firstPhoneCode], { now: firstT + 5 }).verdict, 'valid');
+
+  // The same citizen logs in on another phone (a fresh profile): its key
+  // replaces the first phone's, whose pass is revoked in the next status list.
+  const other = await launch({ profileDir: ENGINE === 'webkit' ? undefined : join(work, `${ENGINE}-third-profile`), width: 360, height: 780, mobile: true });
+  try {
+    await other.goto(base);
+    await watchErrors(other);
+    await other.waitForSelector('#demo-citizens button');
+    await other.click('#demo-citizens button');
+    const takenOver = await other.waitFor(() => {
+      const text = document.querySelector('#qr')?.dataset.text || '';
+      return text.startsWith('SP2:') && text;
+    }, [], { timeout: 60_000, message: 'the new phone\'s live code' });
+    assert.equal(verdictOf(['verify', takenOver]).verdict, 'valid');
+
+    // The first phone learns it at its next check: no code, a note and a button.
+    await page.click('#refresh');
+    await page.waitFor(() => document.getElementById('code-kind').classList.contains('other'), [], { message: 'the first phone sees its pass moved' });
+    assert.equal(await qrText(), '', 'the first phone shows no code');
+    assert.match(await page.text('#holder-note'), /^Your pass was moved to another phone/);
+    assert.ok(await page.isVisible('#bind-here'));
+    assert.equal(await page.isVisible('#qr'), false);
+    assert.match(await page.attribute('#band', 'class'), /\belsewhere\b/);
+    // Its last code is refused at a checkpoint once it has synced: revoked.
+    let revoked;
+    for (let i = 0; i < 30; i += 1) {
+      verifier('sync', '--from', base);
+      revoked = verdictOf(['verify', firstPhoneCode], { now: firstT + 5 });
+      if (revoked.code === 'pass_revoked') break;
+      await pause(1000);
+    }
+    assert.equal(revoked.code, 'pass_revoked', JSON.stringify(revoked));
+    await page.run(() => window.scrollTo(0, 0));
+    await page.screenshot(join(ENGINE === 'chromium' ? screenshots : out, 'citizen-page-moved.png'));
+
+    // The citizen moves it back (a third new phone today) ...
+    await page.click('#bind-here');
+    const back = await page.waitFor(() => {
+      const text = document.querySelector('#qr')?.dataset.text || '';
+      return text.startsWith('SP2:') && text;
+    }, [], { timeout: 60_000, message: 'the first phone\'s code again' });
+    assert.equal(verdictOf(['verify', back]).verdict, 'valid');
+    // ... and once more to the other phone: a fourth in 24 hours is refused,
+    // and the page says when it can be moved again, in both languages.
+    await other.click('#refresh');
+    await other.waitFor(() => !document.getElementById('bind-here').hidden, [], { message: 'the other phone offers to move the pass back' });
+    await other.click('#bind-here');
+    await other.waitFor(() => /too often today/.test(document.getElementById('holder-note').textContent), [], { message: 'the 429 said' });
+    assert.match(await other.text('#holder-note'), /moved again in about \d+ h/);
+    assert.equal(await other.run(() => document.getElementById('qr').dataset.text), '', 'still no code there');
+    await other.click('#lang');
+    assert.match(await other.text('#holder-note'), /^今天更换手机次数过多：约 \d+ 小时后可再次更换/);
+    assert.deepEqual(await pageErrors(other), [], 'no script errors on the other phone');
+  } finally {
+    await other.quit();
+  }
+  assert.deepEqual(await pageErrors(), [], 'no script errors');
 });
