@@ -442,7 +442,33 @@ test('log in, the page binds this phone and shows a live code that verifies; a c
       if (green) green.dataset.e2ePick = 'true';
       return !!green;
     }), 'a second green demo citizen');
+    // First as if this node of the issuer did not bind devices (a
+    // configuration rolled out to part of the nodes): the challenge is
+    // answered 403 binding_disabled. The page shows the pass as it always
+    // did, and a checkpoint accepts it, not holder-bound.
+    await other.run(() => {
+      const real = window.fetch;
+      window.sealpassE2eFetch = real;
+      window.fetch = (input, init) => (String(input).includes('/api/v1/device/challenge')
+        ? Promise.resolve(new Response(JSON.stringify({ error: 'binding_disabled', message: 'this issuer does not bind devices (yet)' }), { status: 403, headers: { 'Content-Type': 'application/json' } }))
+        : real(input, init));
+    });
     await other.click('#demo-citizens button[data-e2e-pick]');
+    const plain = await other.waitFor(() => {
+      const text = document.querySelector('#qr')?.dataset.text || '';
+      return text.startsWith('SP1:') && localStorage.getItem('sealpass.binding-off-until') && text;
+    }, [], { message: 'the plain pass, binding refused' });
+    assert.equal(await other.text('#code-kind'), 'Pass (not tied to a phone)');
+    assert.equal(await other.run(() => document.getElementById('holder-note').hidden), true, 'nothing to worry the citizen with');
+    const plainVerdict = verdictOf(['verify', plain]);
+    assert.equal(plainVerdict.verdict, 'valid', JSON.stringify(plainVerdict));
+    assert.equal(plainVerdict.holder_bound, false);
+    // The issuer binds again (the page would ask again after an hour): it binds.
+    await other.run(() => {
+      window.fetch = window.sealpassE2eFetch;
+      localStorage.removeItem('sealpass.binding-off-until');
+    });
+    await other.click('#refresh');
     const p256Code = await step('the P-256 live code', other.waitFor(() => {
       const text = document.querySelector('#qr')?.dataset.text || '';
       return text.startsWith('SP2:') && text;
