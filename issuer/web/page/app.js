@@ -138,7 +138,8 @@ function showHolder(p) {
   const kind = $('code-kind');
   kind.className = `code-kind ${holder}`;
   const plain = revokedByBinding(p) ? 'live_code_coming' : 'plain_pass';
-  kind.textContent = t(holder === 'mine' ? 'live_code' : holder === 'plain' ? plain : 'not_this_phone');
+  const says = { mine: 'live_code', plain, other: 'not_this_phone' }[holder];
+  kind.textContent = says ? t(says) : '';
   const note = holderNote();
   $('holder-note').hidden = !note;
   $('holder-note').textContent = note ? t(...note) : '';
@@ -465,9 +466,10 @@ async function main() {
   }
   takeTokenFromFragment();
   pass = savedPass();
-  await loadKey();
-  if (pass) await showLive();
+  if (pass) showPass(pass);
   tick();
+  // The key comes from IndexedDB; nothing else waits for it.
+  loadKey().then(showLive);
   await loadLoginOptions();
   await refresh();
 }

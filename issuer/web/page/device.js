@@ -9,6 +9,8 @@ const DB = 'sealpass-device';
 const STORE = 'keys';
 const ID = 'device';
 const BINDING_CONTEXT = 'sealpass device binding v1\0';
+/** IndexedDB answers in milliseconds; longer, the page goes on without the key for now. */
+const STORAGE_TIMEOUT_MS = 5000;
 
 function openDb() {
   return new Promise((resolve, reject) => {
@@ -19,8 +21,14 @@ function openDb() {
   });
 }
 
+function timeout(ms) {
+  return new Promise((_, reject) => {
+    setTimeout(() => reject(new DOMException('IndexedDB did not answer', 'TimeoutError')), ms);
+  });
+}
+
 async function withStore(mode, fn) {
-  const db = await openDb();
+  const db = await Promise.race([openDb(), timeout(STORAGE_TIMEOUT_MS)]);
   try {
     return await new Promise((resolve, reject) => {
       const tx = db.transaction(STORE, mode);
@@ -76,8 +84,12 @@ function passForm(type, raw) {
 export async function deviceKey() {
   let held = null;
   try {
-    held = await withStore('readonly', (store) => store.get(ID));
-  } catch { /* no IndexedDB (private mode): a key for this visit */ }
+    held = await Promise.race([withStore('readonly', (store) => store.get(ID)), timeout(STORAGE_TIMEOUT_MS)]);
+  } catch (error) {
+    // Slow: the key may be there; making another would bind a new phone.
+    if (error.name === 'TimeoutError') throw error;
+    // No IndexedDB (some private modes): a key for this visit only.
+  }
   if (!held || !held.privateKey || !held.publicKey) {
     const { type, pair } = await generate();
     held = { type, privateKey: pair.privateKey, publicKey: pair.publicKey, created_at: Math.floor(Date.now() / 1000) };

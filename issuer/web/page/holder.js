@@ -22,6 +22,7 @@ const REVOKED = 'sealpass.revoked-by-binding';
 
 let key = null; // this phone's device key, once loaded
 let keyFailed = false; // no WebCrypto here: passes are shown as they are
+let keyLoading = null; // the load in flight
 let bytesFor = { text: null, bytes: null }; // the pass's COSE bytes, for its text
 let code = null; // { text, t } of the live code shown
 let renewTimer = null;
@@ -29,20 +30,30 @@ let wakeLock = null;
 let binding = null; // the binding in flight
 let note = null; // [key, ...args]: why the pass is not a live code
 
-/** This phone's key, made once; null where WebCrypto cannot make one. */
+/**
+ * This phone's key, made once; null where WebCrypto cannot make one, or
+ * while IndexedDB does not answer (asked again at the next call).
+ */
 export async function loadKey() {
   if (key || keyFailed) return key;
-  try {
-    key = await deviceKey();
-  } catch {
-    keyFailed = true;
-  }
+  keyLoading ||= deviceKey().then((loaded) => {
+    key = loaded;
+  }, (error) => {
+    keyFailed = error.name !== 'TimeoutError';
+  }).finally(() => {
+    keyLoading = null;
+  });
+  await keyLoading;
   return key;
 }
 
-/** How the pass `p` relates to this phone: 'plain', 'mine' or 'other'. */
+/**
+ * How the pass `p` relates to this phone: 'plain' (bound to no phone),
+ * 'mine', 'other', or 'pending' (bound, and this phone's key not loaded yet).
+ */
 export function holderOf(p) {
   if (!p || !p.holder_bound) return 'plain';
+  if (!key && !keyFailed) return 'pending';
   return key && p.holder_key === key.passKey ? 'mine' : 'other';
 }
 
@@ -117,17 +128,18 @@ export function forgetBinding() {
  */
 export async function maybeBind(p, token, fetchPass, { enabled = false, force = false } = {}) {
   if (!p || !token || binding || !('holder_bound' in p)) return;
+  if (enabled) await loadKey();
   const holder = holderOf(p);
   if (!enabled || Date.now() < Number(localStorage.getItem(OFF_UNTIL) || 0)) {
     // Binding off: an unbound pass is shown as it always was.
     note = holder === 'other' ? ['bound_elsewhere_off'] : null;
     return;
   }
-  if (!(await loadKey())) {
+  if (!key) {
     note = holder === 'plain' ? ['no_device_key'] : ['bound_elsewhere'];
     return;
   }
-  if (holderOf(p) === 'mine') {
+  if (holder === 'mine') {
     localStorage.setItem(BOUND_HERE, p.holder_key);
     localStorage.removeItem(REVOKED);
     note = null;
