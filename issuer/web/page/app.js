@@ -327,15 +327,30 @@ function takeTokenFromFragment() {
   }
 }
 
-async function loadLoginOptions() {
-  try {
-    loginOptions = JSON.parse(localStorage.getItem(OPTIONS)) || loginOptions;
-  } catch { /* nothing saved */ }
+/** Seconds to wait after a 429 or 503 (its Retry-After, at most 10). */
+function retryAfter(response) {
+  return Math.min(Number(response.headers.get('Retry-After')) || 2, 10) + Math.random();
+}
+
+/** When the login view is shown, show it again (what it offers arrived late). */
+function showLoginAgain() {
+  if (!$('login').hidden) showLogin($('login-message').textContent);
+}
+
+async function loadLoginOptions(attempt = 0) {
+  if (attempt === 0) {
+    try {
+      loginOptions = JSON.parse(localStorage.getItem(OPTIONS)) || loginOptions;
+    } catch { /* nothing saved */ }
+  }
   try {
     const response = await fetch('/api/v1/login-options', { cache: 'no-store' });
     if (response.ok) {
       loginOptions = await response.json();
       localStorage.setItem(OPTIONS, JSON.stringify(loginOptions));
+    } else if ((response.status === 429 || response.status === 503) && attempt < 5) {
+      // Busy: ask again shortly, without holding up the page.
+      setTimeout(() => loadLoginOptions(attempt + 1).then(showLoginAgain), retryAfter(response) * 1000);
     }
   } catch { /* offline: keep what we know */ }
   $('demo-banner').hidden = !loginOptions.demo;
@@ -356,10 +371,16 @@ async function listDemoCitizens() {
   if (list.childElementCount > 0) return;
   let citizens = [];
   try {
-    citizens = (await (await fetch('/demo/idp/citizens', { cache: 'no-store' })).json()).citizens;
+    const response = await fetch('/demo/idp/citizens', { cache: 'no-store' });
+    if (!response.ok) {
+      if (response.status === 429 || response.status === 503) setTimeout(showLoginAgain, retryAfter(response) * 1000);
+      return;
+    }
+    citizens = (await response.json()).citizens || [];
   } catch {
     return;
   }
+  if (list.childElementCount > 0) return; // listed meanwhile
   for (const citizen of citizens) {
     const item = document.createElement('li');
     const button = document.createElement('button');

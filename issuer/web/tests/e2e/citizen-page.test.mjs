@@ -67,6 +67,9 @@ function startDemo(dataDir) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn('cargo', [
       'xtask', 'demo', '--data-dir', dataDir, '--listen', listen, '--admin-listen', '127.0.0.1:0', '--citizens', '300',
+      // Three browsers and the command line share 127.0.0.1 here, where
+      // phones would each have an address of their own.
+      '--client-rate', '50', '--client-burst', '200',
     ], { cwd: repo, env: { ...process.env, SEALPASS_LOG: process.env.E2E_SERVER_LOG || 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = [];
     // The server's log, shown if the test fails.
