@@ -549,6 +549,7 @@ async fn every_module_the_citizen_page_imports_is_served_and_kept_offline() {
         "/holder.js",
         "/device.js",
         "/live.js",
+        "/qr.js",
         "/i18n.js",
         "/vendor/qrcode.mjs",
     ] {

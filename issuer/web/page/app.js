@@ -5,7 +5,7 @@
 // the pass, IndexedDB for the device key, the service worker for the
 // page). docs/public-api.md, "The citizen page".
 
-import qrcode from '/vendor/qrcode.mjs';
+import { blankQr, drawQr } from '/qr.js';
 import { language, locale, setLanguage, t } from '/i18n.js';
 import {
   currentCode, forgetBinding, holderNote, holderOf, keepAwake, loadKey, maybeBind, renew, revokedByBinding, startRenewing,
@@ -52,36 +52,6 @@ function status(key, ...args) {
 
 // ---- the pass ------------------------------------------------------------
 
-/** Draw `text` as a QR code filling the canvas's box, sharp on any screen. */
-function drawQr(canvas, text) {
-  const qr = qrcode(0, 'M');
-  qr.addData(text, 'Alphanumeric');
-  qr.make();
-  const modules = qr.getModuleCount();
-  const quiet = 4;
-  const box = Math.min(canvas.parentElement.clientWidth || 300, 480);
-  const ratio = window.devicePixelRatio || 1;
-  const scale = Math.max(1, Math.floor((box * ratio) / (modules + 2 * quiet)));
-  const size = scale * (modules + 2 * quiet);
-  canvas.width = size;
-  canvas.height = size;
-  canvas.style.width = `${size / ratio}px`;
-  canvas.style.height = `${size / ratio}px`;
-  const g = canvas.getContext('2d');
-  g.fillStyle = '#fff';
-  g.fillRect(0, 0, size, size);
-  g.fillStyle = '#000';
-  for (let row = 0; row < modules; row += 1) {
-    for (let col = 0; col < modules; col += 1) {
-      if (qr.isDark(row, col)) {
-        g.fillRect((col + quiet) * scale, (row + quiet) * scale, scale, scale);
-      }
-    }
-  }
-  canvas.dataset.text = text;
-  canvas.dataset.modules = String(modules);
-}
-
 function showPass(p) {
   pass = p;
   const now = Date.now() / 1000;
@@ -125,11 +95,6 @@ function shownText(p) {
   if (holder === 'plain') return revokedByBinding(p) ? '' : p.pass;
   const code = currentCode();
   return holder === 'mine' && code && code.pass === p.pass ? code.text : '';
-}
-
-function blankQr(canvas) {
-  canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
-  canvas.dataset.text = '';
 }
 
 /** Say which code is shown, and why a pass is not (yet) a live code. */

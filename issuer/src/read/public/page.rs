@@ -38,6 +38,11 @@ pub const CITIZEN_PAGE: &[(&str, &[u8], &str)] = &[
         "text/javascript; charset=utf-8",
     ),
     (
+        "/qr.js",
+        include_bytes!("../../../web/page/qr.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
         "/holder.js",
         include_bytes!("../../../web/page/holder.js"),
         "text/javascript; charset=utf-8",
