@@ -493,6 +493,9 @@ async fn the_citizen_page_is_served_with_a_strict_policy() {
     );
     for (path, content_type) in [
         ("/app.js", "text/javascript; charset=utf-8"),
+        ("/holder.js", "text/javascript; charset=utf-8"),
+        ("/device.js", "text/javascript; charset=utf-8"),
+        ("/live.js", "text/javascript; charset=utf-8"),
         ("/sw.js", "text/javascript; charset=utf-8"),
         ("/vendor/qrcode.mjs", "text/javascript; charset=utf-8"),
         ("/manifest.webmanifest", "application/manifest+json"),
@@ -509,6 +512,58 @@ async fn the_citizen_page_is_served_with_a_strict_policy() {
     let redirect = harness.get("/verify", &[]).await;
     assert_eq!(redirect.status, StatusCode::PERMANENT_REDIRECT);
     assert_eq!(redirect.header("location"), Some("/verify/"));
+}
+
+/// Every module the citizen page imports is served, and its service
+/// worker keeps each for offline use: a module left out of either would
+/// break the page (offline, its live codes) without a sound.
+#[tokio::test]
+async fn every_module_the_citizen_page_imports_is_served_and_kept_offline() {
+    let harness = PublicHarness::new(Backend::Sqlite).await;
+    let text = |path: &str| {
+        let harness = &harness;
+        let path = path.to_owned();
+        async move {
+            let answer = harness.get(&path, &[]).await;
+            assert_eq!(answer.status, StatusCode::OK, "{path}");
+            String::from_utf8(answer.body).unwrap()
+        }
+    };
+    let worker = text("/sw.js").await;
+    let mut seen = vec!["/app.js".to_owned()];
+    let mut next = 0;
+    while next < seen.len() {
+        let module = text(&seen[next]).await;
+        next += 1;
+        // `import ... from '/x.js';` and `await import('/x.js')`, as the page writes them.
+        for quoted in module.split(['\'', '"']).skip(1).step_by(2) {
+            let imported = quoted.starts_with('/')
+                && (quoted.ends_with(".js") || quoted.ends_with(".mjs"))
+                && quoted != "/sw.js"; // registered, not imported
+            if imported && !seen.iter().any(|held| held == quoted) {
+                seen.push(quoted.to_owned());
+            }
+        }
+    }
+    for module in [
+        "/holder.js",
+        "/device.js",
+        "/live.js",
+        "/qr.js",
+        "/i18n.js",
+        "/vendor/qrcode.mjs",
+    ] {
+        assert!(
+            seen.iter().any(|held| held == module),
+            "{module} in {seen:?}"
+        );
+    }
+    for module in &seen {
+        assert!(
+            worker.contains(&format!("'{module}'")),
+            "sw.js keeps {module} for offline use"
+        );
+    }
 }
 
 /// The web verifier's files go out in the smallest form a request accepts

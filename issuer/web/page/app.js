@@ -1,10 +1,16 @@
 // The citizen page: log in, show the pass as a large QR code drawn here
-// from the pass text, keep it fresh in the background, and keep showing
-// the last pass when the network is gone (localStorage for the pass, the
-// service worker for the page). docs/public-api.md, "The citizen page".
+// from the pass text (or, for a pass bound to this phone, a live code the
+// phone signs every 10 s: holder.js), keep it fresh in the background, and
+// keep showing the last pass when the network is gone (localStorage for
+// the pass, IndexedDB for the device key, the service worker for the
+// page). docs/public-api.md, "The citizen page".
 
-import qrcode from '/vendor/qrcode.mjs';
+import { blankQr, drawQr } from '/qr.js';
 import { language, locale, setLanguage, t } from '/i18n.js';
+import {
+  currentCode, forgetBinding, holderNote, holderOf, keepAwake, loadKey, maybeBind, renew, revokedByBinding, startRenewing,
+  stopRenewing,
+} from '/holder.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN = 'sealpass.token';
@@ -12,11 +18,14 @@ const PASS = 'sealpass.pass';
 const OPTIONS = 'sealpass.login-options';
 /** Check for a new pass at least this often while the page is open. */
 const CHECK_EVERY_MS = 5 * 60 * 1000;
+/** Warn when this phone's clock and the server's differ by more (a checkpoint allows 30 s ahead). */
+const CLOCK_WARN_SECONDS = 30;
 
 let pass = null; // the pass shown: the API's JSON plus saved_at
-let loginOptions = { demo: false, login_url: null };
+let loginOptions = { demo: false, login_url: null, device_binding: false };
 let timer = null;
 let lastStatus = null; // [key, ...args], re-said in the other language
+let clockOff = 0; // this phone's clock minus the server's, in whole seconds, when last online
 
 function savedPass() {
   try {
@@ -43,55 +52,84 @@ function status(key, ...args) {
 
 // ---- the pass ------------------------------------------------------------
 
-/** Draw `text` as a QR code filling the canvas's box, sharp on any screen. */
-function drawQr(canvas, text) {
-  const qr = qrcode(0, 'M');
-  qr.addData(text, 'Alphanumeric');
-  qr.make();
-  const modules = qr.getModuleCount();
-  const quiet = 4;
-  const box = Math.min(canvas.parentElement.clientWidth || 300, 480);
-  const ratio = window.devicePixelRatio || 1;
-  const scale = Math.max(1, Math.floor((box * ratio) / (modules + 2 * quiet)));
-  const size = scale * (modules + 2 * quiet);
-  canvas.width = size;
-  canvas.height = size;
-  canvas.style.width = `${size / ratio}px`;
-  canvas.style.height = `${size / ratio}px`;
-  const g = canvas.getContext('2d');
-  g.fillStyle = '#fff';
-  g.fillRect(0, 0, size, size);
-  g.fillStyle = '#000';
-  for (let row = 0; row < modules; row += 1) {
-    for (let col = 0; col < modules; col += 1) {
-      if (qr.isDark(row, col)) {
-        g.fillRect((col + quiet) * scale, (row + quiet) * scale, scale, scale);
-      }
-    }
-  }
-  canvas.dataset.text = text;
-  canvas.dataset.modules = String(modules);
-}
-
 function showPass(p) {
   pass = p;
   const now = Date.now() / 1000;
   const expired = p.valid_until <= now;
   const colourWord = t(`colour_${p.colour}`);
   $('pass').hidden = false;
-  $('band').className = `band ${expired ? 'expired' : p.colour}`;
-  $('band-word').textContent = expired ? `${colourWord} · ${t('expired_word')}` : t('band_label', colourWord);
+  // A pass bound to another phone is greyed too: its colour alone must not pass a gate.
+  const elsewhere = holderOf(p) === 'other';
+  $('band').className = `band ${expired ? 'expired' : elsewhere ? 'elsewhere' : p.colour}`;
+  $('band-word').textContent = expired ? `${colourWord} · ${t('expired_word')}`
+    : elsewhere ? `${colourWord} · ${t('elsewhere_word')}` : t('band_label', colourWord);
   $('name').textContent = p.masked_name;
   $('id-number').textContent = p.masked_id;
   showHealthLines(p);
   $('valid-until').textContent = formatTime(p.valid_until);
-  $('pass-text').textContent = p.pass;
   const canvas = $('qr');
-  drawQr(canvas, p.pass);
-  canvas.setAttribute('aria-label', t('qr_label', colourWord, p.masked_name, formatTime(p.valid_until)));
+  const shown = shownText(p);
+  $('pass-text').textContent = shown;
+  if (shown) {
+    drawQr(canvas, shown);
+  } else {
+    blankQr(canvas);
+  }
+  canvas.hidden = !shown;
+  const live = holderOf(p) === 'mine';
+  canvas.setAttribute('aria-label', t(live ? 'qr_label_live' : 'qr_label', colourWord, p.masked_name, formatTime(p.valid_until)));
   canvas.classList.toggle('faded', expired);
+  showHolder(p);
   $('expired').hidden = !expired;
   $('expired').textContent = expired ? t('expired', formatTime(p.valid_until)) : '';
+}
+
+/**
+ * The text the QR shows for `p`: the live code for a pass bound to this
+ * phone, the pass itself when it is bound to no phone (and this phone's
+ * binding did not just revoke it), nothing for a pass bound to another
+ * key (every checkpoint would refuse it).
+ */
+function shownText(p) {
+  const holder = holderOf(p);
+  if (holder === 'plain') return revokedByBinding(p) ? '' : p.pass;
+  const code = currentCode();
+  return holder === 'mine' && code && code.pass === p.pass ? code.text : '';
+}
+
+/** Say which code is shown, and why a pass is not (yet) a live code. */
+function showHolder(p) {
+  const holder = holderOf(p);
+  const kind = $('code-kind');
+  kind.className = `code-kind ${holder}`;
+  const plain = revokedByBinding(p) ? 'live_code_coming' : 'plain_pass';
+  const says = { mine: 'live_code', plain, other: 'not_this_phone' }[holder];
+  kind.textContent = says ? t(says) : '';
+  const note = holderNote();
+  $('holder-note').hidden = !note;
+  $('holder-note').textContent = note ? t(...note) : '';
+  $('bind-here').hidden = !(holder === 'other' && note && note[0] === 'moved_away');
+  const clock = $('clock-warning');
+  clock.hidden = Math.abs(clockOff) <= CLOCK_WARN_SECONDS;
+  clock.textContent = clock.hidden ? '' : t(clockOff > 0 ? 'clock_ahead' : 'clock_behind', Math.abs(clockOff));
+}
+
+/** Sign a new live code (a pass bound to this phone) and show it; otherwise keep the pass as it is shown. */
+async function showLive() {
+  if (!pass) return;
+  if (holderOf(pass) !== 'mine' || pass.valid_until <= Date.now() / 1000) {
+    stopRenewing();
+    showPass(pass);
+    return;
+  }
+  try {
+    await renew(pass);
+  } catch (error) {
+    // A damaged saved pass: say so rather than show a code no one accepts.
+    status('live_failed', error.code || error.name);
+  }
+  if (pass) showPass(pass);
+  startRenewing(showLive);
 }
 
 /** The vaccination and test lines, as Xi'an's code showed them: from the
@@ -133,6 +171,40 @@ function keepPass(p) {
 
 // ---- talking to the issuer ------------------------------------------------
 
+/** This phone's clock against the server's `Date` (whole seconds: only a large difference matters). */
+function checkClock(response, at) {
+  const server = Date.parse(response.headers.get('Date') || '');
+  if (Number.isNaN(server)) return;
+  const off = Math.round(at - server / 1000);
+  // Date has whole seconds: a second either way is not the phone's fault.
+  clockOff = Math.abs(off) <= 1 ? 0 : off;
+}
+
+/** The pass again, without If-None-Match, kept and shown (for the bound pass after a binding). */
+async function downloadPass(token) {
+  try {
+    const response = await fetch('/api/v1/pass', { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
+    if (!response.ok) return null;
+    checkClock(response, Date.now() / 1000);
+    pass = keepPass(await response.json());
+    await showLive();
+    return pass;
+  } catch {
+    return null;
+  }
+}
+
+/** Bind this phone if the pass asks for it (holder.js says when), and show what came of it. */
+async function bindIfAsked(token, options) {
+  if (!pass) return;
+  const before = pass.version;
+  await maybeBind(pass, token, () => downloadPass(token), { ...options, enabled: loginOptions.device_binding === true });
+  if (pass) showPass(pass);
+  if (pass && pass.version !== before && holderOf(pass) === 'mine') {
+    status('bound_now', () => formatTime(Date.now() / 1000, false));
+  }
+}
+
 function schedule(ms) {
   clearTimeout(timer);
   timer = setTimeout(refresh, Math.max(5000, ms));
@@ -166,14 +238,19 @@ async function refresh() {
   }
   const at = Date.now() / 1000;
   const clock = () => formatTime(at, false);
+  checkClock(response, at);
   if (response.status === 304 && pass) {
     status('checked', clock);
     schedule(nextCheck(pass));
+    showPass(pass);
+    bindIfAsked(token);
   } else if (response.ok) {
     const fresh = await response.json();
     const changed = !pass || pass.version !== fresh.version;
-    showPass(keepPass(fresh));
+    pass = keepPass(fresh);
+    await showLive();
     $('login').hidden = true;
+    bindIfAsked(token);
     if (changed) {
       status('updated', clock, fresh.masked_name, () => formatTime(fresh.valid_until));
     } else {
@@ -210,19 +287,35 @@ function takeTokenFromFragment() {
   const token = fragment.get('id_token');
   if (token) {
     localStorage.setItem(TOKEN, token);
+    forgetBinding();
     history.replaceState(null, '', location.pathname);
   }
 }
 
-async function loadLoginOptions() {
-  try {
-    loginOptions = JSON.parse(localStorage.getItem(OPTIONS)) || loginOptions;
-  } catch { /* nothing saved */ }
+/** Seconds to wait after a 429 or 503 (its Retry-After, at most 10). */
+function retryAfter(response) {
+  return Math.min(Number(response.headers.get('Retry-After')) || 2, 10) + Math.random();
+}
+
+/** When the login view is shown, show it again (what it offers arrived late). */
+function showLoginAgain() {
+  if (!$('login').hidden) showLogin($('login-message').textContent);
+}
+
+async function loadLoginOptions(attempt = 0) {
+  if (attempt === 0) {
+    try {
+      loginOptions = JSON.parse(localStorage.getItem(OPTIONS)) || loginOptions;
+    } catch { /* nothing saved */ }
+  }
   try {
     const response = await fetch('/api/v1/login-options', { cache: 'no-store' });
     if (response.ok) {
       loginOptions = await response.json();
       localStorage.setItem(OPTIONS, JSON.stringify(loginOptions));
+    } else if ((response.status === 429 || response.status === 503) && attempt < 5) {
+      // Busy: ask again shortly, without holding up the page.
+      setTimeout(() => loadLoginOptions(attempt + 1).then(showLoginAgain), retryAfter(response) * 1000);
     }
   } catch { /* offline: keep what we know */ }
   $('demo-banner').hidden = !loginOptions.demo;
@@ -243,10 +336,16 @@ async function listDemoCitizens() {
   if (list.childElementCount > 0) return;
   let citizens = [];
   try {
-    citizens = (await (await fetch('/demo/idp/citizens', { cache: 'no-store' })).json()).citizens;
+    const response = await fetch('/demo/idp/citizens', { cache: 'no-store' });
+    if (!response.ok) {
+      if (response.status === 429 || response.status === 503) setTimeout(showLoginAgain, retryAfter(response) * 1000);
+      return;
+    }
+    citizens = (await response.json()).citizens || [];
   } catch {
     return;
   }
+  if (list.childElementCount > 0) return; // listed meanwhile
   for (const citizen of citizens) {
     const item = document.createElement('li');
     const button = document.createElement('button');
@@ -272,6 +371,7 @@ async function demoLogin(login) {
     if (!response.ok) throw new Error(body.message || response.statusText);
     localStorage.setItem(TOKEN, body.id_token);
     localStorage.removeItem(PASS);
+    forgetBinding();
     pass = null;
     $('login-message').textContent = '';
     await refresh();
@@ -283,6 +383,8 @@ async function demoLogin(login) {
 function logout() {
   localStorage.removeItem(TOKEN);
   localStorage.removeItem(PASS);
+  forgetBinding();
+  stopRenewing();
   pass = null;
   clearTimeout(timer);
   $('pass').hidden = true;
@@ -332,11 +434,19 @@ async function main() {
   });
   $('refresh').addEventListener('click', refresh);
   $('logout').addEventListener('click', logout);
+  $('bind-here').addEventListener('click', () => {
+    const token = localStorage.getItem(TOKEN);
+    if (token) bindIfAsked(token, { force: true });
+    else showLogin(t('login_to_bind'));
+  });
   window.addEventListener('online', refresh);
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') refresh();
+    if (document.visibilityState !== 'visible') return;
+    // A new code at once (the last one may be minutes old), then the network.
+    showLive().then(keepAwake);
+    refresh();
   });
-  window.addEventListener('resize', () => pass && drawQr($('qr'), pass.pass));
+  window.addEventListener('resize', () => pass && showPass(pass));
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/sw.js').catch(() => { /* still works online */ });
   }
@@ -344,6 +454,8 @@ async function main() {
   pass = savedPass();
   if (pass) showPass(pass);
   tick();
+  // The key comes from IndexedDB; nothing else waits for it.
+  loadKey().then(showLive);
   await loadLoginOptions();
   await refresh();
 }

@@ -5,8 +5,8 @@
 // pass saved on the phone. It touches nothing else: not the API (the page
 // keeps the pass itself), not /verify/ (the web verifier has its own).
 
-const VERSION = 'sealpass-citizen-v1';
-const SHELL = ['/', '/errors.js', '/app.js', '/i18n.js', '/style.css', '/vendor/qrcode.mjs', '/manifest.webmanifest', '/icon.svg'];
+const VERSION = 'sealpass-citizen-v2';
+const SHELL = ['/', '/errors.js', '/app.js', '/i18n.js', '/holder.js', '/device.js', '/live.js', '/qr.js', '/style.css', '/vendor/qrcode.mjs', '/manifest.webmanifest', '/icon.svg'];
 /** How long to wait for the network before using the copy. */
 const NETWORK_TIMEOUT_MS = 3000;
 

@@ -43,6 +43,26 @@ pub const CITIZEN_PAGE: &[(&str, &[u8], &str)] = &[
         "text/javascript; charset=utf-8",
     ),
     (
+        "/qr.js",
+        include_bytes!("../../../web/page/qr.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "/holder.js",
+        include_bytes!("../../../web/page/holder.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "/device.js",
+        include_bytes!("../../../web/page/device.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "/live.js",
+        include_bytes!("../../../web/page/live.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
         "/style.css",
         include_bytes!("../../../web/page/style.css"),
         "text/css; charset=utf-8",
