@@ -35,7 +35,9 @@ fn a_live_code_from_the_bound_phone_is_valid_and_says_so() {
     let shown = station.cmd(&["verify", &code]).run();
     assert_eq!(shown.code, 0, "{}{}", shown.stdout, shown.stderr);
     assert!(
-        shown.stdout.contains("  holder   live code from the holder's phone, signed 4 s ago\n"),
+        shown
+            .stdout
+            .contains("  holder   live code from the holder's phone, signed 4 s ago\n"),
         "{}",
         shown.stdout
     );
@@ -45,7 +47,10 @@ fn a_live_code_from_the_bound_phone_is_valid_and_says_so() {
     assert_eq!(json["live_code_age_seconds"], 4);
 
     // A plain pass where the policy allows paper: valid, not bound.
-    let plain = station.cmd(&["--json", "verify", &city.named("valid")]).run().json_one();
+    let plain = station
+        .cmd(&["--json", "verify", &city.named("valid")])
+        .run()
+        .json_one();
     assert_eq!(plain["holder_bound"], false);
 }
 
@@ -74,7 +79,11 @@ fn a_screenshot_is_valid_within_its_minute_and_refused_after_it() {
     assert_eq!(verdict["code"], "live_code_too_old");
     assert_eq!(verdict["phase"], "holder");
     let text = station.cmd(&["scan", &path]).now(NOW.0 + 61).run();
-    assert!(text.stdout.contains("code too old: signed 61 s ago"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("code too old: signed 61 s ago"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
@@ -85,7 +94,9 @@ fn a_copy_or_another_phone_is_refused_and_a_rescan_is_warned_of() {
     let issued = bound_pass(&city, &phone);
     let code = live::sign_live_code(&issued, NOW.minus(Seconds(2)), &phone);
 
-    let bare = station.cmd(&["--json", "verify", &text::encode(&issued)]).run();
+    let bare = station
+        .cmd(&["--json", "verify", &text::encode(&issued)])
+        .run();
     assert_eq!(bare.code, 1);
     assert_eq!(bare.json_one()["code"], "bound_pass_not_live");
     let other = live::sign_live_code(&issued, NOW, &device_key("a stranger's phone"));
@@ -97,9 +108,17 @@ fn a_copy_or_another_phone_is_refused_and_a_rescan_is_warned_of() {
     let lines = format!("{code}\n{code}\n");
     let listen = station.cmd(&["listen"]).stdin(lines).run();
     assert_eq!(listen.code, 0, "{}{}", listen.stdout, listen.stderr);
-    assert_eq!(listen.stdout.matches("VALID · GREEN").count(), 2, "{}", listen.stdout);
     assert_eq!(
-        listen.stdout.matches("ALREADY SCANNED 0 s ago here: look at the person").count(),
+        listen.stdout.matches("VALID · GREEN").count(),
+        2,
+        "{}",
+        listen.stdout
+    );
+    assert_eq!(
+        listen
+            .stdout
+            .matches("ALREADY SCANNED 0 s ago here: look at the person")
+            .count(),
         1,
         "{}",
         listen.stdout

@@ -3,11 +3,11 @@
 mod support;
 
 use image::GrayImage;
+use sealpass_core::live::{self, DeviceSigner};
+use sealpass_core::testkit::{NOW, device_key, p256_device_key};
 use support::images::{
     blur, canvas, jpeg, noise, paste, perspective, png, render, rotate, shade, washed_out,
 };
-use sealpass_core::live::{self, DeviceSigner};
-use sealpass_core::testkit::{NOW, device_key, p256_device_key};
 use support::{City, Station};
 
 /// A live code (version 13, against the passes' version 10) of a pass
@@ -127,8 +127,16 @@ fn reads_distorted_codes_and_decides_each_as_the_text_would_be() {
         ("valid", city.valid_pass(), "valid"),
         ("expired", city.named("expired"), "expired"),
         ("revoked", city.named("revoked"), "pass_revoked"),
-        ("live-ed25519", live_code(&city, &device_key("phone")), "valid"),
-        ("live-p256", live_code(&city, &p256_device_key("phone")), "valid"),
+        (
+            "live-ed25519",
+            live_code(&city, &device_key("phone")),
+            "valid",
+        ),
+        (
+            "live-p256",
+            live_code(&city, &p256_device_key("phone")),
+            "valid",
+        ),
     ];
     let mut files = Vec::new();
     let mut expected = Vec::new();
@@ -266,7 +274,10 @@ fn reads_random_photos_of_a_screen_held_at_an_angle() {
     let read = read_random_photos(0x5EA1_9A55, 30, 0.06, false);
     assert!(read >= 27, "read only {read} of 30");
     let read = read_random_photos(0x5EA1_9A55, 30, 0.06, true);
-    assert!(read >= LIVE_AT_6_PERCENT, "read only {read} of 30 live codes");
+    assert!(
+        read >= LIVE_AT_6_PERCENT,
+        "read only {read} of 30 live codes"
+    );
 }
 
 /// ZXing's detector corrects perspective from one alignment pattern, so a
@@ -277,7 +288,10 @@ fn reads_most_random_photos_taken_at_a_steep_angle() {
     let read = read_random_photos(0xA11_5EED, 30, 0.12, false);
     assert!(read >= 18, "read only {read} of 30");
     let read = read_random_photos(0xA11_5EED, 30, 0.12, true);
-    assert!(read >= LIVE_AT_12_PERCENT, "read only {read} of 30 live codes");
+    assert!(
+        read >= LIVE_AT_12_PERCENT,
+        "read only {read} of 30 live codes"
+    );
 }
 
 /// The live codes' rates in the two series above (docs/verifier.md,

@@ -79,7 +79,10 @@ fn main() {
         ("expired", city.named("expired")),
         ("tampered", city.named("bad-signature")),
         ("revoked", city.named("revoked")),
-        ("live", live::sign_live_code(&bound, now.plus(Seconds(25)), &phone)),
+        (
+            "live",
+            live::sign_live_code(&bound, now.plus(Seconds(25)), &phone),
+        ),
     ];
     let camera = out.join("camera");
     std::fs::create_dir_all(&camera).unwrap();
