@@ -535,8 +535,16 @@ async fn every_module_the_citizen_page_imports_is_served_and_kept_offline() {
     while next < seen.len() {
         let module = text(&seen[next]).await;
         next += 1;
-        // `import ... from '/x.js';` and `await import('/x.js')`, as the page writes them.
-        for quoted in module.split(['\'', '"']).skip(1).step_by(2) {
+        // `import ... from '/x.js';` and `await import('/x.js')`, as the
+        // page writes them (an apostrophe in a comment is not a quote).
+        let imports = ["from '", "from \"", "import('", "import(\""]
+            .iter()
+            .flat_map(|opening| module.match_indices(opening).map(|(at, o)| at + o.len()))
+            .filter_map(|start| {
+                let rest = &module[start..];
+                rest.find(['\'', '"']).map(|end| &rest[..end])
+            });
+        for quoted in imports {
             let imported = quoted.starts_with('/')
                 && (quoted.ends_with(".js") || quoted.ends_with(".mjs"))
                 && quoted != "/sw.js"; // registered, not imported
