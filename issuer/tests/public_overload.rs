@@ -10,9 +10,9 @@ mod support;
 use axum::Router;
 use axum::routing::{get, post};
 use public_support::http::{Reply, get_request, loopback, send};
-use public_support::{PublicHarness, serve, token};
+use public_support::{PublicHarness, serve, serve_with_door, token};
 use sealpass_issuer::read::overload::{
-    Admission, ClientAddr, Door, InService, Limits, QueueDelay, delay::SHED_AT_MOST_ONE_IN, protect,
+    Admission, ClientAddr, Door, InService, Limits, QueueDelay, protect,
 };
 use sealpass_issuer::shared::metrics::Metrics;
 use std::net::SocketAddr;
@@ -294,34 +294,15 @@ async fn fast_once_a_place_frees(addr: SocketAddr, n: u8) -> Reply {
     reply
 }
 
-/// Serve `routes` behind the limits and the door, as `public` does.
-async fn serve_with_door(
-    routes: Router,
-    limits: &Limits,
-    delay: Arc<QueueDelay>,
-    metrics: Metrics,
-) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let admission = Admission::new(
-        InService::new(limits.max_connections),
-        limits.retry_after,
-        metrics.clone(),
-    );
-    let door = Door::open(listener, admission, limits.idle_timeout).unwrap();
-    let addr = axum::serve::Listener::local_addr(&door).unwrap().addr;
-    let app =
-        protect(routes, limits, delay, metrics).into_make_service_with_connect_info::<ClientAddr>();
-    tokio::spawn(async move { axum::serve(door, app).await.unwrap() });
-    addr
-}
-
-/// When the machine is saturated (here: the server's one worker thread
-/// blocked for half a second while requests keep arriving), once enough
-/// requests waited too long to be a queue, some of them are answered busy,
-/// at most one in `SHED_AT_MOST_ONE_IN` of the requests read, and the
-/// service recovers as soon as the queue has drained.
+/// A stall is waited out, not refused: the server's one worker thread is
+/// blocked for half a second while 64 requests arrive, and all of them
+/// are served once it is free. They all waited far over the target, but
+/// in one stretch read together: no whole window passed in which every
+/// request read waited (the queue they formed drains at once), so no queue
+/// stands. (The rule before this counted late requests, and refused some
+/// of these.) Shedding a standing queue: tests/public_admission.rs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-async fn requests_that_waited_too_long_in_the_queue_are_shed() {
+async fn a_stall_is_waited_out_and_nothing_is_refused() {
     let limits = Limits {
         max_queue_delay: Duration::from_millis(20),
         ..generous(64)
@@ -373,24 +354,17 @@ async fn requests_that_waited_too_long_in_the_queue_are_shed() {
         .await
         .unwrap();
     let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
-    assert_eq!(statuses[0], 200, "the hog was admitted");
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     assert!(
-        statuses[1..].iter().all(|s| *s == 200 || *s == 503),
-        "{statuses:?}"
+        replies[1..]
+            .iter()
+            .any(|r| r.took > Duration::from_millis(100)),
+        "they waited"
     );
-    let shed = statuses[1..].iter().filter(|s| **s == 503).count();
-    assert!(
-        (1..=64 / SHED_AT_MOST_ONE_IN as usize).contains(&shed),
-        "once 32 waited too long the queue stands, and a few within the budget are shed: {statuses:?}"
-    );
-    for reply in replies[1..].iter().filter(|r| r.status == 503) {
-        assert_eq!(reply.json()["error"], "busy");
-        assert!(reply.headers.contains_key("retry-after"));
-    }
     assert!(
         metrics
             .render()
-            .contains(&format!("sealpass_public_shed_queue_delay_total {shed}"))
+            .contains("sealpass_public_shed_queue_delay_total 0")
     );
     // The queue has drained: served again.
     tokio::time::sleep(Duration::from_millis(200)).await;

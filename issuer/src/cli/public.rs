@@ -77,8 +77,9 @@ pub struct LimitArgs {
     /// Requests worked on at once; more are answered 503 at once [default: 256]
     #[arg(long, env = "SEALPASS_MAX_IN_FLIGHT", value_name = "N")]
     pub max_in_flight: Option<usize>,
-    /// Answer 503 at once while requests wait longer than this to be
-    /// worked on (the machine is saturated); 0 never [default: 500us]
+    /// Queue-delay target: when every request of a whole 100 ms waited
+    /// longer than this to be read, a share of the late ones is answered
+    /// 503 at once; 0 never [default: 5ms]
     #[arg(long, env = "SEALPASS_MAX_QUEUE_DELAY", value_name = "DURATION")]
     pub max_queue_delay: Option<String>,
     /// Sustained requests per second from one client address [default: 10]

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod open_loop;
 
 use crate::support::{self, Backend, StoreGuard};
 use axum::Router;
@@ -17,14 +18,19 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http_body_util::BodyExt;
 use sealpass_core::testkit::{City, NOW};
 use sealpass_core::{Seconds, Timestamp};
+use sealpass_issuer::read::overload::{
+    Admission, ClientAddr, Door, InService, Limits, QueueDelay, protect,
+};
 use sealpass_issuer::read::public::auth::{
     IdentityProvider, IdentityProviders, ed25519_jwk, parse_jwks, sign_eddsa,
 };
 use sealpass_issuer::read::public::{PublicSettings, PublicState, app, operator_router};
+use sealpass_issuer::shared::metrics::Metrics;
 use sealpass_issuer::store::Store;
 use sealpass_issuer::write::ingest::Kind;
 use sealpass_issuer::write::signer::{PassSigner, SignerConfig};
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -259,5 +265,26 @@ pub async fn serve(router: Router) -> std::net::SocketAddr {
         .await
         .unwrap();
     });
+    addr
+}
+
+/// Serve `routes` behind the limits and the door, as `public` does.
+pub async fn serve_with_door(
+    routes: Router,
+    limits: &Limits,
+    delay: Arc<QueueDelay>,
+    metrics: Metrics,
+) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admission = Admission::new(
+        InService::new(limits.max_connections),
+        limits.retry_after,
+        metrics.clone(),
+    );
+    let door = Door::open(listener, admission, limits.idle_timeout).unwrap();
+    let addr = axum::serve::Listener::local_addr(&door).unwrap().addr;
+    let app =
+        protect(routes, limits, delay, metrics).into_make_service_with_connect_info::<ClientAddr>();
+    tokio::spawn(async move { axum::serve(door, app).await.unwrap() });
     addr
 }

@@ -13,11 +13,11 @@
 //!   request beyond that is not queued but answered at once (tower's load
 //!   shed) with 503 and `Retry-After`. A queue would only make everyone
 //!   slow and time out together.
-//! - **Queue-delay shedding** ([`delay`], [`door`]): when the machine is
-//!   saturated and requests wait longer than `max_queue_delay` before they
-//!   are read, a share of the late ones is answered 503 busy (the
-//!   connection kept alive), enough to bring the wait back to the limit
-//!   once their clients wait their `Retry-After`.
+//! - **Queue-delay shedding** ([`delay`], [`door`]): when a queue stands
+//!   (every request read in a whole 100 ms waited longer than
+//!   `max_queue_delay` before it was read), a share of the late ones is
+//!   answered 503 busy (the connection kept alive), enough to bring the
+//!   wait back to the target once their clients wait their `Retry-After`.
 //! - **Per-client rate limit.** A token bucket per client address (an IPv6
 //!   client by its /64) refuses a client that sends more than its share
 //!   with 429 and the seconds until its next token. The table of buckets is
@@ -86,8 +86,9 @@ pub struct Limits {
     pub max_connections_per_client: usize,
     /// Requests worked on at once; more are shed with 503.
     pub max_in_flight: usize,
-    /// Shed while requests wait longer than this to be worked on (zero:
-    /// never for delay).
+    /// The queue-delay target: a queue stands when every request read in
+    /// a whole interval waited longer than this to be read, and then late
+    /// requests are shed (zero: never for delay).
     pub max_queue_delay: Duration,
     /// Base of the `Retry-After` of a shed request, in seconds.
     pub retry_after: u64,
@@ -115,7 +116,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             max_connections_per_client: DEFAULT_CONNECTIONS_PER_CLIENT,
             max_in_flight: 256,
-            max_queue_delay: Duration::from_micros(500),
+            max_queue_delay: Duration::from_millis(5),
             retry_after: 2,
             per_client_rate: 10.0,
             per_client_burst: 40,
