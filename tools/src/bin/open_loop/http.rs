@@ -159,11 +159,11 @@ pub async fn send(slot: &mut Option<Connection>, addr: SocketAddr, request: &[u8
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A server that answers every request on a connection with `answer`.
-    async fn answering(answer: &'static str) -> SocketAddr {
+    pub(crate) async fn answering(answer: &'static str) -> SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
