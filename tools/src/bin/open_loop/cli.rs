@@ -67,7 +67,8 @@ struct Cli {
     /// that long: the requests it takes until then are counted `held`
     #[arg(long)]
     honour_retry_after: bool,
-    /// Send each request at its scheduled microsecond (spins)
+    /// Send each request at its scheduled time to the microsecond (a
+    /// thread of its own), not at the millisecond tick of tokio's timer
     #[arg(long)]
     paced: bool,
     /// Poisson arrivals (exponential gaps at each phase's rate) from this

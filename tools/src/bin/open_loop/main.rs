@@ -41,11 +41,11 @@
 //!   time, and the line takes the next. So `unsent` stays the generator's
 //!   own shortfall. Without it a refused line sends its next request at
 //!   once: the load of clients that ignore `Retry-After`.
-//! - `--paced`: send each request at its scheduled microsecond. tokio's
-//!   timers tick every millisecond, so without it the requests scheduled
-//!   within one go out together, a burst at every tick (at 25,000 a
-//!   second, 25 at once); with it a line wakes a millisecond early and
-//!   yields until its time, which costs the generator's core the spinning.
+//! - `--paced`: send each request at its scheduled time, to within a few
+//!   microseconds. tokio's timers tick every millisecond, so without it
+//!   the requests scheduled within one go out together, a burst at every
+//!   tick (at 25,000 a second, 25 at once); with it a thread of its own
+//!   releases each request at its time (pacer.rs).
 //! - `--timeout-ms`: an answer not complete this long after the request
 //!   was sent is a timeout (its connection is dropped).
 //! - `--recovery-after PHASE`: report how long after the end of phase
@@ -72,6 +72,7 @@ mod cli;
 mod histogram;
 mod http;
 mod lines;
+mod pacer;
 mod report;
 mod schedule;
 
