@@ -50,9 +50,9 @@
 //!   was sent is a timeout (its connection is dropped).
 //! - `--recovery-after PHASE`: report how long after the end of phase
 //!   PHASE (0-based; the spike) the server was back to normal: the first
-//!   second from which on every second has at least 95% of its scheduled
-//!   requests (held ones included: a phone still waiting is not served)
-//!   answered 200/304 and their p99 within max(2 x phase 0's p99, 20 ms).
+//!   second from which on every second has at least 95% of its requests
+//!   answered 200/304 (of those not held: unsent ones count against it)
+//!   and their p99 within max(2 x phase 0's p99, 20 ms).
 //!
 //! Prints a human summary on standard error and one JSON object on
 //! standard output. Per phase: per status class (200, 304, 429, 503,

@@ -134,12 +134,15 @@ fn recovery(args: &Args, run: &Run, spike: usize) -> Value {
     let end: f64 = args.phases[..=spike].iter().map(|p| p.seconds).sum();
     let normal = |s: &Second| {
         let c = counts(s);
-        // Held requests count against the second: the citizen is not
-        // served while the phone waits.
-        let scheduled: u64 = c.iter().sum();
+        // Held requests left out: each refusal holds its line for the
+        // whole Retry-After, rate / lines x Retry-After requests (31 at
+        // 16,000/s on 1,024 lines, where a real phone holds one), so they
+        // would measure the harness's few busy phones, not the server.
+        // Unsent ones still count against the second.
+        let not_held: u64 = c.iter().sum::<u64>() - c[HELD];
         let ok = c[OK] + c[NOT_MODIFIED];
-        scheduled > 0
-            && ok as f64 >= 0.95 * scheduled as f64
+        not_held > 0
+            && ok as f64 >= 0.95 * not_held as f64
             && s.ok.quantile(0.99).unwrap_or(f64::MAX) <= limit
     };
     let first = end.ceil() as usize;
