@@ -56,8 +56,10 @@ def count(phase, status):
 
 
 def refused_share(phase):
-    """The share of the requests sent that were refused (503)."""
-    sent = sum(c["count"] for status, c in phase["classes"].items() if status != "unsent")
+    """The share of the requests sent that were refused (503): neither
+    unsent (the generator fell short) nor held (the phone waited out a
+    Retry-After) reached the server."""
+    sent = sum(c["count"] for status, c in phase["classes"].items() if status not in ("unsent", "held"))
     return count(phase, "503") / sent if sent else 0.0
 
 
@@ -95,7 +97,7 @@ def line(report, capacity, cpu=None):
     refused = sent_ms(phase, "503")
     text = (f'goodput {phase["goodput_per_s"]:.0f}/s = {phase["goodput_per_s"] / float(capacity):.2f} '
             f'of capacity; 200 p99 {p99 if p99 is not None else "-"} ms, {count(phase, "503")} refused '
-            f'({100 * refused_share(phase):.2f}%) at p99 {refused if refused is not None else "-"} ms, {count(phase, "unsent")} unsent')
+            f'({100 * refused_share(phase):.2f}%) at p99 {refused if refused is not None else "-"} ms, {count(phase, "held")} held, {count(phase, "unsent")} unsent')
     if cpu:
         text += f"; busy: {busy_cores(*cpu)}"
     print(text)
