@@ -42,3 +42,32 @@ perf_pg_stop() {
 
 # PID of the cluster's postmaster (for its RSS and CPU).
 perf_pg_pid() { head -1 "$PERF_DIR/pg/data/postmaster.pid" 2>/dev/null; }
+
+# Every token once, in order, before a measurement (the phones logged in
+# before the rush): at most 4,000 a second, and none given up on however
+# long it takes, for a pass not loaded now is a store read during the
+# measurement. (With a 10 s timeout, PostgreSQL's first reads could not
+# keep 4,000 a second, a tenth of the passes were never loaded, and the
+# measured loop made 19,000 store reads that SQLite's did not:
+# docs/performance.md, "Pass download and overload".) A token answered
+# otherwise (a first read refused while PostgreSQL's pool was busy) is
+# sent again, in up to three rounds; fails if any is still not answered 200.
+perf_warm_up() { # OPEN_LOOP PORT TOKENS
+  local n secs report round; n=$(wc -l <"$3"); secs=$(((n + 3999) / 4000))
+  report=$(mktemp)
+  for round in 1 2 3; do
+    "$1" --addr "127.0.0.1:$2" --tokens "$3" --phase "$((n / secs)):$secs" \
+      --connections 128 --timeout-ms 600000 --in-order --quiet >"$report"
+    python3 - "$report" "$n" "$round" <<'PY' && { rm -f "$report"; return 0; }
+import json, sys
+report, n, round_ = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
+phase = report["phases"][0]
+ok = phase["classes"]["200"]["count"]
+if ok < n:
+    others = {c: v["count"] for c, v in phase["classes"].items() if c != "200" and v["count"]}
+    sys.exit(f"warm-up round {round_}: {ok} of {n} tokens answered 200, the others {others}")
+PY
+  done
+  rm -f "$report"
+  return 1
+}
