@@ -1,17 +1,18 @@
 //! Connections in service: the work the server takes on, bounded at the
 //! door.
 //!
-//! Measured (docs/performance.md, "Overload at 10x"): an open loop over
-//! many kept-alive connections, each with a request outstanding, is a
-//! queue of as many requests inside the server, tens of milliseconds of
-//! one core's work and a longer tail, and the requests refused from it
-//! had waited in it before they were judged. Neither the concurrency limit (a pass held
-//! in memory is worked on for microseconds, so few are ever "in flight")
-//! nor the queue delay (some requests are always read quickly) sees that
-//! queue. So the door counts the connections it has handed to the server
-//! and, at `max_connections`, refuses the next one itself, at once, with
-//! `503 busy` and a `Retry-After`: the queue inside is never longer than
-//! the cap, and a refusal never waits behind it.
+//! Measured ("Overload at 10x" in the git history of docs/performance.md):
+//! an open loop over many kept-alive connections, each with a request
+//! outstanding, is a queue of as many requests inside the server, tens of
+//! milliseconds of one core's work and a longer tail, and the requests
+//! refused from it had waited in it before they were judged. Neither the
+//! concurrency limit (a pass held in memory is worked on for microseconds,
+//! so few are ever "in flight") nor the queue delay (some requests are
+//! always read quickly) sees that queue. So the door counts the connections
+//! it has handed to the server and, at `max_connections`, refuses the next
+//! one itself, at once, with `503 busy` and a `Retry-After`: the queue
+//! inside is never longer than the cap, and a refusal never waits behind
+//! it.
 //!
 //! What is counted is open connections handed to the server: a kept-alive
 //! connection whose next request has arrived but is not read yet is in the

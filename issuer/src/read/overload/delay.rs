@@ -68,8 +68,8 @@ pub const LATE_AT_MOST_ONE_IN: u32 = 2;
 /// `Retry-After` (the citizen page does), for then a few refusals a second
 /// keep the queue short. Clients that come straight back would make every
 /// refusal a wasted answer: with such clients, refusing without a bound
-/// served a small fraction of capacity (docs/performance.md, "Overload at
-/// 10x").
+/// served a small fraction of capacity ("Overload at 10x" in the git
+/// history of docs/performance.md).
 pub const SHED_AT_MOST_ONE_IN: u32 = 16;
 
 /// The measured queueing delay and the decision it drives.

@@ -192,7 +192,8 @@ where
 /// its `Retry-After` comes back without a new handshake, and one that
 /// does not costs one short answer a time instead of a new connection
 /// (with such clients at 10x, more of capacity served than with the
-/// connection closed: docs/performance.md, "Overload at 10x").
+/// connection closed: "Overload at 10x" in the git history of
+/// docs/performance.md).
 fn busy_answer_kept_alive(seconds: u64) -> Response {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -203,13 +204,13 @@ fn busy_answer_kept_alive(seconds: u64) -> Response {
     .into_response()
 }
 
-/// 503 busy over the concurrency limit, and the connection closed after
-/// it: a shed client that kept its connection alive would send its next
-/// request straight into the same queue. Closed, it comes back through
-/// the [door](door), and the connections the server works for shrink.
-/// Measured (docs/performance.md, "Overload at 10x", under the earlier
-/// queue-delay rule): 10x offered over kept-alive connections, goodput
-/// higher with it.
+/// 503 busy over the concurrency limit, and the connection closed after it:
+/// a shed client that kept its connection alive would send its next request
+/// straight into the same queue. Closed, it comes back through the
+/// [door](door), and the connections the server works for shrink. Measured
+/// ("Overload at 10x" in the git history of docs/performance.md, under the
+/// earlier queue-delay rule): 10x offered over kept-alive connections,
+/// goodput higher with it.
 fn busy_answer(seconds: u64) -> Response {
     let mut response = busy_answer_kept_alive(seconds);
     response.headers_mut().insert(

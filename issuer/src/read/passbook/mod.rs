@@ -138,8 +138,9 @@ impl PassBook {
     /// each is a store read on the machine that is already turning
     /// requests away (the passes loaded before a 10x spike came due
     /// together during it, and their reads cost a share of the passes
-    /// served: docs/performance.md, "Overload at 10x"). Passes the feed names or the
-    /// signer renewed are still compared before they are sent; the rest
+    /// served: "Overload at 10x" in the git history of
+    /// docs/performance.md). Passes the feed names or the signer renewed
+    /// are still compared before they are sent; the rest
     /// are compared on a request after the rush.
     pub fn safety_net_waits_while_shedding(mut self, delay: Arc<QueueDelay>) -> PassBook {
         self.shedding = Some(delay);

@@ -10,6 +10,7 @@ pub struct Args {
     pub tokens: Option<String>,
     pub phases: Vec<Phase>,
     pub connections: usize,
+    pub phones: usize,
     pub timeout: Duration,
     pub threads: usize,
     pub recovery_after: Option<usize>,
@@ -49,6 +50,10 @@ struct Cli {
     /// At most this many connections at once (HTTP/1.1 keep-alive)
     #[arg(long, default_value_t = 256)]
     connections: usize,
+    /// The phones the requests come from, each told to wait on its own
+    /// (with --honour-retry-after) [default: as many as connections]
+    #[arg(long, value_name = "N")]
+    phones: Option<usize>,
     /// An answer not complete this long after its request was sent is a
     /// timeout
     #[arg(long, default_value_t = 2000, value_name = "MS")]
@@ -104,6 +109,7 @@ pub fn parse_args() -> Args {
         tokens: cli.tokens,
         phases: cli.phases,
         connections: cli.connections,
+        phones: cli.phones.unwrap_or(cli.connections),
         timeout: Duration::from_millis(cli.timeout_ms),
         threads: cli.threads,
         recovery_after: cli.recovery_after,

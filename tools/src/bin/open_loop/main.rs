@@ -33,14 +33,18 @@
 //!   comes while every line is busy waits for one, its wait counted in its
 //!   latency; one still waiting `--timeout-ms` after its time is counted
 //!   `unsent`: the generator fell short of its schedule, not the server.
-//! - `--honour-retry-after`: each line is a phone. One refused with 503 or
-//!   429 and a `Retry-After` does not ask again before then, as the
-//!   citizen page does (issuer/web/page/app.js), but keeps taking its share
-//!   of the schedule: each request it takes that is due before then is
-//!   counted `held` (the phone was told to wait, so it does not ask) at its
-//!   time, and the line takes the next. So `unsent` stays the generator's
-//!   own shortfall. Without it a refused line sends its next request at
-//!   once: the load of clients that ignore `Retry-After`.
+//! - `--honour-retry-after`: each request comes from one of `--phones`
+//!   phones (drawn at random; default: as many as connections). A phone
+//!   refused with 503 or 429 and a `Retry-After` does not ask again before
+//!   then, as the citizen page does (issuer/web/page/app.js): each of its
+//!   requests due meanwhile is counted `held` (the phone was told to wait,
+//!   so it does not ask), and the line that took it takes the next at
+//!   once. Lines are connections, not phones, so none sleeps and `unsent`
+//!   stays the generator's own shortfall. Without it a refused request's
+//!   phone sends its next at once: the load of clients that ignore
+//!   `Retry-After`. With 1,024 phones at 10x each asks hundreds of times a
+//!   second, so one refusal holds hundreds of requests where a real phone
+//!   would hold one: `held` overstates what citizens see.
 //! - `--paced`: send each request at its scheduled time, to within a few
 //!   microseconds. tokio's timers tick every millisecond, so without it
 //!   the requests scheduled within one go out together, a burst at every
