@@ -63,16 +63,24 @@ impl Dice {
 
 /// Start `serve` on a free loopback port; returns the child and its address.
 fn start_server(dir: &Path) -> (Child, String) {
-    let mut child = issuer(dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+    start_role(
+        issuer(dir).args(["serve", "--listen", "127.0.0.1:0"]),
+        "serve",
+    )
+}
+
+/// Spawn a role whose first line of output ends with its address; the
+/// child and that address.
+fn start_role(command: &mut Command, role: &str) -> (Child, String) {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("serve starts");
+        .unwrap_or_else(|e| panic!("{role} starts: {e}"));
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
-        .expect("serve prints its address");
+        .unwrap_or_else(|e| panic!("{role} prints its address: {e}"));
     let address = line
         .trim()
         .rsplit("http://")
@@ -140,25 +148,10 @@ fn identity_token(subject: &str) -> String {
 
 /// Start `public` with `config`; the child and its address.
 fn start_public(dir: &Path, config: &Path) -> (Child, String) {
-    let mut child = issuer(dir)
-        .arg("public")
-        .arg("--config")
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("public starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("public prints its address");
-    let address = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .expect("an address")
-        .to_owned();
-    (child, address)
+    start_role(
+        issuer(dir).arg("public").arg("--config").arg(config),
+        "public",
+    )
 }
 
 /// One request to the public API: the status and body, or None if the
