@@ -20,7 +20,7 @@
 //! for a while after each request shed for queue delay too; with a share
 //! of the late requests refused instead, that closed the door to every
 //! phone on a fresh connection, and the rush was served several times
-//! slower: docs/performance.md, "Public API under overload".)
+//! slower: "Public API under overload" in the git history of docs/performance.md.)
 
 use super::connections::{Admission, Place};
 use super::per_client::{ClientSlot, PerClient};

@@ -3,7 +3,7 @@
 //! A phone sends the same identity token with every refresh of its pass
 //! until the token expires, and verifying it (an Ed25519 or P-256
 //! signature, then the claims) costs a large share of what a pass download
-//! may cost (docs/performance.md, "Public API under overload").
+//! may cost ("Public API under overload" in the git history of docs/performance.md).
 //! So a token that verified is remembered by the SHA-256 of its *whole*
 //! text, with the login it names, the subject it maps to and the moment it
 //! stops being accepted (`exp` plus the provider's skew). A later request is answered
