@@ -25,10 +25,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ENGINE, launch, missing, pause } from '../../../../verifier/web/tests/e2e/webdriver.mjs';
+import { ENGINE, freePort, launch, missing, pause } from '../../../../verifier/web/tests/e2e/webdriver.mjs';
 import { base45Decode, base45Encode, liveCodeText, signingInput } from '../../page/live.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,17 +45,6 @@ let page;
 let listen;
 let firstPhoneDone = false; // test 3 goes on from where test 2 left the first phone
 const serverLog = [];
-
-/** A free port on 127.0.0.1, so that the demo comes back on the same origin. */
-function freePort() {
-  return new Promise((resolvePromise) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePromise(port));
-    });
-  });
-}
 
 /**
  * Start the demo with the README's run command on free ports; resolve once
@@ -184,6 +172,7 @@ before(async () => {
   mkdirSync(out, { recursive: true });
   mkdirSync(screenshots, { recursive: true });
   work = mkdtempSync(join(tmpdir(), 'sealpass-citizen-e2e-'));
+  // A fixed port, so that the demo comes back on the same origin.
   listen = `127.0.0.1:${await freePort()}`;
   demo = await startDemo(join(work, 'demo'));
   base = demo.base;

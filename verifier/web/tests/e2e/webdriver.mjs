@@ -38,7 +38,8 @@ export function missing() {
   return REQUIRED.filter((path) => !existsSync(path));
 }
 
-function freePort() {
+/** A free port on 127.0.0.1. */
+export function freePort() {
   return new Promise((resolvePromise) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
